@@ -1,0 +1,743 @@
+"""Parse, validate and normalise a questionnaire definition (docs/questionnaire-format.md).
+
+`load_definition(text)` returns the normalised definition (plain dicts and lists, every
+default filled in) or raises InvalidDefinition carrying every error found, each with its
+location (`sections[2].questions[4].scoring.bands[1]`) and the line it sits on. Nothing
+here touches the database: writing is the job of services.questionnaire_import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from . import expressions
+
+QUESTION_TYPES = (
+    "yes_no",
+    "single_choice",
+    "multiple_choice",
+    "integer",
+    "decimal",
+    "percentage",
+    "text",
+    "date",
+    "file",
+)
+CHOICE_TYPES = ("single_choice", "multiple_choice")
+NUMERIC_TYPES = ("integer", "decimal", "percentage")
+SEVERITIES = ("info", "moderate", "high", "critical")
+DEFAULT_TEXT_MAX_LENGTH = 2000
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
+
+TOP_FIELDS = {"key", "title", "version", "description", "sources", "sections", "profiles", "rules"}
+SOURCE_FIELDS = {"key", "title", "url", "note"}
+SECTION_FIELDS = {"key", "title", "intro", "weight", "questions"}
+QUESTION_FIELDS = {
+    "key",
+    "text",
+    "help",
+    "type",
+    "required",
+    "evidence",
+    "sources",
+    "show_if",
+    "weight",
+    "min",
+    "max",
+    "max_length",
+    "choices",
+    "scoring",
+    "knockouts",
+    "explain",
+}
+CHOICE_FIELDS = {"key", "label", "risk"}
+BAND_FIELDS = {"min", "max", "risk"}
+KNOCKOUT_FIELDS = {"answers", "when", "severity", "title", "message"}
+EXPLAIN_FIELDS = {"min_risk", "prompt"}
+PROFILE_FIELDS = {"key", "title", "description", "section_weights", "rules"}
+RULE_FIELDS = {"key", "severity", "title", "when", "message"}
+
+
+@dataclass(frozen=True)
+class DefinitionError:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path or "(top level)"
+        if self.line:
+            where += f" (line {self.line})"
+        return f"{where}: {self.message}"
+
+
+class InvalidDefinition(Exception):
+    def __init__(self, errors: list[DefinitionError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def load_definition(text: str) -> dict[str, Any]:
+    """Parse YAML text into a normalised definition, or raise InvalidDefinition."""
+    data, lines, syntax_errors = _compose(text)
+    if syntax_errors:
+        raise InvalidDefinition(syntax_errors)
+    validator = _Validator(lines)
+    definition = validator.top(data)
+    if validator.errors:
+        raise InvalidDefinition(validator.errors)
+    return definition
+
+
+def content_hash(definition: dict[str, Any]) -> str:
+    canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def dump_definition(definition: dict[str, Any]) -> str:
+    """The normalised definition as YAML that load_definition reads back unchanged."""
+    return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=88)
+
+
+def iter_questions(definition: dict[str, Any]):
+    """(section, question) pairs in order."""
+    for section in definition["sections"]:
+        for question in section["questions"]:
+            yield section, question
+
+
+def visible_question_keys(definition: dict[str, Any], values: dict[str, Any]) -> set[str]:
+    """Keys of the questions shown for these answers (the server is the authority).
+
+    Conditions only look back, so one pass in order settles everything; a hidden
+    question's answer counts as unanswered for the conditions after it.
+    """
+    visible: set[str] = set()
+    seen: dict[str, Any] = {}
+    for _, question in iter_questions(definition):
+        condition = question["show_if"]
+        if condition is None or expressions.evaluate(condition, seen):
+            visible.add(question["key"])
+            seen[question["key"]] = values.get(question["key"])
+    return visible
+
+
+# YAML with line numbers ---------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so `yes` and `no` stay answers, not booleans."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _compose(text: str) -> tuple[Any, dict[str, int], list[DefinitionError]]:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, {}, [DefinitionError("", line, f"YAML syntax error: {problem}")]
+    if node is None:
+        return None, {}, [DefinitionError("", 1, "the file is empty")]
+    lines: dict[str, int] = {}
+    errors: list[DefinitionError] = []
+    try:
+        data = _to_python(node, "", lines, errors, _Loader(""))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        return None, {}, [DefinitionError("", line, f"YAML error: {exc}")]
+    return data, lines, errors
+
+
+def _to_python(
+    node: yaml.Node, path: str, lines: dict[str, int], errors: list, loader: _Loader
+) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            child = f"{path}.{key}" if path else str(key)
+            if key in result:
+                errors.append(
+                    DefinitionError(
+                        child, key_node.start_mark.line + 1, f"{key!r} is written twice"
+                    )
+                )
+            result[key] = _to_python(value_node, child, lines, errors, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _to_python(item, f"{path}[{i}]", lines, errors, loader)
+            for i, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)
+
+
+# Validation ----------------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class _Validator:
+    def __init__(self, lines: dict[str, int]):
+        self.lines = lines
+        self.errors: list[DefinitionError] = []
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(DefinitionError(path, self._line(path), message))
+
+    def _line(self, path: str) -> int | None:
+        probe = path
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
+        return self.lines.get("")
+
+    # generic helpers
+
+    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(value, dict):
+            self.error(path, f"expected a mapping of fields, got {_kind(value)}")
+            return {}
+        for name in value:
+            if name not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.error(_join(path, name), f"unknown field {name!r} (allowed: {hint})")
+        for name in sorted(required - set(value)):
+            self.error(path, f"missing required field {name!r}")
+        return value
+
+    def sequence(self, value: Any, path: str, *, required: bool = False) -> list:
+        if value is None and not required:
+            return []
+        if not isinstance(value, list):
+            self.error(path, f"expected a list, got {_kind(value)}")
+            return []
+        return value
+
+    def text(self, value: Any, path: str, *, required: bool = False) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.error(path, f"expected text, got {_kind(value)}")
+            return ""
+        if required and not value.strip():
+            self.error(path, "must not be empty")
+        return value
+
+    def key(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not KEY_PATTERN.match(value):
+            self.error(
+                path,
+                f"{value!r} is not a valid key: use lowercase letters, digits and "
+                "underscores, starting with a letter",
+            )
+            return str(value)
+        return value
+
+    def boolean(self, value: Any, path: str, default: bool = False) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(path, f"expected true or false, got {value!r}")
+            return default
+        return value
+
+    def weight(self, value: Any, path: str) -> float:
+        if value is None:
+            return 1
+        if not _is_number(value) or value <= 0:
+            self.error(path, f"weight must be a positive number, got {value!r}")
+            return 1
+        return value
+
+    def risk(self, value: Any, path: str) -> float | None:
+        if value is None:
+            return None
+        if not _is_number(value) or not 0 <= value <= 1:
+            self.error(path, f"risk must be a number from 0 to 1, got {value!r}")
+            return None
+        return value
+
+    def severity(self, value: Any, path: str) -> str:
+        if value not in SEVERITIES:
+            self.error(path, f"severity must be one of {', '.join(SEVERITIES)}, got {value!r}")
+        return value if isinstance(value, str) else ""
+
+    def unique(self, keys: list[tuple[str, str]], what: str) -> None:
+        seen: dict[str, str] = {}
+        for key, path in keys:
+            if key in seen:
+                self.error(path, f"duplicate {what} key {key!r} (first used at {seen[key]})")
+            else:
+                seen[key] = path
+
+    # the document
+
+    def top(self, data: Any) -> dict[str, Any]:
+        raw = self.mapping(
+            data, "", TOP_FIELDS, {"key", "title", "version", "sections", "profiles"}
+        )
+        version = raw.get("version")
+        if "version" in raw and (
+            not isinstance(version, int) or isinstance(version, bool) or version < 1
+        ):
+            self.error("version", f"version must be a whole number from 1, got {version!r}")
+        definition = {
+            "key": self.key(raw.get("key"), "key") if "key" in raw else "",
+            "title": self.text(raw.get("title"), "title", required=True),
+            "version": version,
+            "description": self.text(raw.get("description"), "description"),
+            "sources": self.sources(raw.get("sources")),
+        }
+        source_keys = {s["key"] for s in definition["sources"]}
+        sections = self.sequence(raw.get("sections"), "sections", required=True)
+        if "sections" in raw and not sections:
+            self.error("sections", "a questionnaire needs at least one section")
+        definition["sections"] = [
+            self.section(s, f"sections[{i}]", source_keys) for i, s in enumerate(sections)
+        ]
+        self.unique(
+            [(s["key"], f"sections[{i}].key") for i, s in enumerate(definition["sections"])],
+            "section",
+        )
+        question_paths = [
+            (q["key"], f"sections[{i}].questions[{j}].key")
+            for i, s in enumerate(definition["sections"])
+            for j, q in enumerate(s["questions"])
+        ]
+        self.unique(question_paths, "question")
+        self.check_expressions(definition)
+        definition["profiles"] = self.profiles(raw.get("profiles"), definition)
+        definition["rules"] = self.rules(raw.get("rules"), "rules", definition)
+        return definition
+
+    def sources(self, value: Any) -> list[dict]:
+        result = []
+        for i, item in enumerate(self.sequence(value, "sources")):
+            path = f"sources[{i}]"
+            raw = self.mapping(item, path, SOURCE_FIELDS, {"key", "title"})
+            result.append(
+                {
+                    "key": self.key(raw.get("key"), f"{path}.key"),
+                    "title": self.text(raw.get("title"), f"{path}.title", required=True),
+                    "url": self.text(raw.get("url"), f"{path}.url"),
+                    "note": self.text(raw.get("note"), f"{path}.note"),
+                }
+            )
+        self.unique([(s["key"], f"sources[{i}].key") for i, s in enumerate(result)], "source")
+        return result
+
+    def section(self, value: Any, path: str, source_keys: set[str]) -> dict:
+        raw = self.mapping(value, path, SECTION_FIELDS, {"key", "title", "questions"})
+        questions = self.sequence(raw.get("questions"), f"{path}.questions", required=True)
+        if "questions" in raw and not questions:
+            self.error(f"{path}.questions", "a section needs at least one question")
+        return {
+            "key": self.key(raw.get("key"), f"{path}.key"),
+            "title": self.text(raw.get("title"), f"{path}.title", required=True),
+            "intro": self.text(raw.get("intro"), f"{path}.intro"),
+            "weight": self.weight(raw.get("weight"), f"{path}.weight"),
+            "questions": [
+                self.question(q, f"{path}.questions[{j}]", source_keys)
+                for j, q in enumerate(questions)
+            ],
+        }
+
+    def question(self, value: Any, path: str, source_keys: set[str]) -> dict:
+        raw = self.mapping(value, path, QUESTION_FIELDS, {"key", "text", "type"})
+        qtype = raw.get("type")
+        if "type" in raw and qtype not in QUESTION_TYPES:
+            self.error(
+                f"{path}.type", f"unknown type {qtype!r} (one of: {', '.join(QUESTION_TYPES)})"
+            )
+            qtype = None
+        question = {
+            "key": self.key(raw.get("key"), f"{path}.key"),
+            "text": self.text(raw.get("text"), f"{path}.text", required=True),
+            "help": self.text(raw.get("help"), f"{path}.help"),
+            "type": qtype,
+            "required": self.boolean(raw.get("required"), f"{path}.required"),
+            "evidence": self.boolean(raw.get("evidence"), f"{path}.evidence"),
+            "sources": self.question_sources(raw.get("sources"), f"{path}.sources", source_keys),
+            "show_if": raw.get("show_if"),
+            "weight": self.weight(raw.get("weight"), f"{path}.weight"),
+            "min": None,
+            "max": None,
+            "max_length": None,
+            "choices": [],
+            "scoring": None,
+            "knockouts": [],
+            "explain": None,
+        }
+        if question["show_if"] is not None and not isinstance(question["show_if"], str):
+            self.error(f"{path}.show_if", "show_if must be an expression written as text")
+            question["show_if"] = None
+        if qtype is None:
+            return question
+        self.type_specific(raw, question, path)
+        question["knockouts"] = self.knockouts(raw.get("knockouts"), question, path)
+        question["explain"] = self.explain(raw.get("explain"), question, f"{path}.explain")
+        return question
+
+    def question_sources(self, value: Any, path: str, source_keys: set[str]) -> list[str]:
+        result = []
+        for i, key in enumerate(self.sequence(value, path)):
+            if key not in source_keys:
+                self.error(f"{path}[{i}]", f"unknown source {key!r}: declare it in `sources`")
+            result.append(key)
+        return result
+
+    def type_specific(self, raw: dict, question: dict, path: str) -> None:
+        qtype = question["type"]
+        self.forbid(raw, path, qtype, "choices", qtype in CHOICE_TYPES)
+        self.forbid(raw, path, qtype, "min", qtype in NUMERIC_TYPES)
+        self.forbid(raw, path, qtype, "max", qtype in NUMERIC_TYPES)
+        self.forbid(raw, path, qtype, "max_length", qtype == "text")
+        self.forbid(
+            raw, path, qtype, "scoring", qtype in NUMERIC_TYPES + CHOICE_TYPES + ("yes_no",)
+        )
+        if qtype in CHOICE_TYPES:
+            self.choices(raw, question, path)
+        elif qtype in NUMERIC_TYPES:
+            self.numeric(raw, question, path)
+        elif qtype == "yes_no":
+            self.yes_no(raw, question, path)
+        elif qtype == "text":
+            length = raw.get("max_length", DEFAULT_TEXT_MAX_LENGTH)
+            if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+                self.error(
+                    f"{path}.max_length",
+                    f"max_length must be a whole number from 1, got {length!r}",
+                )
+                length = DEFAULT_TEXT_MAX_LENGTH
+            question["max_length"] = length
+
+    def forbid(self, raw: dict, path: str, qtype: str, field: str, applies: bool) -> None:
+        if not applies and raw.get(field) not in (None, []):
+            self.error(f"{path}.{field}", f"{field!r} does not apply to a {qtype} question")
+
+    def choices(self, raw: dict, question: dict, path: str) -> None:
+        items = self.sequence(raw.get("choices"), f"{path}.choices")
+        if len(items) < 2:
+            self.error(f"{path}.choices", "a choice question needs at least two choices")
+        choices = []
+        for i, item in enumerate(items):
+            cpath = f"{path}.choices[{i}]"
+            craw = self.mapping(item, cpath, CHOICE_FIELDS, {"key", "label"})
+            choices.append(
+                {
+                    "key": self.key(craw.get("key"), f"{cpath}.key"),
+                    "label": self.text(craw.get("label"), f"{cpath}.label", required=True),
+                    "risk": self.risk(craw.get("risk"), f"{cpath}.risk"),
+                }
+            )
+        self.unique(
+            [(c["key"], f"{path}.choices[{i}].key") for i, c in enumerate(choices)], "choice"
+        )
+        question["choices"] = choices
+        scoring = raw.get("scoring")
+        if scoring is not None and scoring != {"choices": True}:
+            self.error(
+                f"{path}.scoring",
+                "a choice question is scored by the `risk` of its choices; "
+                "scoring may only be {choices: true}",
+            )
+        with_risk = [c for c in choices if c["risk"] is not None]
+        if with_risk and len(with_risk) != len(choices):
+            missing = ", ".join(c["key"] for c in choices if c["risk"] is None)
+            self.error(
+                f"{path}.choices",
+                f"every choice needs a risk once one has one (missing: {missing})",
+            )
+        if scoring == {"choices": True} and not with_risk:
+            self.error(f"{path}.scoring", "scoring by choices needs a risk on every choice")
+        question["scoring"] = {"choices": True} if with_risk else None
+
+    def numeric(self, raw: dict, question: dict, path: str) -> None:
+        low, high = raw.get("min"), raw.get("max")
+        for field, value in (("min", low), ("max", high)):
+            if value is not None and not _is_number(value):
+                self.error(f"{path}.{field}", f"{field} must be a number, got {value!r}")
+        if question["type"] == "percentage":
+            low = 0 if low is None else low
+            high = 100 if high is None else high
+            for field, value in (("min", low), ("max", high)):
+                if _is_number(value) and not 0 <= value <= 100:
+                    self.error(f"{path}.{field}", f"a percentage {field} must be within 0 to 100")
+        if _is_number(low) and _is_number(high) and low > high:
+            self.error(f"{path}.min", f"min {low} is above max {high}")
+        question["min"] = low if _is_number(low) else None
+        question["max"] = high if _is_number(high) else None
+        scoring = raw.get("scoring")
+        if scoring is None:
+            return
+        spath = f"{path}.scoring"
+        sraw = self.mapping(scoring, spath, {"bands"}, {"bands"})
+        bands = self.bands(sraw.get("bands"), f"{spath}.bands", question["min"], question["max"])
+        question["scoring"] = {"bands": bands}
+
+    def bands(self, value: Any, path: str, low: float | None, high: float | None) -> list[dict]:
+        items = self.sequence(value, path, required=True)
+        if not items:
+            self.error(path, "list at least one band")
+            return []
+        bands = []
+        for i, item in enumerate(items):
+            bpath = f"{path}[{i}]"
+            braw = self.mapping(item, bpath, BAND_FIELDS, {"risk"})
+            band = {
+                "min": braw.get("min"),
+                "max": braw.get("max"),
+                "risk": self.risk(braw.get("risk"), f"{bpath}.risk"),
+            }
+            for field in ("min", "max"):
+                if band[field] is not None and not _is_number(band[field]):
+                    self.error(f"{bpath}.{field}", f"{field} must be a number, got {band[field]!r}")
+                    band[field] = None
+            if band["min"] is not None and band["max"] is not None and band["min"] >= band["max"]:
+                self.error(bpath, f"band min {band['min']} must be below its max {band['max']}")
+            bands.append(band)
+        self.band_coverage(bands, path, low, high)
+        return bands
+
+    def band_coverage(
+        self, bands: list[dict], path: str, low: float | None, high: float | None
+    ) -> None:
+        first, last = bands[0], bands[-1]
+        if first["min"] is None and low is not None:
+            first["min"] = low
+        if last["max"] is None and high is not None:
+            last["max"] = high
+        if low is not None and first["min"] is not None and first["min"] > low:
+            self.error(
+                f"{path}[0]",
+                f"bands start at {first['min']} but answers can be as low as {low} (gap)",
+            )
+        if high is not None and last["max"] is not None and last["max"] < high:
+            self.error(
+                f"{path}[{len(bands) - 1}]",
+                f"bands end at {last['max']} but answers can be as high as {high} (gap)",
+            )
+        for i in range(1, len(bands)):
+            prev_end, start = bands[i - 1]["max"], bands[i]["min"]
+            bpath = f"{path}[{i}]"
+            if prev_end is None or start is None:
+                self.error(bpath, "only the first band may omit min and only the last may omit max")
+            elif start > prev_end:
+                self.error(
+                    bpath, f"band starts at {start} but the previous band ends at {prev_end} (gap)"
+                )
+            elif start < prev_end:
+                self.error(
+                    bpath,
+                    f"band starts at {start} but the previous band ends at {prev_end} (bands overlap)",
+                )
+
+    def yes_no(self, raw: dict, question: dict, path: str) -> None:
+        scoring = raw.get("scoring")
+        if scoring is None:
+            return
+        spath = f"{path}.scoring"
+        sraw = self.mapping(scoring, spath, {"yes", "no"}, {"yes", "no"})
+        question["scoring"] = {
+            "yes": self.risk(sraw.get("yes"), f"{spath}.yes"),
+            "no": self.risk(sraw.get("no"), f"{spath}.no"),
+        }
+
+    def knockouts(self, value: Any, question: dict, path: str) -> list[dict]:
+        result = []
+        allowed_answers = _answer_keys(question)
+        for i, item in enumerate(self.sequence(value, f"{path}.knockouts")):
+            kpath = f"{path}.knockouts[{i}]"
+            raw = self.mapping(item, kpath, KNOCKOUT_FIELDS, {"severity", "title", "message"})
+            answers, when = raw.get("answers"), raw.get("when")
+            if (answers is None) == (when is None):
+                self.error(kpath, "a knock-out needs exactly one of `answers` or `when`")
+            if answers is not None:
+                if allowed_answers is None:
+                    self.error(
+                        f"{kpath}.answers",
+                        f"`answers` applies only to choice and yes/no questions; use `when` on a {question['type']} question",
+                    )
+                for j, answer in enumerate(self.sequence(answers, f"{kpath}.answers")):
+                    if allowed_answers is not None and answer not in allowed_answers:
+                        self.error(
+                            f"{kpath}.answers[{j}]",
+                            f"{answer!r} is not an answer to {question['key']!r} (one of: {', '.join(sorted(allowed_answers))})",
+                        )
+            if when is not None and not isinstance(when, str):
+                self.error(f"{kpath}.when", "when must be an expression written as text")
+                when = None
+            result.append(
+                {
+                    "answers": list(answers) if isinstance(answers, list) else None,
+                    "when": when,
+                    "severity": self.severity(raw.get("severity"), f"{kpath}.severity"),
+                    "title": self.text(raw.get("title"), f"{kpath}.title", required=True),
+                    "message": self.text(raw.get("message"), f"{kpath}.message", required=True),
+                }
+            )
+        return result
+
+    def explain(self, value: Any, question: dict, path: str) -> dict | None:
+        if value is None:
+            return None
+        raw = self.mapping(value, path, EXPLAIN_FIELDS, {"min_risk", "prompt"})
+        if question["scoring"] is None:
+            self.error(path, "explain needs a scored question: it triggers on the answer's risk")
+        return {
+            "min_risk": self.risk(raw.get("min_risk"), f"{path}.min_risk"),
+            "prompt": self.text(raw.get("prompt"), f"{path}.prompt", required=True),
+        }
+
+    # expressions
+
+    def check_expressions(self, definition: dict) -> None:
+        questions = {q["key"]: q for _, q in iter_questions(definition)}
+        order = {key: i for i, key in enumerate(questions)}
+        for i, section in enumerate(definition["sections"]):
+            for j, question in enumerate(section["questions"]):
+                path = f"sections[{i}].questions[{j}]"
+                if question["show_if"]:
+                    self.expression(
+                        question["show_if"],
+                        f"{path}.show_if",
+                        questions,
+                        before=order.get(question["key"]),
+                        own_key=question["key"],
+                    )
+                for k, knockout in enumerate(question["knockouts"]):
+                    if knockout["when"]:
+                        self.expression(knockout["when"], f"{path}.knockouts[{k}].when", questions)
+
+    def expression(
+        self,
+        source: str,
+        path: str,
+        questions: dict[str, dict],
+        *,
+        before: int | None = None,
+        own_key: str | None = None,
+    ) -> None:
+        try:
+            parsed = expressions.parse(source)
+        except expressions.ExpressionError as exc:
+            self.error(path, str(exc))
+            return
+        order = list(questions)
+        for name in sorted(parsed.names):
+            if name not in questions:
+                self.error(path, f"{name!r} is not a question key")
+            elif name == own_key:
+                self.error(path, f"the condition of {own_key!r} refers to itself (a cycle)")
+            elif before is not None and order.index(name) > before:
+                self.error(
+                    path,
+                    f"{name!r} comes later in the questionnaire: a condition may only refer to earlier questions",
+                )
+        for name, literal in parsed.string_comparisons:
+            allowed = _answer_keys(questions[name]) if name in questions else None
+            if allowed is not None and literal not in allowed:
+                self.error(
+                    path,
+                    f"{literal!r} is not an answer to {name!r} (one of: {', '.join(sorted(allowed))})",
+                )
+
+    # profiles and rules
+
+    def profiles(self, value: Any, definition: dict) -> list[dict]:
+        items = self.sequence(value, "profiles", required=True)
+        if isinstance(value, list) and not items:
+            self.error("profiles", "list at least one profile")
+        section_keys = {s["key"] for s in definition["sections"]}
+        result = []
+        for i, item in enumerate(items):
+            path = f"profiles[{i}]"
+            raw = self.mapping(item, path, PROFILE_FIELDS, {"key", "title"})
+            weights = raw.get("section_weights") or {}
+            if not isinstance(weights, dict):
+                self.error(f"{path}.section_weights", "expected a mapping of section key to weight")
+                weights = {}
+            for section_key, weight in weights.items():
+                wpath = f"{path}.section_weights.{section_key}"
+                if section_key not in section_keys:
+                    self.error(wpath, f"{section_key!r} is not a section key")
+                self.weight(weight, wpath)
+            result.append(
+                {
+                    "key": self.key(raw.get("key"), f"{path}.key"),
+                    "title": self.text(raw.get("title"), f"{path}.title", required=True),
+                    "description": self.text(raw.get("description"), f"{path}.description"),
+                    "section_weights": dict(weights),
+                    "rules": self.rules(raw.get("rules"), f"{path}.rules", definition),
+                }
+            )
+        self.unique([(p["key"], f"profiles[{i}].key") for i, p in enumerate(result)], "profile")
+        return result
+
+    def rules(self, value: Any, path: str, definition: dict) -> list[dict]:
+        questions = {q["key"]: q for _, q in iter_questions(definition)}
+        result = []
+        for i, item in enumerate(self.sequence(value, path)):
+            rpath = f"{path}[{i}]"
+            raw = self.mapping(
+                item, rpath, RULE_FIELDS, {"key", "severity", "title", "when", "message"}
+            )
+            when = raw.get("when")
+            if isinstance(when, str):
+                self.expression(when, f"{rpath}.when", questions)
+            elif "when" in raw:
+                self.error(f"{rpath}.when", "when must be an expression written as text")
+            result.append(
+                {
+                    "key": self.key(raw.get("key"), f"{rpath}.key"),
+                    "severity": self.severity(raw.get("severity"), f"{rpath}.severity"),
+                    "title": self.text(raw.get("title"), f"{rpath}.title", required=True),
+                    "when": when if isinstance(when, str) else "",
+                    "message": self.text(raw.get("message"), f"{rpath}.message", required=True),
+                }
+            )
+        self.unique([(r["key"], f"{path}[{i}].key") for i, r in enumerate(result)], "rule")
+        return result
+
+
+def _answer_keys(question: dict) -> set[str] | None:
+    """The string answers a choice or yes/no question can have; None for other types."""
+    if question["type"] == "yes_no":
+        return {"yes", "no"}
+    if question["type"] in CHOICE_TYPES:
+        return {c["key"] for c in question["choices"]}
+    return None
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,190 @@
+"""Safe expressions over answers, for `show_if` conditions and flag rules.
+
+Evaluated with simpleeval (never Python's eval) and restricted further at parse time to
+comparisons, boolean logic, arithmetic and two functions. A comparison or arithmetic
+step that involves an unanswered question (None) is false or None, so a condition on a
+missing answer hides its question and a rule never fires on missing data.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from simpleeval import SimpleEval
+
+
+class ExpressionError(ValueError):
+    """The expression cannot be used; the message says why in plain words."""
+
+
+def _answered(value: Any) -> bool:
+    return value not in (None, "", [])
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list) else 0
+
+
+FUNCTIONS = {"answered": _answered, "count": _count}
+
+
+def _none_safe_compare(op):
+    def compare(a, b):
+        if a is None or b is None:
+            return False
+        try:
+            return op(a, b)
+        except TypeError:
+            return False
+
+    return compare
+
+
+def _none_safe_arith(op):
+    def arith(a, b):
+        if a is None or b is None:
+            return None
+        try:
+            return op(a, b)
+        except (TypeError, ZeroDivisionError):
+            return None
+
+    return arith
+
+
+def _contains(item, container):
+    return _none_safe_compare(operator.contains)(container, item)
+
+
+def _not_contains(item, container):
+    if item is None or container is None:
+        return False
+    return not _contains(item, container)
+
+
+OPERATORS = {
+    ast.Eq: _none_safe_compare(operator.eq),
+    ast.NotEq: _none_safe_compare(operator.ne),
+    ast.Lt: _none_safe_compare(operator.lt),
+    ast.LtE: _none_safe_compare(operator.le),
+    ast.Gt: _none_safe_compare(operator.gt),
+    ast.GtE: _none_safe_compare(operator.ge),
+    ast.In: _contains,
+    ast.NotIn: _not_contains,
+    ast.Add: _none_safe_arith(operator.add),
+    ast.Sub: _none_safe_arith(operator.sub),
+    ast.Mult: _none_safe_arith(operator.mul),
+    ast.Div: _none_safe_arith(operator.truediv),
+    ast.Not: operator.not_,
+    ast.USub: lambda a: None if a is None else -a,
+}
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.Compare,
+    ast.BinOp,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    *OPERATORS.keys(),
+)
+
+
+@dataclass(frozen=True)
+class ParsedExpression:
+    source: str
+    tree: ast.Expression
+    names: frozenset[str]
+    # (question key, string literal) pairs compared with ==, !=, in, not in.
+    string_comparisons: tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=2048)
+def parse(source: str) -> ParsedExpression:
+    """Parse and check an expression; raise ExpressionError saying what is wrong."""
+    if not isinstance(source, str) or not source.strip():
+        raise ExpressionError("the expression is empty")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"cannot parse expression {source!r}: {exc.msg}") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        _check_node(node, source)
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS:
+            names.add(node.id)
+    return ParsedExpression(
+        source=source,
+        tree=tree,
+        names=frozenset(names),
+        string_comparisons=tuple(_string_comparisons(tree)),
+    )
+
+
+def _check_node(node: ast.AST, source: str) -> None:
+    if not isinstance(node, _ALLOWED_NODES):
+        raise ExpressionError(
+            f"{type(node).__name__} is not allowed in expression {source!r}; use "
+            "comparisons, and/or/not, arithmetic, answered(q) and count(q)"
+        )
+    if isinstance(node, ast.Constant) and not isinstance(
+        node.value, (str, int, float, bool, type(None))
+    ):
+        raise ExpressionError(f"constant {node.value!r} is not allowed in {source!r}")
+    if isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
+            raise ExpressionError(
+                f"unknown function in {source!r}: only answered(q) and count(q) exist"
+            )
+        if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+            raise ExpressionError(f"{func.id}() takes exactly one question key in {source!r}")
+    if isinstance(node, ast.Name) and node.id in FUNCTIONS:
+        return
+
+
+def _string_comparisons(tree: ast.AST):
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for left, op, right in zip(operands, node.ops, operands[1:], strict=False):
+            if not isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+                continue
+            for name_node, other in ((left, right), (right, left)):
+                if isinstance(name_node, ast.Name) and name_node.id not in FUNCTIONS:
+                    yield from ((name_node.id, s) for s in _string_literals(other))
+
+
+def _string_literals(node: ast.AST):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, (ast.List, ast.Tuple)):
+        for element in node.elts:
+            yield from _string_literals(element)
+
+
+def evaluate(source: str, values: Mapping[str, Any]) -> bool:
+    """True when the expression holds for these answers (missing names are None)."""
+    parsed = parse(source)
+    names = {name: values.get(name) for name in parsed.names}
+    evaluator = SimpleEval(operators=OPERATORS, functions=FUNCTIONS, names=names)
+    try:
+        result = evaluator.eval(parsed.source, previously_parsed=parsed.tree.body)
+    except TypeError:
+        return False
+    return bool(result)

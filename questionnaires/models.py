@@ -1,0 +1,437 @@
+"""What is asked and how it is answered.
+
+A Questionnaire has numbered versions; a published version never changes (a change is a
+new version), so every Response, which points at exactly one version, keeps its meaning.
+The parsed definition is stored whole on the version (`definition`, the normalised form
+documented in docs/questionnaire-format.md); Section, Question and Choice are rows of it
+so that answers can point at questions.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ImmutableVersionError(Exception):
+    """Raised on any attempt to change or delete a published questionnaire version."""
+
+
+class Questionnaire(models.Model):
+    key = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+class QuestionnaireVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Only the status may move (published -> retired); content is frozen.
+        frozen = set(kwargs) - {"status", "retired_at"}
+        if frozen and self.filter(status__in=QuestionnaireVersion.FROZEN_STATUSES).exists():
+            raise ImmutableVersionError(
+                "Published questionnaire versions cannot be changed; import a new version."
+            )
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(status__in=QuestionnaireVersion.FROZEN_STATUSES).exists():
+            raise ImmutableVersionError("Published questionnaire versions cannot be deleted.")
+        return super().delete()
+
+
+class QuestionnaireVersion(models.Model):
+    FROZEN_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
+    CONTENT_FIELDS = ("questionnaire_id", "number", "title", "definition", "content_hash")
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=12, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    title = models.CharField(max_length=200)
+    definition = models.JSONField(help_text="The normalised, validated definition.")
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the definition.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = QuestionnaireVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["questionnaire", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "number"], name="unique_questionnaire_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk:
+            self._refuse_content_change()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_frozen:
+            raise ImmutableVersionError("Published questionnaire versions cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in self.FROZEN_STATUSES
+
+    def _refuse_content_change(self) -> None:
+        stored = (
+            type(self).objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
+        )
+        if stored is None or stored["status"] not in self.FROZEN_STATUSES:
+            return
+        changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
+        if changed or self.status == VersionStatus.DRAFT:
+            raise ImmutableVersionError(
+                f"Version {self.number} of {self.title!r} is published and cannot change "
+                f"({', '.join(changed) or 'status'}); import it as a new version."
+            )
+
+
+class Section(models.Model):
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.CASCADE, related_name="sections"
+    )
+    key = models.SlugField(max_length=80)
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    weight = models.FloatField()
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_section_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuestionType(models.TextChoices):
+    YES_NO = "yes_no", "Yes / no"
+    SINGLE_CHOICE = "single_choice", "Single choice"
+    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+    INTEGER = "integer", "Whole number"
+    DECIMAL = "decimal", "Decimal number"
+    PERCENTAGE = "percentage", "Percentage"
+    TEXT = "text", "Text"
+    DATE = "date", "Date"
+    FILE = "file", "File (evidence)"
+
+
+class Question(models.Model):
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.CASCADE, related_name="questions"
+    )
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(max_length=80)
+    position = models.PositiveIntegerField(help_text="Order within the whole version.")
+    text = models.TextField()
+    type = models.CharField(max_length=20, choices=QuestionType.choices)
+    required = models.BooleanField(default=False)
+    evidence_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_question_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    key = models.SlugField(max_length=80)
+    position = models.PositiveIntegerField()
+    label = models.CharField(max_length=300)
+    risk = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "key"], name="unique_choice_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Profile(models.Model):
+    """An industry lens on a version: section weights and extra flag rules.
+
+    Imported from the definition; analysts may re-weight sections afterwards (which
+    rescoring picks up), the questions themselves stay frozen with the version.
+    """
+
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.CASCADE, related_name="profiles"
+    )
+    key = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    section_weights = models.JSONField(default=dict)
+    rules = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["version", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_profile_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+
+class ResponseStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    CLARIFICATION_REQUESTED = "clarification", "Clarification requested"
+    ACCEPTED = "accepted", "Accepted"
+
+
+class Response(models.Model):
+    """One vendor's answers to one questionnaire version."""
+
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="responses"
+    )
+    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.PROTECT, related_name="responses")
+    status = models.CharField(
+        max_length=20, choices=ResponseStatus.choices, default=ResponseStatus.INVITED
+    )
+    due_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "vendor"], name="unique_response_per_vendor_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} · {self.version}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in (ResponseStatus.SUBMITTED, ResponseStatus.ACCEPTED)
+
+
+class EvidenceLevel(models.TextChoices):
+    SELF_ATTESTED = "self_attested", "Self-attested"
+    DOCUMENT = "document", "Document attached"
+    VERIFIED = "verified", "Verified by an analyst"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.JSONField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    evidence_level = models.CharField(
+        max_length=16, choices=EvidenceLevel.choices, default=EvidenceLevel.SELF_ATTESTED
+    )
+    # Incremented on every change; a save based on an older revision is a conflict.
+    revision = models.PositiveIntegerField(default=0)
+    needs_clarification = models.BooleanField(default=False)
+    clarification_note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["response", "question__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"], name="unique_answer_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response} · {self.question.key}"
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    return f"evidence/{instance.answer.response_id}/{filename}"
+
+
+class Evidence(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ResponseScore(models.Model):
+    """The stored result of scoring one response under one profile.
+
+    `engine_version` and `inputs_hash` make a stale score detectable; the override, if
+    any, sits next to the computed values and never replaces them.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="scores")
+    profile_key = models.SlugField(max_length=80)
+    engine_version = models.CharField(max_length=20)
+    inputs_hash = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    score = models.FloatField(null=True, blank=True)
+    low = models.FloatField()
+    high = models.FloatField()
+    coverage = models.FloatField()
+    tier = models.CharField(max_length=12)
+    flag_count = models.PositiveIntegerField(default=0)
+    result = models.JSONField(help_text="The full result with its explanation.")
+    override_score = models.FloatField(null=True, blank=True)
+    override_tier = models.CharField(max_length=12, blank=True)
+    override_justification = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["response", "profile_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "profile_key"], name="unique_score_per_profile"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response} · {self.profile_key}: {self.score}"
+
+
+class Selection(models.Model):
+    """A buyer's decision: which responses are compared, under which profile."""
+
+    name = models.CharField(max_length=200)
+    buyer_name = models.CharField(max_length=200)
+    profile_key = models.SlugField(max_length=80, default="general")
+    responses = models.ManyToManyField(Response, related_name="selections")
+    recommendation = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.buyer_name})"
+
+
+class ReportKind(models.TextChoices):
+    COMPARISON = "comparison", "Vendor comparison"
+    ASSESSMENT = "assessment", "Single-vendor assessment"
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Report(models.Model):
+    kind = models.CharField(max_length=12, choices=ReportKind.choices)
+    selection = models.ForeignKey(
+        Selection, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    response = models.ForeignKey(
+        Response, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    profile_key = models.SlugField(max_length=80, default="general")
+    status = models.CharField(
+        max_length=12, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
+    inputs_hash = models.CharField(max_length=64, db_index=True)
+    file = models.FileField(upload_to="reports/", blank=True, max_length=300)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        subject = self.selection or self.response
+        return f"{self.get_kind_display()}: {subject} ({self.get_status_display()})"
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when: answers, statuses, evidence levels, score overrides."""
+
+    class Kind(models.TextChoices):
+        ANSWER_CHANGED = "answer_changed", "Answer changed"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        EVIDENCE_ADDED = "evidence_added", "Evidence added"
+        EVIDENCE_VERIFIED = "evidence_verified", "Evidence level changed"
+        CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
+        SCORE_OVERRIDDEN = "score_overridden", "Score overridden"
+        LINK_ISSUED = "link_issued", "Private link issued"
+        LINK_REVOKED = "link_revoked", "Private link revoked"
+
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="events", null=True, blank=True
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_label = models.CharField(
+        max_length=200, blank=True, help_text="Who acted, for vendors who have no account."
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_label or self.actor_user}"

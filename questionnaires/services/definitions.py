@@ -1,0 +1,160 @@
+"""Importing, publishing and retiring questionnaire versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..definition import content_hash, iter_questions, load_definition
+from ..models import (
+    Choice,
+    Profile,
+    Question,
+    Questionnaire,
+    QuestionnaireVersion,
+    Section,
+    VersionStatus,
+)
+
+
+class VersionConflict(Exception):
+    """The file's version number is already published with different content."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: QuestionnaireVersion
+    created: bool
+    published: bool
+
+
+@transaction.atomic
+def questionnaire_import(*, text: str, publish: bool = False) -> ImportResult:
+    """Validate a YAML definition completely, then store it as a version.
+
+    Raises InvalidDefinition (with every error) before anything is written, and
+    VersionConflict when the version number is taken by different published content.
+    Importing identical content again changes nothing.
+    """
+    definition = load_definition(text)
+    digest = content_hash(definition)
+    questionnaire, _ = Questionnaire.objects.get_or_create(
+        key=definition["key"], defaults={"title": definition["title"]}
+    )
+    existing = (
+        QuestionnaireVersion.objects.select_for_update()
+        .filter(questionnaire=questionnaire, number=definition["version"])
+        .first()
+    )
+    if existing and existing.is_frozen:
+        if existing.content_hash != digest:
+            raise VersionConflict(
+                f"Version {existing.number} of {questionnaire.key!r} is already published with "
+                f"different content. Published versions never change: set `version: "
+                f"{_next_number(questionnaire)}` in the file and import it again."
+            )
+        return ImportResult(version=existing, created=False, published=False)
+    if existing:
+        existing.delete()  # a draft is replaced wholesale
+    if questionnaire.title != definition["title"]:
+        questionnaire.title = definition["title"]
+        questionnaire.save(update_fields=["title"])
+    version = _create_version(questionnaire, definition, digest)
+    if publish:
+        version_publish(version=version)
+    return ImportResult(version=version, created=True, published=publish)
+
+
+def _next_number(questionnaire: Questionnaire) -> int:
+    latest = questionnaire.versions.order_by("-number").values_list("number", flat=True).first()
+    return (latest or 0) + 1
+
+
+def _create_version(
+    questionnaire: Questionnaire, definition: dict, digest: str
+) -> QuestionnaireVersion:
+    version = QuestionnaireVersion.objects.create(
+        questionnaire=questionnaire,
+        number=definition["version"],
+        title=definition["title"],
+        definition=definition,
+        content_hash=digest,
+    )
+    sections = Section.objects.bulk_create(
+        Section(
+            version=version,
+            key=s["key"],
+            position=i,
+            title=s["title"],
+            weight=s["weight"],
+        )
+        for i, s in enumerate(definition["sections"])
+    )
+    section_by_key = {s.key: s for s in sections}
+    questions = Question.objects.bulk_create(
+        Question(
+            version=version,
+            section=section_by_key[section["key"]],
+            key=q["key"],
+            position=i,
+            text=q["text"],
+            type=q["type"],
+            required=q["required"],
+            evidence_requested=q["evidence"],
+        )
+        for i, (section, q) in enumerate(iter_questions(definition))
+    )
+    Choice.objects.bulk_create(
+        Choice(question=question, key=c["key"], position=i, label=c["label"], risk=c["risk"])
+        for question, (_, q) in zip(questions, iter_questions(definition), strict=True)
+        for i, c in enumerate(q["choices"])
+    )
+    Profile.objects.bulk_create(
+        Profile(
+            version=version,
+            key=p["key"],
+            title=p["title"],
+            description=p["description"],
+            section_weights=p["section_weights"],
+            rules=p["rules"],
+        )
+        for p in definition["profiles"]
+    )
+    return version
+
+
+@transaction.atomic
+def version_publish(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
+    if version.status == VersionStatus.DRAFT:
+        version.status = VersionStatus.PUBLISHED
+        version.published_at = timezone.now()
+        version.save(update_fields=["status", "published_at"])
+    return version
+
+
+@transaction.atomic
+def version_retire(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
+    if version.status == VersionStatus.PUBLISHED:
+        version.status = VersionStatus.RETIRED
+        version.retired_at = timezone.now()
+        version.save(update_fields=["status", "retired_at"])
+    return version
+
+
+def version_definition_for_export(*, version: QuestionnaireVersion) -> dict:
+    """The version's definition with the profiles as analysts have re-weighted them."""
+    definition = dict(version.definition)
+    stored = {p.key: p for p in version.profiles.all()}
+    definition["profiles"] = [
+        {
+            **profile,
+            "section_weights": stored[profile["key"]].section_weights,
+            "rules": stored[profile["key"]].rules,
+        }
+        if profile["key"] in stored
+        else profile
+        for profile in version.definition["profiles"]
+    ]
+    return definition

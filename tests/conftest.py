@@ -1,0 +1,187 @@
+"""Shared fixtures: network guard, services, the Celery worker, browser settings."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from
+# that thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DEFINITION = ROOT / "docs" / "examples" / "minimal.yaml"
+SHIPPED_DEFINITION = ROOT / "questionnaires" / "definitions" / "ai-cx-agent.yaml"
+ARTIFACTS = ROOT / "test-artifacts"
+
+# In CI with services configured, a missing service fails the run instead of skipping.
+REQUIRE_SERVICES = bool(os.environ.get("REDIS_URL"))
+
+
+# Network: tests reach only this machine ----------------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            local = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            local = host == "localhost"
+        if not local:
+            raise ConnectionRefusedError(f"tests may not reach the network ({host})")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _block_network():
+    socket.socket.connect = _guarded_connect
+    yield
+    socket.socket.connect = _real_connect
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# Questionnaire versions ------------------------------------------------------------------
+
+
+@pytest.fixture
+def example_version(db):
+    """The small example questionnaire from docs/, published."""
+    from questionnaires.services.definitions import questionnaire_import
+
+    text = EXAMPLE_DEFINITION.read_text()
+    return questionnaire_import(text=text, publish=True).version
+
+
+@pytest.fixture
+def shipped_version(db):
+    """The shipped AI agent questionnaire, published."""
+    from questionnaires.services.definitions import questionnaire_import
+
+    return questionnaire_import(text=SHIPPED_DEFINITION.read_text(), publish=True).version
+
+
+# Celery -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on Redis, using the test database.
+
+    Without REDIS_URL tasks run eagerly in-process and this yields None. The worker
+    listens on a queue of its own so that nothing else on the broker is consumed.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    from cxvet.celery import app
+
+    if not os.environ.get("REDIS_URL"):
+        yield None
+        return
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    with django_db_blocker.unblock():
+        test_db_name = connection.settings_dict["NAME"]
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_NAME"] = str(test_db_name)
+    else:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{test_db_name}"))
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    with open(_artifacts() / "celery-worker.log", "w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cxvet",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        app.conf.task_default_queue = queue
+        try:
+            _wait_for_worker(app, proc, f"{queue}@{socket.gethostname()}")
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _wait_for_worker(app, proc, name: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Celery worker exited with {proc.returncode}; see its log")
+        if app.control.ping(destination=[name], timeout=1):
+            return
+    pytest.fail("the Celery worker did not answer a ping within 60 s")
+
+
+def _artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where screenshots and rendered pages are kept for review."""
+    return _artifacts()
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.1):
+    """Poll until predicate() is truthy (for work done by the worker process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+# Browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
