@@ -8,6 +8,10 @@ from questionnaires.services.definitions import version_definition_for_export
 class Command(BaseCommand):
     help = "Write a stored questionnaire version back as YAML (latest version by default)."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # `--version N` picks the questionnaire version, replacing Django's own --version.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("key")
         parser.add_argument("--version", type=int, dest="number", help="version number")
