@@ -39,7 +39,7 @@ lint: setup
 	$(PY) manage.py makemigrations --check --dry-run
 
 benchmarks: setup
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 media staticfiles test-artifacts

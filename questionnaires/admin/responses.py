@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ..models import Answer, AuditEvent, Evidence, Report, Response, ResponseScore, Selection
+from ..models import Answer, AuditEvent, Response, Selection
 
 
 class AnswerInline(admin.TabularInline):
@@ -20,25 +20,10 @@ class ResponseAdmin(admin.ModelAdmin):
     inlines = [AnswerInline]
 
 
-@admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "answer", "content_type", "size", "uploaded_at")
-
-
-@admin.register(ResponseScore)
-class ResponseScoreAdmin(admin.ModelAdmin):
-    list_display = ("response", "profile_key", "score", "tier", "coverage", "computed_at")
-
-
 @admin.register(Selection)
 class SelectionAdmin(admin.ModelAdmin):
     list_display = ("name", "buyer_name", "profile_key", "created_at")
     filter_horizontal = ("responses",)
-
-
-@admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    list_display = ("kind", "selection", "response", "status", "created_at")
 
 
 @admin.register(AuditEvent)

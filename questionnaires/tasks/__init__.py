@@ -1,0 +1,1 @@
+"""Celery tasks of the questionnaires app, one module per area (autodiscovered here)."""
