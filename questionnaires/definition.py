@@ -463,9 +463,12 @@ class _Validator:
                 "a choice question is scored by the `risk` of its choices; "
                 "scoring may only be {choices: true}",
             )
-        with_risk = [c for c in choices if c["risk"] is not None]
-        if with_risk and len(with_risk) != len(choices):
-            missing = ", ".join(c["key"] for c in choices if c["risk"] is None)
+        # Judge by what was written, so an out-of-range risk is reported once, not twice.
+        with_risk = [c for c in items if isinstance(c, dict) and c.get("risk") is not None]
+        if with_risk and len(with_risk) != len(items):
+            missing = ", ".join(
+                str(c.get("key")) for c in items if isinstance(c, dict) and c.get("risk") is None
+            )
             self.error(
                 f"{path}.choices",
                 f"every choice needs a risk once one has one (missing: {missing})",
@@ -705,19 +708,18 @@ class _Validator:
                 item, rpath, RULE_FIELDS, {"key", "severity", "title", "when", "message"}
             )
             when = raw.get("when")
+            rule = {
+                "key": self.key(raw.get("key"), f"{rpath}.key"),
+                "severity": self.severity(raw.get("severity"), f"{rpath}.severity"),
+                "title": self.text(raw.get("title"), f"{rpath}.title", required=True),
+                "when": when if isinstance(when, str) else "",
+                "message": self.text(raw.get("message"), f"{rpath}.message", required=True),
+            }
             if isinstance(when, str):
                 self.expression(when, f"{rpath}.when", questions)
             elif "when" in raw:
                 self.error(f"{rpath}.when", "when must be an expression written as text")
-            result.append(
-                {
-                    "key": self.key(raw.get("key"), f"{rpath}.key"),
-                    "severity": self.severity(raw.get("severity"), f"{rpath}.severity"),
-                    "title": self.text(raw.get("title"), f"{rpath}.title", required=True),
-                    "when": when if isinstance(when, str) else "",
-                    "message": self.text(raw.get("message"), f"{rpath}.message", required=True),
-                }
-            )
+            result.append(rule)
         self.unique([(r["key"], f"{path}[{i}].key") for i, r in enumerate(result)], "rule")
         return result
 

@@ -1,0 +1,59 @@
+"""Settings come from the environment and refuse bad values by name."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import cxvet.settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
+        ],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"DEBUG": "false"}, "SECRET_KEY is not set"),
+        ({"DEBUG": "true", "EMAIL_PORT": "smtp"}, "EMAIL_PORT='smtp' is not a whole number"),
+        ({"DEBUG": "true", "STORAGE_BACKEND": "ftp"}, "STORAGE_BACKEND='ftp' is not one of"),
+        ({"DEBUG": "true", "STORAGE_BACKEND": "s3"}, "needs AWS_STORAGE_BUCKET_NAME"),
+        ({"DEBUG": "true", "DATABASE_URL": "nonsense://x"}, "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_bad_values_fail_loudly_naming_the_variable(env, message):
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_embedded_default_is_sqlite_with_in_process_tasks():
+    result = load_settings(DEBUG="true", DATABASE_URL="", REDIS_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_services_when_urls_are_set():
+    result = load_settings(
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
