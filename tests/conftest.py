@@ -116,6 +116,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
                 "worker",
                 "--pool=solo",
                 "--loglevel=INFO",
+                "--without-mingle",
+                "--without-gossip",
                 "-Q",
                 queue,
                 "-n",
