@@ -47,6 +47,9 @@ class AccessLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by the clarification email task; compared with the response's
+    # submitted_at so that each clarification round is emailed once per link.
+    clarification_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
