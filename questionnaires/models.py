@@ -435,3 +435,42 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_label or self.actor_user}"
+
+
+class RescoreJob(models.Model):
+    """Rescoring every affected response under one profile, in batches, with progress.
+
+    Each batch task advances `cursor` (the last response id scored) with a conditional
+    update, so a redelivered batch finds the cursor moved on and does nothing twice.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SUPERSEDED = "superseded", "Superseded by a later job"
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="rescore_jobs")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(max_length=200, blank=True)
+    weights_before = models.JSONField(default=dict, blank=True)
+    weights_after = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0, help_text="The last response id scored.")
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"Rescoring {self.profile.key}: {self.done}/{self.total} ({self.get_status_display()})"
+        )
