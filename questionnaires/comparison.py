@@ -1,0 +1,581 @@
+"""Vendors side by side: the data behind the comparison page, the exports and the reports.
+
+`build_comparison(responses, profile_key=...)` loads everything it needs in a constant
+number of queries (however many vendors and questions), rescores every response under
+the chosen profile with the pure scoring engine (nothing is written), and returns plain
+dataclasses: one column per vendor, one row per question grouped by section, a subtotal
+per section, and the robustness of the ranking in words.
+
+Responses to different versions of one questionnaire are compared on the questions they
+share by key; a question a version does not ask is shown as "not asked" for that vendor.
+Each response keeps the score of its own version. Responses to different questionnaires
+cannot be compared.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db.models import Count
+
+from .definition import iter_questions
+from .models import Answer, EvidenceLevel, Profile, Response, ResponseScore, ResponseStatus
+from .scoring import ScoreResult, answer_risk, compile_plan, ranking_robustness
+from .selectors import profile_as_dict, scoring_inputs
+
+# Risk of one answer in words; the same cut points as the tiers of the 0-100 score.
+RISK_WORDS = ((0.25, "low"), (0.5, "moderate"), (0.75, "high"), (float("inf"), "severe"))
+NOT_ASKED = "not asked"
+UNANSWERED = "unanswered"
+HIDDEN = "hidden"
+NOT_SCORED = "not scored"
+
+# Enough samples for a stable sentence, few enough to keep the page quick.
+ROBUSTNESS_SAMPLES = 200
+ROBUSTNESS_SEED = 20260501
+
+
+class ComparisonError(Exception):
+    """These responses cannot be compared as asked; the message says why and what to do."""
+
+
+class UnknownProfile(ComparisonError):
+    """The requested profile does not exist in every compared version."""
+
+
+def risk_word(risk: float | None) -> str:
+    if risk is None:
+        return NOT_SCORED
+    return next(word for limit, word in RISK_WORDS if risk < limit)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One vendor's answer to one question."""
+
+    state: str  # "answered", "unanswered", "hidden" or "not_asked"
+    display: str
+    risk: float | None = None
+    risk_word: str = ""
+    contribution: float | None = None  # points this answer adds to the 0-100 score
+    evidence_level: str = ""
+    evidence_label: str = ""
+    evidence_files: int = 0
+    comment: str = ""
+    flagged: bool = False
+    flag_titles: tuple[str, ...] = ()
+    needs_clarification: bool = False
+    value: Any = None
+
+    @property
+    def css_class(self) -> str:
+        return "risk-" + self.risk_word.replace(" ", "-")
+
+    @property
+    def asked(self) -> bool:
+        return self.state != "not_asked"
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    text: str
+    type: str
+    section_key: str
+    cells: tuple[Cell, ...]
+    evidence_requested: bool = False
+
+    @property
+    def differs(self) -> bool:
+        """True when at least two vendors answered differently (or one did not answer)."""
+        return len({(c.state, _hashable(c.value)) for c in self.cells}) > 1
+
+    @property
+    def flagged(self) -> bool:
+        return any(c.flagged for c in self.cells)
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    score: float | None
+    low: float
+    high: float
+    coverage: float
+
+    @property
+    def tier_word(self) -> str:
+        return risk_word(None if self.score is None else self.score / 100)
+
+
+@dataclass(frozen=True)
+class SectionBlock:
+    key: str
+    title: str
+    weight: float
+    subtotals: tuple[Subtotal | None, ...]  # one per vendor; None when not asked
+    rows: tuple[Row, ...]
+    total_rows: int = 0
+
+
+@dataclass(frozen=True)
+class VendorColumn:
+    response_id: int
+    vendor_name: str
+    product: str
+    version_number: int
+    status: str
+    status_label: str
+    result: ScoreResult
+    override_score: float | None = None
+    override_tier: str = ""
+    override_justification: str = ""
+    flags: tuple = ()
+
+    @property
+    def effective_score(self) -> float | None:
+        return self.override_score if self.override_score is not None else self.result.score
+
+    @property
+    def effective_tier(self) -> str:
+        return self.override_tier or self.result.tier
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.override_score is not None or bool(self.override_tier)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    questionnaire_key: str
+    questionnaire_title: str
+    version_numbers: tuple[int, ...]
+    profile_key: str
+    profile_title: str
+    profiles: tuple[tuple[str, str], ...]  # (key, title) offered for switching
+    vendors: tuple[VendorColumn, ...]
+    sections: tuple[SectionBlock, ...]
+    robustness: str
+    notes: tuple[str, ...] = ()
+    differences_only: bool = False
+    flagged_only: bool = False
+    order_by_risk: bool = False
+    shown_rows: int = 0
+    total_rows: int = 0
+
+    @property
+    def response_ids(self) -> list[int]:
+        return [v.response_id for v in self.vendors]
+
+    def rows(self) -> Iterable[tuple[SectionBlock, Row]]:
+        for section in self.sections:
+            for row in section.rows:
+                yield section, row
+
+
+def build_comparison(
+    responses: Sequence[Response | int],
+    *,
+    profile_key: str | None = None,
+    differences_only: bool = False,
+    flagged_only: bool = False,
+    order_by_risk: bool = False,
+    robustness: bool = True,
+) -> Comparison:
+    """Compare responses (instances or ids) under a profile (the default one if None)."""
+    ids = list(dict.fromkeys(r if isinstance(r, int) else r.pk for r in responses))
+    if not ids:
+        raise ComparisonError("Choose at least one response to compare.")
+    loaded = _load_responses(ids)
+    versions = _versions_of(loaded)
+    base = max(versions.values(), key=lambda v: v.number)
+    profiles_by_version = _profiles(versions)
+    profile_key = profile_key or base.definition["profiles"][0]["key"]
+    offered = _common_profiles(base, profiles_by_version)
+    if profile_key not in dict(offered):
+        raise UnknownProfile(
+            f"Profile {profile_key!r} is not defined in every compared version; choose one "
+            f"of: {', '.join(k for k, _ in offered)}."
+        )
+    inputs = scoring_inputs(ids)
+    details = _answer_details(ids)
+    overrides = _overrides(ids, profile_key)
+
+    # One plan per version: everything that does not depend on the answers, done once.
+    plans = {
+        pk: compile_plan(version.definition, profiles_by_version[pk][profile_key])
+        for pk, version in versions.items()
+    }
+    columns = []
+    for response in loaded:
+        result = plans[response.version_id].score(inputs.get(response.pk, {}))
+        columns.append(_column(response, result, overrides.get(response.pk)))
+    if order_by_risk:
+        columns.sort(key=_risk_order)
+
+    sections = _sections(
+        versions, loaded, columns, plans, inputs, details, profile_key, profiles_by_version
+    )
+    sections, shown = _filter(
+        sections, differences_only=differences_only, flagged_only=flagged_only
+    )
+    total = sum(s.total_rows for s in sections)
+    return Comparison(
+        questionnaire_key=base.questionnaire.key,
+        questionnaire_title=base.questionnaire.title,
+        version_numbers=tuple(sorted(v.number for v in versions.values())),
+        profile_key=profile_key,
+        profile_title=dict(offered)[profile_key],
+        profiles=offered,
+        vendors=tuple(columns),
+        sections=sections,
+        robustness=(
+            _robustness(base, loaded, versions, profiles_by_version[base.pk][profile_key], inputs)
+            if robustness
+            else ""
+        ),
+        notes=_version_notes(base, versions),
+        differences_only=differences_only,
+        flagged_only=flagged_only,
+        order_by_risk=order_by_risk,
+        shown_rows=shown,
+        total_rows=total,
+    )
+
+
+# Loading -------------------------------------------------------------------------------
+
+
+def _load_responses(ids: list[int]) -> list[Response]:
+    found = {
+        r.pk: r
+        for r in Response.objects.filter(pk__in=ids).select_related(
+            "vendor", "version__questionnaire"
+        )
+    }
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise ComparisonError(
+            f"No response with id {', '.join(missing)}; it may have been deleted."
+        )
+    loaded = [found[i] for i in ids]
+    questionnaires = {r.version.questionnaire for r in loaded}
+    if len(questionnaires) > 1:
+        titles = ", ".join(sorted(f"“{q.title}”" for q in questionnaires))
+        raise ComparisonError(
+            f"These responses answer different questionnaires ({titles}); only answers to "
+            "the same questionnaire can be compared. Select responses to one questionnaire "
+            "(filter the list by questionnaire first)."
+        )
+    return loaded
+
+
+def _versions_of(responses: list[Response]) -> dict[int, Any]:
+    return {r.version_id: r.version for r in responses}
+
+
+def _profiles(versions: dict[int, Any]) -> dict[int, dict[str, dict]]:
+    by_version: dict[int, dict[str, dict]] = defaultdict(dict)
+    for profile in Profile.objects.filter(version_id__in=versions):
+        by_version[profile.version_id][profile.key] = profile_as_dict(profile)
+    return by_version
+
+
+def _common_profiles(base, profiles_by_version) -> tuple[tuple[str, str], ...]:
+    """Profiles of the newest version, in definition order, that every version defines."""
+    common = set.intersection(*(set(p) for p in profiles_by_version.values()))
+    return tuple(
+        (p["key"], profiles_by_version[base.pk][p["key"]].get("title") or p["title"])
+        for p in base.definition["profiles"]
+        if p["key"] in common
+    )
+
+
+def _answer_details(ids: list[int]) -> dict[int, dict[str, dict]]:
+    """{response id: {question key: comment, evidence level and files, clarification}}."""
+    rows = (
+        Answer.objects.filter(response_id__in=ids)
+        .annotate(evidence_files=Count("evidence"))
+        .values(
+            "response_id",
+            "question__key",
+            "comment",
+            "evidence_level",
+            "evidence_files",
+            "needs_clarification",
+        )
+    )
+    by_response: dict[int, dict[str, dict]] = defaultdict(dict)
+    for row in rows:
+        by_response[row["response_id"]][row["question__key"]] = row
+    return by_response
+
+
+def _overrides(ids: list[int], profile_key: str) -> dict[int, ResponseScore]:
+    stored = ResponseScore.objects.filter(response_id__in=ids, profile_key=profile_key).only(
+        "response_id", "override_score", "override_tier", "override_justification"
+    )
+    return {s.response_id: s for s in stored}
+
+
+# Building ------------------------------------------------------------------------------
+
+
+def _column(response: Response, result: ScoreResult, stored: ResponseScore | None) -> VendorColumn:
+    return VendorColumn(
+        response_id=response.pk,
+        vendor_name=response.vendor.name,
+        product=response.vendor.product,
+        version_number=response.version.number,
+        status=response.status,
+        status_label=str(ResponseStatus(response.status).label),
+        result=result,
+        override_score=stored.override_score if stored else None,
+        override_tier=stored.override_tier if stored else "",
+        override_justification=stored.override_justification if stored else "",
+        flags=tuple(result.flags),
+    )
+
+
+def _risk_order(column: VendorColumn) -> tuple:
+    # Lowest risk first; a response with no score at all goes last.
+    score = column.effective_score
+    return (score is None, score if score is not None else 0, column.vendor_name.lower())
+
+
+def _sections(versions, responses, columns, plans, inputs, details, profile_key, profiles):
+    by_id = {r.pk: r for r in responses}
+    ordered = [by_id[c.response_id] for c in columns]
+    layout = _layout(versions)
+    per_vendor = [
+        _VendorView.build(r, c, plans[r.version_id], inputs.get(r.pk, {}), details)
+        for r, c in zip(ordered, columns, strict=True)
+    ]
+    weights = _section_weights(versions, profile_key, profiles)
+    blocks = []
+    for section_key, title, questions in layout:
+        rows = tuple(
+            Row(
+                key=q["key"],
+                text=q["text"],
+                type=q["type"],
+                section_key=section_key,
+                evidence_requested=bool(q.get("evidence")),
+                cells=tuple(view.cell(q["key"]) for view in per_vendor),
+            )
+            for q in questions
+        )
+        blocks.append(
+            SectionBlock(
+                key=section_key,
+                title=title,
+                weight=weights.get(section_key, 0),
+                subtotals=tuple(view.subtotal(section_key) for view in per_vendor),
+                rows=rows,
+                total_rows=len(rows),
+            )
+        )
+    return tuple(blocks)
+
+
+def _layout(versions) -> list[tuple[str, str, list[dict]]]:
+    """Sections and questions of the newest version, then what only older ones ask."""
+    layout: dict[str, tuple[str, list[dict]]] = {}
+    seen: set[str] = set()
+    for version in sorted(versions.values(), key=lambda v: -v.number):
+        for section, question in iter_questions(version.definition):
+            _, questions = layout.setdefault(section["key"], (section["title"], []))
+            if question["key"] not in seen:
+                seen.add(question["key"])
+                questions.append(question)
+    return [(key, title, questions) for key, (title, questions) in layout.items()]
+
+
+def _section_weights(versions, profile_key, profiles_by_version) -> dict[str, float]:
+    """W_s(p): the profile's weight of each section, else the section's own weight."""
+    weights: dict[str, float] = {}
+    for version in sorted(versions.values(), key=lambda v: -v.number):
+        overrides = profiles_by_version[version.pk][profile_key].get("section_weights") or {}
+        for section in version.definition["sections"]:
+            weights.setdefault(section["key"], overrides.get(section["key"], section["weight"]))
+    return weights
+
+
+def _filter(sections, *, differences_only: bool, flagged_only: bool):
+    if not (differences_only or flagged_only):
+        return sections, sum(len(s.rows) for s in sections)
+    kept = []
+    shown = 0
+    for section in sections:
+        rows = tuple(
+            row
+            for row in section.rows
+            if (not differences_only or row.differs) and (not flagged_only or row.flagged)
+        )
+        shown += len(rows)
+        kept.append(replace(section, rows=rows))
+    return tuple(kept), shown
+
+
+def _robustness(base, responses, versions, profile, inputs) -> str:
+    if len(responses) < 2:
+        return "Add a second response to see how robust the ranking is."
+    if len(versions) > 1:
+        return (
+            "The ranking's robustness is computed only for responses to the same version; "
+            "these answer versions " + ", ".join(str(v.number) for v in _sorted(versions)) + "."
+        )
+    answers = {r.pk: inputs.get(r.pk, {}) for r in responses}
+    names = {r.pk: r.vendor.name for r in responses}
+    result = ranking_robustness(
+        base.definition, profile, answers, samples=ROBUSTNESS_SAMPLES, seed=ROBUSTNESS_SEED
+    )
+    return _describe(result, names)
+
+
+def _describe(result, names: dict[int, str]) -> str:
+    return result.describe(labels=names)
+
+
+def _sorted(versions):
+    return sorted(versions.values(), key=lambda v: v.number)
+
+
+def _version_notes(base, versions) -> tuple[str, ...]:
+    if len(versions) < 2:
+        return ()
+    numbers = ", ".join(str(v.number) for v in _sorted(versions))
+    return (
+        f"These responses answer versions {numbers} of the questionnaire. They are compared "
+        "on the questions the versions share (matched by key); a question a version does "
+        f"not ask is marked “{NOT_ASKED}”. Each score is computed on the response's own "
+        "version.",
+    )
+
+
+# One vendor's view of the rows ----------------------------------------------------------
+
+
+@dataclass
+class _VendorView:
+    column: VendorColumn
+    questions: dict[str, dict]
+    values: dict[str, Any]
+    visible: set[str]
+    contributions: dict[str, Any]
+    details: dict[str, dict]
+    flag_titles: dict[str, list[str]] = field(default_factory=dict)
+    subtotals: dict[str, Subtotal] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, response: Response, column: VendorColumn, plan, inputs, details) -> _VendorView:
+        definition = response.version.definition
+        values = {key: answer.value for key, answer in inputs.items()}
+        # The plan applies the same one-pass visibility rule as the portal.
+        visible = set(plan.visible_values(inputs))
+        flag_titles: dict[str, list[str]] = defaultdict(list)
+        for flag in column.result.flags:
+            for key in flag.questions:
+                flag_titles[key].append(flag.title)
+        return cls(
+            column=column,
+            questions={q["key"]: q for _, q in iter_questions(definition)},
+            values=values,
+            visible=visible,
+            contributions={c.question_key: c for c in column.result.contributions},
+            details=details.get(response.pk, {}),
+            flag_titles=flag_titles,
+            subtotals={
+                s.key: Subtotal(score=s.score, low=s.low, high=s.high, coverage=s.coverage)
+                for s in column.result.sections
+            },
+        )
+
+    def subtotal(self, section_key: str) -> Subtotal | None:
+        return self.subtotals.get(section_key)
+
+    def cell(self, key: str) -> Cell:
+        question = self.questions.get(key)
+        if question is None:
+            return Cell(state="not_asked", display="Not asked", risk_word=NOT_ASKED)
+        detail = self.details.get(key, {})
+        extra = {
+            "comment": detail.get("comment", ""),
+            "evidence_files": detail.get("evidence_files", 0),
+            "needs_clarification": detail.get("needs_clarification", False),
+            "flagged": key in self.flag_titles,
+            "flag_titles": tuple(self.flag_titles.get(key, ())),
+        }
+        if key not in self.visible:
+            return Cell(
+                state="hidden", display="Hidden by an earlier answer", risk_word=HIDDEN, **extra
+            )
+        value = self.values.get(key)
+        if not _is_answered(question, value, extra["evidence_files"]):
+            return Cell(state="unanswered", display="Unanswered", risk_word=UNANSWERED, **extra)
+        contribution = self.contributions.get(key)
+        risk = contribution.risk if contribution is not None else answer_risk(question, value)
+        level = detail.get("evidence_level", EvidenceLevel.SELF_ATTESTED)
+        return Cell(
+            state="answered",
+            display=answer_display(question, value, extra["evidence_files"]),
+            risk=risk,
+            risk_word=risk_word(risk),
+            contribution=getattr(contribution, "points", None),
+            evidence_level=level,
+            evidence_label=str(EvidenceLevel(level).label),
+            value=value,
+            **extra,
+        )
+
+
+def _is_answered(question: dict, value: Any, evidence_files: int) -> bool:
+    if question["type"] == "file":
+        return evidence_files > 0
+    return value not in (None, "", [])
+
+
+def answer_display(question: dict, value: Any, evidence_files: int = 0) -> str:
+    """An answer as a person reads it: choice labels, Yes/No, numbers with units, dates."""
+    kind = question["type"]
+    if kind == "yes_no":
+        return {"yes": "Yes", "no": "No"}.get(value, str(value))
+    if kind in ("single_choice", "multiple_choice"):
+        labels = {c["key"]: c["label"] for c in question["choices"]}
+        chosen = value if isinstance(value, list) else [value]
+        return "; ".join(labels.get(key, str(key)) for key in chosen)
+    if kind == "percentage":
+        return f"{_number(value)}%"
+    if kind in ("integer", "decimal"):
+        return _number(value)
+    if kind == "date":
+        return _date(value)
+    if kind == "file":
+        return f"{evidence_files} file" + ("" if evidence_files == 1 else "s")
+    return str(value)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def _date(value: Any) -> str:
+    try:
+        return datetime.date.fromisoformat(str(value)).strftime("%-d %b %Y")
+    except ValueError:
+        return str(value)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(sorted(map(str, value)))
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
