@@ -1,0 +1,309 @@
+"""Invitations, private links and the emails that carry them."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import smtplib
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from questionnaires.models import Answer, AuditEvent, Response, ResponseStatus
+from tests.conftest import wait_until
+from tests.factories import ContactFactory, ResponseFactory, UserFactory, VendorFactory
+from vendors.models import AccessLink
+from vendors.services import (
+    InvitationError,
+    invitation_create,
+    link_reissue,
+    link_revoke,
+    token_hash,
+)
+from vendors.tasks import send_clarification_request, send_invitation
+
+LINK_PATTERN = re.compile(r"http://testserver/portal/([A-Za-z0-9_-]+)/")
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = "http://testserver"
+
+
+def _due(days: int = 21) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
+def _tokens_in_outbox() -> list[str]:
+    return [LINK_PATTERN.search(m.body).group(1) for m in mail.outbox]
+
+
+def test_invitation_creates_response_and_emails_each_contact_a_private_link(
+    example_version, django_capture_on_commit_callbacks
+):
+    vendor = VendorFactory(name="Acme Bots")
+    alice = ContactFactory(vendor=vendor, name="Alice", email="alice@acme.example")
+    bob = ContactFactory(vendor=vendor, name="Bob", email="bob@acme.example")
+    analyst = UserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        links = invitation_create(
+            contacts=[alice, bob], version=example_version, due_date=_due(), user=analyst
+        )
+
+    response = Response.objects.get(vendor=vendor, version=example_version)
+    assert response.status == ResponseStatus.INVITED
+    assert response.due_date == _due()
+    assert [link.contact for link in links] == [alice, bob]
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@acme.example", "bob@acme.example"]
+    message = next(m for m in mail.outbox if m.to == ["alice@acme.example"])
+    assert "Hello Alice" in message.body
+    assert "Example AI agent check" in message.subject
+    assert message.reply_to == ["analysts@cxvet.localhost"]
+    # The token in the email is the only copy: the database keeps its hash.
+    tokens = _tokens_in_outbox()
+    assert len(set(tokens)) == 2
+    for token in tokens:
+        assert len(token) >= 43  # 32 random bytes, base64: 256 bits
+        stored = AccessLink.objects.get(token_hash=token_hash(token))
+        assert stored.response == response
+        assert stored.email_sent_at is not None
+        assert not AccessLink.objects.filter(token_hash=token).exists()
+    assert (
+        AuditEvent.objects.filter(
+            response=response, kind=AuditEvent.Kind.LINK_ISSUED, actor_user=analyst
+        ).count()
+        == 2
+    )
+
+
+def test_email_is_queued_only_after_commit(example_version, django_capture_on_commit_callbacks):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        invitation_create(contacts=[contact], version=example_version, due_date=_due(), user=None)
+    assert mail.outbox == []
+    assert len(callbacks) == 1
+
+
+def test_reinviting_reuses_the_response_moves_the_due_date_and_replaces_the_old_link(
+    example_version, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        [first] = invitation_create(
+            contacts=[contact], version=example_version, due_date=_due(10), user=None
+        )
+        [second] = invitation_create(
+            contacts=[contact], version=example_version, due_date=_due(30), user=None
+        )
+    assert Response.objects.filter(vendor=contact.vendor).count() == 1
+    assert second.response.due_date == _due(30)
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    assert second.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "problem, expected",
+    [
+        ("no_contacts", "Choose at least one contact"),
+        ("two_vendors", "same vendor"),
+        ("past_due", "in the past"),
+        ("draft", "not published"),
+    ],
+)
+def test_invalid_invitations_say_what_is_wrong(example_version, problem, expected):
+    contacts = [ContactFactory()]
+    due = _due()
+    version = example_version
+    if problem == "no_contacts":
+        contacts = []
+    elif problem == "two_vendors":
+        contacts.append(ContactFactory())
+    elif problem == "past_due":
+        due = _due(-1)
+    elif problem == "draft":
+        version.status = "draft"  # not saved: the check reads the instance
+    with pytest.raises(InvitationError, match=expected):
+        invitation_create(contacts=contacts, version=version, due_date=due, user=None)
+    assert not Response.objects.exists()
+
+
+def test_revoke_records_who_and_is_idempotent(example_version):
+    contact = ContactFactory()
+    [link] = invitation_create(
+        contacts=[contact], version=example_version, due_date=_due(), user=None
+    )
+    analyst = UserFactory()
+    link_revoke(link=link, user=analyst)
+    first_revoked_at = AccessLink.objects.get(pk=link.pk).revoked_at
+    link_revoke(link=link, user=analyst)
+    assert AccessLink.objects.get(pk=link.pk).revoked_at == first_revoked_at
+    assert (
+        AuditEvent.objects.filter(kind=AuditEvent.Kind.LINK_REVOKED, actor_user=analyst).count()
+        == 1
+    )
+
+
+def test_reissue_revokes_and_emails_a_new_working_link(
+    example_version, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        [old] = invitation_create(
+            contacts=[contact], version=example_version, due_date=_due(), user=None
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        new = link_reissue(link=old, user=UserFactory())
+    old.refresh_from_db()
+    assert old.revoked_at is not None
+    assert new.revoked_at is None and new.response_id == old.response_id
+    old_token, new_token = _tokens_in_outbox()
+    assert token_hash(new_token) == new.token_hash != token_hash(old_token)
+
+
+def test_a_link_revoked_before_its_email_went_out_is_never_emailed(
+    example_version, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [link] = invitation_create(
+            contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+        )
+        link_revoke(link=link, user=None)
+    assert mail.outbox == []
+
+
+def test_invitation_task_rerun_sends_nothing_twice(example_version):
+    contact = ContactFactory()
+    [link] = invitation_create(
+        contacts=[contact], version=example_version, due_date=_due(), user=None
+    )
+    token = "x" * 43
+    AccessLink.objects.filter(pk=link.pk).update(token_hash=token_hash(token))
+    send_invitation.apply(args=[link.pk, token])
+    send_invitation.apply(args=[link.pk, token])
+    assert len(mail.outbox) == 1
+
+
+def test_invitation_task_refuses_a_token_of_another_link(example_version):
+    [link] = invitation_create(
+        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+    )
+    send_invitation.apply(args=[link.pk, "not-the-token"])
+    assert mail.outbox == []
+    link.refresh_from_db()
+    assert link.email_sent_at is None
+
+
+def test_invitation_task_retries_when_the_mail_server_is_down(example_version, monkeypatch):
+    [link] = invitation_create(
+        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+    )
+    token = "y" * 43
+    AccessLink.objects.filter(pk=link.pk).update(token_hash=token_hash(token))
+    attempts = []
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real_send = EmailBackend.send_messages
+
+    def flaky_send(self, messages):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise smtplib.SMTPServerDisconnected("connection closed")
+        return real_send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", flaky_send)
+    # throw=False: eager apply() then runs the retry in place, as a worker would later.
+    send_invitation.apply(args=[link.pk, token], throw=False)
+    assert len(attempts) == 2
+    assert len(mail.outbox) == 1
+
+
+def test_invitation_task_does_not_retry_a_permanent_error(example_version, monkeypatch):
+    [link] = invitation_create(
+        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+    )
+    token = "z" * 43
+    AccessLink.objects.filter(pk=link.pk).update(token_hash=token_hash(token))
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refused(self, messages):
+        raise smtplib.SMTPRecipientsRefused({"x@y": (550, b"no such user")})
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refused)
+    result = send_invitation.apply(args=[link.pk, token], throw=False)
+    assert isinstance(result.result, smtplib.SMTPRecipientsRefused)
+    assert result.state == "FAILURE"
+
+
+# Clarification emails -------------------------------------------------------------------
+
+
+def _clarification_round(version, note="Which deployments?"):
+    response = ResponseFactory(version=version, status=ResponseStatus.CLARIFICATION_REQUESTED)
+    response.submitted_at = timezone.now() - datetime.timedelta(hours=1)
+    response.save(update_fields=["submitted_at"])
+    question = version.questions.get(key="live_deployments")
+    Answer.objects.create(
+        response=response,
+        question=question,
+        value=3,
+        needs_clarification=True,
+        clarification_note=note,
+    )
+    return response
+
+
+def test_clarification_email_lists_questions_and_notes_to_every_active_contact(example_version):
+    response = _clarification_round(example_version)
+    active = ContactFactory(vendor=response.vendor, email="active@v.example")
+    revoked = ContactFactory(vendor=response.vendor, email="revoked@v.example")
+    AccessLink.objects.create(response=response, contact=active, token_hash="a" * 64)
+    AccessLink.objects.create(
+        response=response, contact=revoked, token_hash="b" * 64, revoked_at=timezone.now()
+    )
+
+    send_clarification_request.apply(args=[response.pk])
+
+    assert [m.to for m in mail.outbox] == [["active@v.example"]]
+    body = mail.outbox[0].body
+    assert "How many enterprise deployments" in body
+    assert "Which deployments?" in body
+    assert "still works" in body
+
+
+def test_clarification_email_is_sent_once_per_round(example_version):
+    response = _clarification_round(example_version)
+    contact = ContactFactory(vendor=response.vendor)
+    AccessLink.objects.create(response=response, contact=contact, token_hash="c" * 64)
+
+    send_clarification_request.apply(args=[response.pk])
+    send_clarification_request.apply(args=[response.pk])
+    assert len(mail.outbox) == 1
+
+    # The vendor resubmits and the analyst asks again: a new round, a new email.
+    Response.objects.filter(pk=response.pk).update(submitted_at=timezone.now())
+    send_clarification_request.apply(args=[response.pk])
+    assert len(mail.outbox) == 2
+
+
+def test_clarification_email_is_skipped_when_no_longer_requested(example_version):
+    response = _clarification_round(example_version)
+    AccessLink.objects.create(
+        response=response, contact=ContactFactory(vendor=response.vendor), token_hash="d" * 64
+    )
+    Response.objects.filter(pk=response.pk).update(status=ResponseStatus.SUBMITTED)
+    send_clarification_request.apply(args=[response.pk])
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invitation_email_goes_through_the_worker(example_version, celery_worker_process):
+    """With REDIS_URL set this runs in a real worker process; otherwise in-process."""
+    contact = ContactFactory()
+    [link] = invitation_create(
+        contacts=[contact], version=example_version, due_date=_due(), user=None
+    )
+    wait_until(lambda: AccessLink.objects.get(pk=link.pk).email_sent_at is not None)
