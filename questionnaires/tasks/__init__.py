@@ -1,1 +1,3 @@
 """Celery tasks of the questionnaires app, one module per area (autodiscovered here)."""
+
+from . import scoring  # noqa: F401

@@ -1,0 +1,442 @@
+"""Scoring responses, analysts' overrides, and rescoring after a profile changes.
+
+The engine (questionnaires.scoring) is pure; this module feeds it from the database and
+stores what it returns as ResponseScore rows (one per response and profile).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..models import (
+    AuditEvent,
+    Profile,
+    QuestionnaireVersion,
+    RescoreJob,
+    Response,
+    ResponseScore,
+    ResponseStatus,
+)
+from ..scoring import TIERS, ScoringPlan, compile_plan, inputs_hash, tier_for
+from ..selectors import profile_as_dict, scoring_inputs
+
+# Responses that are rescored when a profile changes, besides those already scored.
+SCORED_STATUSES = (
+    ResponseStatus.SUBMITTED,
+    ResponseStatus.CLARIFICATION_REQUESTED,
+    ResponseStatus.ACCEPTED,
+)
+RESCORE_BATCH_SIZE = 500
+MIN_JUSTIFICATION_LENGTH = 20
+MIN_JUSTIFICATION_WORDS = 4
+ACTIVE_JOB_STATUSES = (RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING)
+
+_COMPUTED_FIELDS = [
+    "engine_version",
+    "inputs_hash",
+    "computed_at",
+    "score",
+    "low",
+    "high",
+    "coverage",
+    "tier",
+    "flag_count",
+    "result",
+]
+
+
+# Computing and storing scores ----------------------------------------------------------
+
+
+def response_score(
+    *, response: Response, profile_keys: Iterable[str] | None = None
+) -> list[ResponseScore]:
+    """Score a response under every profile of its version (or the named ones) and store it.
+
+    Overrides stay as they are: the new computed values sit next to them. Raises
+    ValueError naming the version's profiles when a profile key is unknown.
+    """
+    version = response.version
+    profiles = _version_profiles(version, profile_keys)
+    inputs = scoring_inputs([response.id])[response.id]
+    now = timezone.now()
+    with transaction.atomic():
+        rows = [
+            _score_row(
+                response.id,
+                version.content_hash,
+                profile_as_dict(profile),
+                compile_plan(version.definition, profile_as_dict(profile)),
+                inputs,
+                now,
+            )
+            for profile in profiles
+        ]
+        _upsert(rows)
+    return list(
+        ResponseScore.objects.filter(
+            response=response, profile_key__in=[p.key for p in profiles]
+        ).order_by("profile_key")
+    )
+
+
+def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int:
+    """Score many responses of the profile's version under it, in one bulk write.
+
+    Four queries whatever the number of responses; returns how many were scored.
+    """
+    version = profile.version
+    as_dict = profile_as_dict(profile)
+    plan = compile_plan(version.definition, as_dict)
+    inputs = scoring_inputs(response_ids)
+    now = timezone.now()
+    rows = [
+        _score_row(rid, version.content_hash, as_dict, plan, inputs[rid], now)
+        for rid in response_ids
+    ]
+    with transaction.atomic():
+        _upsert(rows)
+    return len(rows)
+
+
+def _version_profiles(
+    version: QuestionnaireVersion, profile_keys: Iterable[str] | None
+) -> list[Profile]:
+    profiles = list(version.profiles.all())
+    if profile_keys is None:
+        return profiles
+    wanted = list(dict.fromkeys(profile_keys))
+    by_key = {p.key: p for p in profiles}
+    unknown = [key for key in wanted if key not in by_key]
+    if unknown:
+        known = ", ".join(sorted(by_key)) or "none"
+        raise ValueError(
+            f"Unknown profile {', '.join(map(repr, unknown))} for {version}: "
+            f"the version's profiles are {known}."
+        )
+    return [by_key[key] for key in wanted]
+
+
+def _score_row(
+    response_id: int,
+    definition_hash: str,
+    profile: Mapping[str, Any],
+    plan: ScoringPlan,
+    inputs: Mapping,
+    now,
+) -> ResponseScore:
+    result = plan.score(inputs)
+    return ResponseScore(
+        response_id=response_id,
+        profile_key=profile["key"],
+        engine_version=result.engine_version,
+        inputs_hash=inputs_hash(definition_hash, profile, inputs),
+        computed_at=now,
+        score=result.score,
+        low=result.low,
+        high=result.high,
+        coverage=result.coverage,
+        tier=result.tier,
+        flag_count=len(result.flags),
+        result=result.to_dict(),
+    )
+
+
+def _upsert(rows: list[ResponseScore]) -> None:
+    # One INSERT ... ON CONFLICT: computed fields are replaced, overrides never touched.
+    ResponseScore.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["response", "profile_key"],
+        update_fields=_COMPUTED_FIELDS,
+        batch_size=1000,
+    )
+
+
+# Overrides -------------------------------------------------------------------------------
+
+
+def score_override(
+    *,
+    response_score: ResponseScore,
+    user,
+    score: float | None,
+    tier: str,
+    justification: str,
+) -> ResponseScore:
+    """Set an analyst's score and/or tier next to the computed ones, with the reason.
+
+    `tier` may be blank when a score is given: it then follows from the score (and the
+    computed result's flags). Raises ValidationError naming the field at fault. The
+    change is recorded as an AuditEvent with the values before and after.
+    """
+    justification = " ".join((justification or "").split())
+    errors = _override_errors(score, tier, justification)
+    if errors:
+        raise ValidationError(errors)
+    if not tier:
+        flags = [f["severity"] for f in response_score.result.get("flags", [])]
+        tier = tier_for(score, flags)
+    with transaction.atomic():
+        locked = ResponseScore.objects.select_for_update().get(pk=response_score.pk)
+        before = _override_state(locked)
+        locked.override_score = score
+        locked.override_tier = tier
+        locked.override_justification = justification
+        locked.overridden_by = user
+        locked.overridden_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "override_score",
+                "override_tier",
+                "override_justification",
+                "overridden_by",
+                "overridden_at",
+            ]
+        )
+        _record_override(locked, user, before, justification)
+    return locked
+
+
+def score_override_clear(
+    *, response_score: ResponseScore, user, justification: str
+) -> ResponseScore:
+    """Remove an override (the computed values apply again); the reason is recorded."""
+    justification = " ".join((justification or "").split())
+    problem = _justification_error(justification)
+    if problem:
+        raise ValidationError({"justification": problem})
+    with transaction.atomic():
+        locked = ResponseScore.objects.select_for_update().get(pk=response_score.pk)
+        before = _override_state(locked)
+        locked.override_score = None
+        locked.override_tier = ""
+        locked.override_justification = ""
+        locked.overridden_by = None
+        locked.overridden_at = None
+        locked.save(
+            update_fields=[
+                "override_score",
+                "override_tier",
+                "override_justification",
+                "overridden_by",
+                "overridden_at",
+            ]
+        )
+        _record_override(locked, user, before, justification)
+    return locked
+
+
+def _override_errors(score: float | None, tier: str, justification: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if score is not None and (not isinstance(score, (int, float)) or not 0 <= score <= 100):
+        errors["score"] = f"The score must be a number from 0 to 100, got {score!r}."
+    elif score is not None and math.isnan(score):
+        errors["score"] = "The score must be a number from 0 to 100."
+    if tier and tier not in TIERS:
+        errors["tier"] = f"The tier must be one of {', '.join(TIERS)}, got {tier!r}."
+    if score is None and not tier:
+        errors["score"] = "Give an overriding score, a tier, or both."
+    problem = _justification_error(justification)
+    if problem:
+        errors["justification"] = problem
+    return errors
+
+
+def _justification_error(justification: str) -> str | None:
+    if len(justification) < MIN_JUSTIFICATION_LENGTH or (
+        len(justification.split()) < MIN_JUSTIFICATION_WORDS
+    ):
+        return (
+            "Write a justification of at least "
+            f"{MIN_JUSTIFICATION_WORDS} words and {MIN_JUSTIFICATION_LENGTH} characters: "
+            "what the computed score misses and what evidence supports the change."
+        )
+    if len(set(justification.replace(" ", "").lower())) < 5:
+        return "The justification must explain the change in words."
+    return None
+
+
+def _override_state(score: ResponseScore) -> dict[str, Any]:
+    return {
+        "computed_score": score.score,
+        "computed_tier": score.tier,
+        "override_score": score.override_score,
+        "override_tier": score.override_tier,
+    }
+
+
+def _record_override(
+    score: ResponseScore, user, before: dict[str, Any], justification: str
+) -> None:
+    AuditEvent.objects.create(
+        response_id=score.response_id,
+        kind=AuditEvent.Kind.SCORE_OVERRIDDEN,
+        actor_user=user,
+        actor_label=getattr(user, "get_username", lambda: "")() if user else "",
+        data={
+            "profile_key": score.profile_key,
+            "response_score_id": score.pk,
+            "before": before,
+            "after": _override_state(score),
+            "justification": justification,
+        },
+    )
+
+
+# Profiles and rescoring ------------------------------------------------------------------
+
+
+def profile_weights_update(*, profile: Profile, section_weights: dict, user) -> RescoreJob:
+    """Save a profile's section weights and rescore every affected response in batches.
+
+    `section_weights` maps section keys to positive numbers; a section left out keeps
+    its own weight from the definition. Raises ValidationError listing every problem.
+    The rescoring starts after the transaction commits; the returned job shows progress.
+    """
+    weights = _clean_weights(profile, section_weights)
+    with transaction.atomic():
+        locked = Profile.objects.select_for_update().get(pk=profile.pk)
+        before = dict(locked.section_weights or {})
+        locked.section_weights = weights
+        locked.save(update_fields=["section_weights", "updated_at"])
+        job = _rescore_job_start(
+            profile=locked,
+            user=user,
+            reason="Section weights changed",
+            weights_before=before,
+        )
+    profile.section_weights = weights
+    return job
+
+
+def profile_rescore(*, profile: Profile, user, reason: str = "Requested") -> RescoreJob:
+    """Rescore every affected response under the profile as it stands (e.g. on request)."""
+    with transaction.atomic():
+        return _rescore_job_start(
+            profile=profile,
+            user=user,
+            reason=reason,
+            weights_before=dict(profile.section_weights or {}),
+        )
+
+
+def _clean_weights(profile: Profile, section_weights: Mapping[str, Any]) -> dict[str, float]:
+    section_keys = [s["key"] for s in profile.version.definition["sections"]]
+    errors = []
+    cleaned: dict[str, float] = {}
+    if not isinstance(section_weights, Mapping):
+        raise ValidationError("Section weights must map section keys to numbers.")
+    for key, weight in section_weights.items():
+        if key not in section_keys:
+            errors.append(
+                f"{key!r} is not a section of this questionnaire (sections: "
+                f"{', '.join(section_keys)})."
+            )
+            continue
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not math.isfinite(weight)
+            or weight <= 0
+        ):
+            errors.append(f"The weight of {key!r} must be a positive number, got {weight!r}.")
+            continue
+        cleaned[key] = weight
+    if errors:
+        raise ValidationError(errors)
+    # Keep the definition's section order so the stored JSON reads naturally.
+    return {key: cleaned[key] for key in section_keys if key in cleaned}
+
+
+def affected_responses(profile: Profile) -> QuerySet[Response]:
+    """Responses a change to this profile rescores: already scored under it, or submitted."""
+    scored = ResponseScore.objects.filter(response=OuterRef("pk"), profile_key=profile.key)
+    return Response.objects.filter(version_id=profile.version_id).filter(
+        Q(status__in=SCORED_STATUSES) | Exists(scored)
+    )
+
+
+def _rescore_job_start(*, profile: Profile, user, reason: str, weights_before: dict) -> RescoreJob:
+    # A newer job rescores with the newest weights; older ones would only repeat work.
+    RescoreJob.objects.filter(profile=profile, status__in=ACTIVE_JOB_STATUSES).update(
+        status=RescoreJob.Status.SUPERSEDED, finished_at=timezone.now()
+    )
+    job = RescoreJob.objects.create(
+        profile=profile,
+        reason=reason,
+        weights_before=weights_before,
+        weights_after=dict(profile.section_weights or {}),
+        total=affected_responses(profile).count(),
+        requested_by=user if getattr(user, "pk", None) else None,
+    )
+    transaction.on_commit(lambda: _queue_batch(job.pk, 0))
+    return job
+
+
+def _queue_batch(job_id: int, after_id: int) -> None:
+    from ..tasks.scoring import rescore_batch  # the task module imports this one
+
+    rescore_batch.delay(job_id, after_id)
+
+
+def rescore_job_advance(*, job_id: int, after_id: int) -> int | None:
+    """Score the next batch of a job after response id `after_id`.
+
+    Returns the new cursor when more batches remain, None when the job is finished,
+    superseded, or this batch was already done (a redelivered task): the cursor is
+    claimed with a conditional update inside the same transaction as the scores.
+    """
+    with transaction.atomic():
+        job = (
+            RescoreJob.objects.select_for_update()
+            .select_related("profile__version")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status not in ACTIVE_JOB_STATUSES or job.cursor != after_id:
+            return None
+        ids = list(
+            affected_responses(job.profile)
+            .filter(pk__gt=after_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:RESCORE_BATCH_SIZE]
+        )
+        if ids:
+            response_scores_refresh(profile=job.profile, response_ids=ids)
+        finished = len(ids) < RESCORE_BATCH_SIZE
+        now = timezone.now()
+        changes: dict[str, Any] = {
+            "cursor": ids[-1] if ids else after_id,
+            "done": F("done") + len(ids),
+            "status": RescoreJob.Status.DONE if finished else RescoreJob.Status.RUNNING,
+            "started_at": Coalesce(F("started_at"), now),
+        }
+        if finished:
+            changes["finished_at"] = now
+        claimed = RescoreJob.objects.filter(
+            pk=job_id, cursor=after_id, status__in=ACTIVE_JOB_STATUSES
+        ).update(**changes)
+        if not claimed:
+            transaction.set_rollback(True)
+            return None
+        if finished:
+            # Responses submitted while the job ran are included: the total follows.
+            RescoreJob.objects.filter(pk=job_id, total__lt=F("done")).update(total=F("done"))
+            return None
+        return ids[-1]
+
+
+def rescore_job_fail(*, job_id: int, error: str) -> None:
+    """Mark a job failed with a message an analyst can act on."""
+    RescoreJob.objects.filter(pk=job_id, status__in=ACTIVE_JOB_STATUSES).update(
+        status=RescoreJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
