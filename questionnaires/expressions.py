@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import SimpleEval
+from simpleeval import EvalWithCompoundTypes
 
 
 class ExpressionError(ValueError):
@@ -182,7 +182,9 @@ def evaluate(source: str, values: Mapping[str, Any]) -> bool:
     """True when the expression holds for these answers (missing names are None)."""
     parsed = parse(source)
     names = {name: values.get(name) for name in parsed.names}
-    evaluator = SimpleEval(operators=OPERATORS, functions=FUNCTIONS, names=names)
+    # parse() admits list and tuple literals (`x in ['a', 'b']`), which plain SimpleEval
+    # cannot evaluate; parse() still rejects every other compound node.
+    evaluator = EvalWithCompoundTypes(operators=OPERATORS, functions=FUNCTIONS, names=names)
     try:
         result = evaluator.eval(parsed.source, previously_parsed=parsed.tree.body)
     except TypeError:
