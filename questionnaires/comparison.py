@@ -70,6 +70,7 @@ class Cell:
     flag_titles: tuple[str, ...] = ()
     needs_clarification: bool = False
     value: Any = None
+    answer_id: int | None = None  # the stored answer, when there is one
 
     @property
     def css_class(self) -> str:
@@ -165,6 +166,7 @@ class Comparison:
     order_by_risk: bool = False
     shown_rows: int = 0
     total_rows: int = 0
+    questionnaire_id: int = 0
 
     @property
     def response_ids(self) -> list[int]:
@@ -243,6 +245,7 @@ def build_comparison(
         order_by_risk=order_by_risk,
         shown_rows=shown,
         total_rows=total,
+        questionnaire_id=base.questionnaire_id,
     )
 
 
@@ -300,6 +303,7 @@ def _answer_details(ids: list[int]) -> dict[int, dict[str, dict]]:
         Answer.objects.filter(response_id__in=ids)
         .annotate(evidence_files=Count("evidence"))
         .values(
+            "id",
             "response_id",
             "question__key",
             "comment",
@@ -506,6 +510,7 @@ class _VendorView:
             "comment": detail.get("comment", ""),
             "evidence_files": detail.get("evidence_files", 0),
             "needs_clarification": detail.get("needs_clarification", False),
+            "answer_id": detail.get("id"),
             "flagged": key in self.flag_titles,
             "flag_titles": tuple(self.flag_titles.get(key, ())),
         }

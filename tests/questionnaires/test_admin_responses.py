@@ -1,0 +1,488 @@
+"""The response list and the response review page in the admin."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from questionnaires.models import (
+    Answer,
+    AuditEvent,
+    Evidence,
+    EvidenceLevel,
+    ResponseScore,
+    ResponseStatus,
+)
+from questionnaires.services.reviews import answer_evidence_level_set
+from questionnaires.services.scores import response_score, score_override
+from tests.factories import ResponseFactory, UserFactory, VendorFactory, answer_all
+
+from .workspace_data import answered_responses, generated_definition, import_definition
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("admin:questionnaires_response_changelist")
+GOOD = {
+    "live_deployments": 40,
+    "rollback_rate": 4,
+    "live_monitoring": "realtime",
+    "human_approval_money": "yes",
+    "kill_switch_owner": "Head of support",
+}
+RISKY = {
+    "live_deployments": 12,
+    "rollback_rate": 30,
+    "rollback_reasons": ["hallucination"],
+    "live_monitoring": "sampled",
+    "human_approval_money": "no",
+}
+
+
+@pytest.fixture
+def analyst(client):
+    user = UserFactory(username="analyst")
+    client.force_login(user)
+    return user
+
+
+def _submitted(version, name: str, answers: dict):
+    response = ResponseFactory(
+        version=version,
+        vendor=VendorFactory(name=name),
+        status=ResponseStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    answer_all(response, answers)
+    response_score(response=response)
+    return response
+
+
+def _change_url(response) -> str:
+    return reverse("admin:questionnaires_response_change", args=[response.pk])
+
+
+def _text(page) -> str:
+    return page.content.decode()
+
+
+# The list --------------------------------------------------------------------------------
+
+
+def test_list_shows_score_with_range_tier_coverage_and_flags(client, analyst, example_version):
+    good = _submitted(example_version, "Good Bots", GOOD)
+    _submitted(example_version, "Risky Bots", RISKY)
+    stored = ResponseScore.objects.get(response=good, profile_key="general")
+
+    page = client.get(LIST_URL)
+
+    html = _text(page)
+    assert page.status_code == 200
+    assert f"{stored.score:.0f} ({stored.low:.0f}-{stored.high:.0f})" in html
+    assert '<span class="cx-tier cx-tier-critical">Critical</span>' in html
+    assert f"{stored.coverage:.0%}" in html
+    assert "Example AI agent check v1" in html
+    row = page.context["cl"].result_list
+    risky = next(r for r in row if r.vendor.name == "Risky Bots")
+    assert risky.score_flags == 1
+    assert risky.effective_tier == "critical"
+
+
+def test_list_shows_an_override_next_to_the_computed_value(client, analyst, example_version):
+    good = _submitted(example_version, "Good Bots", GOOD)
+    stored = ResponseScore.objects.get(response=good, profile_key="general")
+    score_override(
+        response_score=stored,
+        user=analyst,
+        score=61,
+        tier="high",
+        justification="Reference customers report frequent silent failures in production.",
+    )
+
+    html = _text(client.get(LIST_URL))
+
+    assert "<strong>61</strong>" in html
+    assert "override" in html
+    assert f"computed {stored.score:.0f} ({stored.low:.0f}-{stored.high:.0f})" in html
+    assert '<span class="cx-tier cx-tier-high">High</span>' in html
+
+
+def test_list_without_a_score_says_so(client, analyst, example_version):
+    ResponseFactory(version=example_version, status=ResponseStatus.INVITED)
+
+    page = client.get(LIST_URL)
+
+    assert "not scored" in _text(page)
+
+
+def test_list_queries_do_not_grow_with_responses(client, analyst, example_version):
+    for i in range(2):
+        _submitted(example_version, f"First {i}", GOOD)
+    client.get(LIST_URL)  # warm the session and content types
+    with CaptureQueriesContext(connection) as two:
+        assert client.get(LIST_URL).status_code == 200
+    for i in range(18):
+        _submitted(example_version, f"More {i}", RISKY if i % 2 else GOOD)
+    with CaptureQueriesContext(connection) as twenty:
+        page = client.get(LIST_URL)
+
+    assert len(page.context["cl"].result_list) == 20
+    assert len(twenty) == len(two)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status__exact": "submitted"}, {"Good Bots", "Risky Bots"}),
+        ({"status__exact": "in_progress"}, {"Late Bots", "Fresh Bots"}),
+        ({"tier": "critical"}, {"Risky Bots"}),
+        ({"tier": "none"}, {"Late Bots", "Fresh Bots"}),
+        ({"overdue": "yes"}, {"Late Bots"}),
+        ({"overdue": "no"}, {"Good Bots", "Risky Bots", "Fresh Bots"}),
+        ({"q": "risky"}, {"Risky Bots"}),
+    ],
+)
+def test_list_filters_and_search(client, analyst, example_version, query, expected):
+    good = _submitted(example_version, "Good Bots", GOOD)
+    _submitted(example_version, "Risky Bots", RISKY)
+    ResponseScore.objects.filter(response=good).update(tier="low")
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ResponseFactory(
+        version=example_version, vendor=VendorFactory(name="Late Bots"), due_date=yesterday
+    )
+    ResponseFactory(version=example_version, vendor=VendorFactory(name="Fresh Bots"))
+
+    page = client.get(LIST_URL, query)
+
+    assert page.status_code == 200
+    assert {r.vendor.name for r in page.context["cl"].result_list} == expected
+
+
+def test_list_filters_by_questionnaire(client, analyst, example_version):
+    other = import_definition(generated_definition(key="other_check"))
+    _submitted(example_version, "Good Bots", GOOD)
+    answered_responses(other, 1)
+
+    page = client.get(LIST_URL, {"version__questionnaire__id__exact": other.questionnaire_id})
+
+    assert [r.version.questionnaire.key for r in page.context["cl"].result_list] == ["other_check"]
+
+
+def test_list_sorts_by_score(client, analyst, example_version):
+    _submitted(example_version, "Good Bots", GOOD)
+    _submitted(example_version, "Risky Bots", RISKY)
+    columns = list(page_columns := client.get(LIST_URL).context["cl"].list_display)
+    score_index = columns.index("score_column")
+    del page_columns
+
+    ascending = client.get(LIST_URL, {"o": str(score_index)})
+    descending = client.get(LIST_URL, {"o": f"-{score_index}"})
+
+    assert [r.vendor.name for r in ascending.context["cl"].result_list] == [
+        "Good Bots",
+        "Risky Bots",
+    ]
+    assert [r.vendor.name for r in descending.context["cl"].result_list] == [
+        "Risky Bots",
+        "Good Bots",
+    ]
+
+
+# The response page -----------------------------------------------------------------------
+
+
+def test_response_page_shows_answers_by_section_with_risk_evidence_and_comments(
+    client, analyst, example_version
+):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+    rate = Answer.objects.get(response=response, question__key="rollback_rate")
+    rate.comment = "Two pilots in retail were paused."
+    rate.save(update_fields=["comment"])
+    Evidence.objects.create(
+        answer=rate,
+        file=ContentFile(b"%PDF-1.4", name="rollbacks.pdf"),
+        original_name="rollbacks.pdf",
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+    )
+
+    page = client.get(_change_url(response))
+
+    html = _text(page)
+    assert page.status_code == 200
+    assert "Production track record" in html and "Human oversight" in html
+    assert html.index("Production track record") < html.index("Human oversight")
+    assert "Sampled review after the fact" in html  # choice label, not the key
+    assert '<span class="cx-risk risk-severe">severe</span>' in html
+    assert "Two pilots in retail were paused." in html
+    assert "rollbacks.pdf" in html
+    assert "Self-attested" in html
+    assert 'name="save"' not in html  # read-only: changes go through the review actions
+
+
+def test_response_page_shows_flags_with_the_answers_that_raised_them(
+    client, analyst, example_version
+):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+
+    page = client.get(_change_url(response))
+
+    flags = page.context["flags"]
+    assert [flag.title for flag, _ in flags] == ["Money moves without human approval"]
+    [(_, raised_by)] = flags
+    assert [(row.key, cell.display) for row, cell in raised_by] == [("human_approval_money", "No")]
+    assert "The agent can move money with nobody approving it." in _text(page)
+
+
+def test_response_page_explains_the_score_by_the_answers_that_moved_it_most(
+    client, analyst, example_version
+):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+
+    page = client.get(_change_url(response))
+
+    explanation = page.context["explanation"]
+    shifts = [abs(c.shift) for c, _, _ in explanation]
+    assert shifts == sorted(shifts, reverse=True)
+    assert explanation[0][1].key in {"human_approval_money", "rollback_rate", "live_monitoring"}
+    assert "What moved the score" in _text(page)
+
+
+def test_response_page_switches_profile(client, analyst, example_version):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+    finance = ResponseScore.objects.get(response=response, profile_key="financial_services")
+
+    page = client.get(_change_url(response), {"profile": "financial_services"})
+
+    assert page.context["profile_key"] == "financial_services"
+    assert page.context["column"].result.score == pytest.approx(finance.score)
+    assert "Score under Financial services" in _text(page)
+
+
+def test_response_page_shows_the_history(client, analyst, example_version):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+    answer = Answer.objects.get(response=response, question__key="rollback_rate")
+    answer_evidence_level_set(answer=answer, level=EvidenceLevel.VERIFIED, user=analyst)
+
+    html = _text(client.get(_change_url(response)))
+
+    assert "Evidence level changed" in html
+    assert "rollback_rate: Self-attested → Verified by an analyst" in html
+    assert "analyst" in html
+
+
+# Review actions --------------------------------------------------------------------------
+
+
+def test_accept_from_the_response_page(client, analyst, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+
+    page = client.post(
+        reverse("admin:questionnaires_response_accept", args=[response.pk]), follow=True
+    )
+
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.ACCEPTED
+    assert "Accepted the response of Good Bots." in _text(page)
+    assert AuditEvent.objects.filter(response=response, actor_user=analyst).exists()
+
+
+def test_accept_refused_says_why(client, analyst, example_version):
+    response = ResponseFactory(version=example_version, status=ResponseStatus.IN_PROGRESS)
+
+    page = client.post(
+        reverse("admin:questionnaires_response_accept", args=[response.pk]), follow=True
+    )
+
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.IN_PROGRESS
+    assert "the response is in progress" in _text(page)
+
+
+def test_accept_needs_post(client, analyst, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+
+    page = client.get(reverse("admin:questionnaires_response_accept", args=[response.pk]))
+
+    assert page.status_code == 405
+
+
+def test_clarification_form_reopens_ticked_questions_with_notes(
+    client, analyst, example_version, django_capture_on_commit_callbacks
+):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+    url = reverse("admin:questionnaires_response_clarify", args=[response.pk])
+    form_page = client.get(url)
+    assert "Sampled review after the fact" in _text(form_page)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        page = client.post(
+            url,
+            {
+                "reopen__rollback_rate": "on",
+                "note__rollback_rate": "Which deployments were paused?",
+                "reopen__live_monitoring": "on",
+                "note": "Please reply within a week.",
+            },
+            follow=True,
+        )
+
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.CLARIFICATION_REQUESTED
+    reopened = dict(
+        Answer.objects.filter(response=response, needs_clarification=True).values_list(
+            "question__key", "clarification_note"
+        )
+    )
+    assert reopened == {
+        "rollback_rate": "Which deployments were paused?",
+        "live_monitoring": "Please reply within a week.",
+    }
+    assert "Reopened 2 questions and notified Risky Bots." in _text(page)
+    assert len(callbacks) == 1
+
+
+def test_clarification_form_without_questions_or_notes_explains(client, analyst, example_version):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+    url = reverse("admin:questionnaires_response_clarify", args=[response.pk])
+
+    nothing = client.post(url, {"note": "hello"})
+    no_note = client.post(url, {"reopen__rollback_rate": "on"})
+
+    assert "Tick at least one question" in _text(nothing)
+    assert "no note for: rollback_rate" in _text(no_note)
+    # What was typed is kept.
+    assert 'name="reopen__rollback_rate" id="id_reopen__rollback_rate" checked' in _text(no_note)
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
+
+
+def test_clarification_on_an_accepted_response_redirects_with_the_reason(
+    client, analyst, example_version
+):
+    response = ResponseFactory(version=example_version, status=ResponseStatus.ACCEPTED)
+
+    page = client.get(
+        reverse("admin:questionnaires_response_clarify", args=[response.pk]), follow=True
+    )
+
+    assert "only be requested on a submitted response; this one is accepted" in _text(page)
+
+
+def test_evidence_level_set_from_the_response_page(client, analyst, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+    answer = Answer.objects.get(response=response, question__key="rollback_rate")
+    before = ResponseScore.objects.get(response=response, profile_key="general").high
+
+    page = client.post(
+        reverse("admin:questionnaires_response_evidence_level", args=[response.pk, answer.pk]),
+        {"level": "verified"},
+        follow=True,
+    )
+
+    answer.refresh_from_db()
+    assert answer.evidence_level == EvidenceLevel.VERIFIED
+    assert "is now verified by an analyst" in _text(page)
+    assert ResponseScore.objects.get(response=response, profile_key="general").high < before
+
+
+def test_evidence_level_of_another_responses_answer_is_not_found(client, analyst, example_version):
+    response = _submitted(example_version, "Risky Bots", RISKY)
+    other = _submitted(example_version, "Good Bots", GOOD)
+    foreign = Answer.objects.filter(response=other).first()
+
+    page = client.post(
+        reverse("admin:questionnaires_response_evidence_level", args=[response.pk, foreign.pk]),
+        {"level": "verified"},
+    )
+
+    assert page.status_code == 404
+
+
+def test_override_with_justification(client, analyst, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+    url = reverse("admin:questionnaires_response_override", args=[response.pk])
+    assert client.get(url).status_code == 200
+
+    page = client.post(
+        url,
+        {
+            "profile": "general",
+            "score": "64",
+            "tier": "high",
+            "justification": "Site visit showed the monitoring dashboard is not staffed at night.",
+        },
+        follow=True,
+    )
+
+    stored = ResponseScore.objects.get(response=response, profile_key="general")
+    assert (stored.override_score, stored.override_tier) == (64, "high")
+    assert stored.overridden_by == analyst
+    assert "Score overridden" in _text(page)
+    assert "Site visit showed the monitoring dashboard" in _text(page)
+
+
+def test_override_errors_are_shown_and_nothing_is_saved(client, analyst, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+    url = reverse("admin:questionnaires_response_override", args=[response.pk])
+
+    short = client.post(url, {"profile": "general", "score": "64", "justification": "meh"})
+    empty = client.post(
+        url, {"profile": "general", "justification": "A perfectly fine explanation of why."}
+    )
+
+    assert "Write a justification of at least" in _text(short)
+    assert "Give an overriding score, a tier, or both." in _text(empty)
+    assert (
+        ResponseScore.objects.get(response=response, profile_key="general").override_score is None
+    )
+
+
+def test_override_of_a_response_never_scored_scores_it_first(client, analyst, example_version):
+    response = ResponseFactory(version=example_version, status=ResponseStatus.SUBMITTED)
+    answer_all(response, GOOD)
+
+    client.post(
+        reverse("admin:questionnaires_response_override", args=[response.pk]),
+        {
+            "profile": "financial_services",
+            "tier": "critical",
+            "justification": "The vendor lost its banking licence partner last month.",
+        },
+    )
+
+    stored = ResponseScore.objects.get(response=response, profile_key="financial_services")
+    assert stored.score is not None
+    assert stored.override_tier == "critical"
+
+
+def test_review_pages_need_a_staff_login(client, example_version):
+    response = ResponseFactory(version=example_version)
+
+    page = client.get(_change_url(response))
+
+    assert page.status_code == 302
+    assert "/admin/login/" in page["Location"]
+
+
+def test_review_actions_need_change_permission(client, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+    viewer = UserFactory(username="viewer", is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_response"))
+    client.force_login(viewer)
+
+    page = client.get(_change_url(response))
+    accept = client.post(reverse("admin:questionnaires_response_accept", args=[response.pk]))
+
+    assert page.status_code == 200
+    assert "Accept response" not in _text(page)
+    assert accept.status_code == 403
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
