@@ -7,4 +7,14 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("<str:token>/", views.overview, name="overview"),
+    path("<str:token>/sections/<slug:section_key>/", views.section, name="section"),
+    path("<str:token>/autosave/<slug:question_key>/", views.autosave, name="autosave"),
+    path("<str:token>/evidence/<slug:question_key>/", views.evidence_upload, name="evidence"),
+    path(
+        "<str:token>/evidence/<slug:question_key>/<int:evidence_id>/remove/",
+        views.evidence_delete,
+        name="evidence_remove",
+    ),
+    path("<str:token>/submit/", views.submit, name="submit"),
+    path("<str:token>/sent/", views.sent, name="sent"),
 ]

@@ -1,0 +1,416 @@
+"""The vendor's side of a response: saving answers, attaching evidence, submitting.
+
+Every write starts by locking the response row with an UPDATE (on PostgreSQL a row lock,
+on SQLite the database write lock), so saves to one response are serialised and the
+revision check below is exact: a save based on an older revision of an answer is
+reported as a conflict, never applied over someone else's change.
+
+While the analyst has asked for clarification, only the answers they reopened can
+change. Submitting re-checks everything required and scores the response.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..completeness import MissingItem, completeness
+from ..evidence import CheckedUpload
+from ..models import (
+    Answer,
+    AuditEvent,
+    Evidence,
+    EvidenceLevel,
+    Question,
+    QuestionType,
+    Response,
+    ResponseStatus,
+)
+from .scores import response_score
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_STATUSES = (
+    ResponseStatus.INVITED,
+    ResponseStatus.IN_PROGRESS,
+    ResponseStatus.CLARIFICATION_REQUESTED,
+)
+SUBMITTABLE_STATUSES = (ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS)
+
+
+class ResponseNotEditable(Exception):
+    """The response is submitted or accepted; the message says what the vendor can do."""
+
+
+class AnswerLocked(Exception):
+    """During clarification, only reopened answers can change."""
+
+
+class ResponseIncomplete(Exception):
+    def __init__(self, missing: list[MissingItem]):
+        self.missing = missing
+        super().__init__(f"{len(missing)} item(s) missing")
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """What a vendor's form sent for one question, and the revision it was based on."""
+
+    question_key: str
+    value: Any
+    comment: str
+    base_revision: int
+
+
+@dataclass
+class SaveResult:
+    question_key: str
+    # "saved", "unchanged", "conflict" (someone else changed it) or "locked".
+    status: str
+    revision: int = 0
+    value: Any = None
+    comment: str = ""
+    updated_at: datetime.datetime | None = None
+    updated_by: str = ""
+    # For a conflict, what the vendor tried to save (the stored answer is value/comment).
+    yours_value: Any = None
+    yours_comment: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("saved", "unchanged")
+
+
+@dataclass
+class SaveOutcome:
+    results: dict[str, SaveResult] = field(default_factory=dict)
+
+    @property
+    def conflicts(self) -> dict[str, SaveResult]:
+        return {k: r for k, r in self.results.items() if r.status == "conflict"}
+
+    @property
+    def locked(self) -> dict[str, SaveResult]:
+        return {k: r for k, r in self.results.items() if r.status == "locked"}
+
+
+def _lock_for_editing(response: Response, actor: str) -> None:
+    """Serialise writers on this response and refuse if it no longer takes changes.
+
+    The first change moves an invited response to in progress (recorded once).
+    """
+    started = Response.objects.filter(pk=response.pk, status=ResponseStatus.INVITED).update(
+        status=ResponseStatus.IN_PROGRESS
+    )
+    if started:
+        AuditEvent.objects.create(
+            response=response,
+            kind=AuditEvent.Kind.STATUS_CHANGED,
+            actor_label=actor,
+            data={"from": ResponseStatus.INVITED.value, "to": ResponseStatus.IN_PROGRESS.value},
+        )
+    locked = Response.objects.filter(pk=response.pk, status__in=EDITABLE_STATUSES).update(
+        status=F("status")
+    )
+    if not locked:
+        raise ResponseNotEditable(
+            "This response has been submitted, so its answers can no longer change. "
+            "If something needs correcting, ask the analyst to request a clarification."
+        )
+    response.status = Response.objects.values_list("status", flat=True).get(pk=response.pk)
+
+
+@transaction.atomic
+def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: str) -> SaveOutcome:
+    """Save answers (value and comment per question) unless someone changed them since.
+
+    For each change: unchanged when the stored answer already equals it; saved when the
+    stored revision is the one the vendor started from; otherwise a conflict carrying
+    both versions, and nothing is written for that question. The number of queries does
+    not depend on the number of changes.
+    """
+    changes = list(changes)
+    _lock_for_editing(response, actor)
+    keys = [c.question_key for c in changes]
+    answers = {
+        a.question.key: a
+        for a in Answer.objects.filter(response=response, question__key__in=keys).select_related(
+            "question"
+        )
+    }
+    missing_keys = [k for k in keys if k not in answers]
+    questions = {
+        q.key: q
+        for q in (
+            Question.objects.filter(version_id=response.version_id, key__in=missing_keys)
+            if missing_keys
+            else []
+        )
+    }
+    clarifying = response.status == ResponseStatus.CLARIFICATION_REQUESTED
+    now = timezone.now()
+    outcome = SaveOutcome()
+    to_create: list[Answer] = []
+    to_update: list[Answer] = []
+    events: list[AuditEvent] = []
+    for change in changes:
+        answer = answers.get(change.question_key)
+        if answer is None:
+            question = questions.get(change.question_key)
+            if question is None:
+                raise KeyError(f"{change.question_key!r} is not a question of this questionnaire")
+            answer = Answer(response=response, question=question, revision=0)
+        result = _apply(answer, change, clarifying=clarifying, actor=actor, now=now)
+        outcome.results[change.question_key] = result
+        if result.status != "saved":
+            continue
+        (to_update if answer.pk else to_create).append(answer)
+        events.append(
+            AuditEvent(
+                response=response,
+                kind=AuditEvent.Kind.ANSWER_CHANGED,
+                actor_label=actor,
+                data={
+                    "question": change.question_key,
+                    "value": answer.value,
+                    "comment": answer.comment,
+                    "revision": answer.revision,
+                },
+            )
+        )
+    if to_create:
+        Answer.objects.bulk_create(to_create)
+    if to_update:
+        Answer.objects.bulk_update(
+            to_update, ["value", "comment", "revision", "updated_at", "updated_by"]
+        )
+    if events:
+        AuditEvent.objects.bulk_create(events)
+    return outcome
+
+
+def _apply(
+    answer: Answer, change: AnswerChange, *, clarifying: bool, actor: str, now: datetime.datetime
+) -> SaveResult:
+    # A file question's value is the list of its files: only evidence_add changes it.
+    new_value = answer.value if answer.question.type == QuestionType.FILE else change.value
+    stored = SaveResult(
+        question_key=change.question_key,
+        status="unchanged",
+        revision=answer.revision,
+        value=answer.value,
+        comment=answer.comment,
+        updated_at=answer.updated_at,
+        updated_by=answer.updated_by,
+        yours_value=new_value,
+        yours_comment=change.comment,
+    )
+    if answer.value == new_value and answer.comment == change.comment:
+        return stored
+    if clarifying and not answer.needs_clarification:
+        stored.status = "locked"
+        return stored
+    if answer.revision != change.base_revision:
+        stored.status = "conflict"
+        return stored
+    answer.value = new_value
+    answer.comment = change.comment
+    answer.revision += 1
+    answer.updated_at = now
+    answer.updated_by = actor
+    return SaveResult(
+        question_key=change.question_key,
+        status="saved",
+        revision=answer.revision,
+        value=answer.value,
+        comment=answer.comment,
+        updated_at=now,
+        updated_by=actor,
+    )
+
+
+# Evidence ------------------------------------------------------------------------------
+
+
+def _answer_for_evidence(response: Response, question_key: str, actor: str) -> Answer:
+    _lock_for_editing(response, actor)
+    question = Question.objects.filter(version_id=response.version_id, key=question_key).first()
+    if question is None:
+        raise KeyError(f"{question_key!r} is not a question of this questionnaire")
+    if not (question.evidence_requested or question.type == QuestionType.FILE):
+        raise ValueError(f"Question {question_key!r} does not take documents.")
+    answer, _ = Answer.objects.select_related("question").get_or_create(
+        response=response, question=question, defaults={"revision": 0}
+    )
+    if response.status == ResponseStatus.CLARIFICATION_REQUESTED and not answer.needs_clarification:
+        raise AnswerLocked(
+            "This answer is not one the analyst reopened, so its documents cannot change."
+        )
+    return answer
+
+
+def _file_names(answer: Answer) -> list[str]:
+    return list(
+        answer.evidence.order_by("uploaded_at", "pk").values_list("original_name", flat=True)
+    )
+
+
+@transaction.atomic
+def evidence_add(
+    *, response: Response, question_key: str, upload: CheckedUpload, actor: str
+) -> Evidence:
+    """Store a checked file against a question's answer (through the default storage).
+
+    The answer counts as backed by a document from now on (unless an analyst already
+    verified it); for a file question, the answer's value lists its files.
+    """
+    answer = _answer_for_evidence(response, question_key, actor)
+    evidence = Evidence(
+        answer=answer,
+        original_name=upload.name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        uploaded_by=actor,
+    )
+    evidence.file.save(upload.name, upload.file, save=False)
+    # A failed save must not leave the stored file behind.
+    stored_name, storage = evidence.file.name, evidence.file.storage
+    try:
+        evidence.save()
+        _after_evidence_change(answer, actor)
+        AuditEvent.objects.create(
+            response=response,
+            kind=AuditEvent.Kind.EVIDENCE_ADDED,
+            actor_label=actor,
+            data={
+                "question": question_key,
+                "evidence": evidence.pk,
+                "name": upload.name,
+                "size": upload.size,
+                "sha256": upload.sha256,
+            },
+        )
+    except Exception:
+        storage.delete(stored_name)
+        raise
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(
+    *, response: Response, evidence_id: int, actor: str, question_key: str | None = None
+) -> str:
+    """Remove a file the vendor attached by mistake (before submitting); returns its name."""
+    files = Evidence.objects.select_related("answer__question").filter(
+        pk=evidence_id, answer__response=response
+    )
+    if question_key is not None:
+        files = files.filter(answer__question__key=question_key)
+    evidence = files.first()
+    if evidence is None:
+        raise KeyError("No such file in this response.")
+    answer = _answer_for_evidence(response, evidence.answer.question.key, actor)
+    name, stored_name, storage = evidence.original_name, evidence.file.name, evidence.file.storage
+    evidence.delete()
+    _after_evidence_change(answer, actor)
+    AuditEvent.objects.create(
+        response=response,
+        kind=AuditEvent.Kind.ANSWER_CHANGED,
+        actor_label=actor,
+        data={"question": answer.question.key, "evidence_removed": name},
+    )
+    transaction.on_commit(lambda: storage.delete(stored_name))
+    return name
+
+
+def _after_evidence_change(answer: Answer, actor: str) -> None:
+    names = _file_names(answer)
+    fields = ["evidence_level", "updated_at", "updated_by"]
+    if answer.evidence_level != EvidenceLevel.VERIFIED:
+        answer.evidence_level = EvidenceLevel.DOCUMENT if names else EvidenceLevel.SELF_ATTESTED
+    if answer.question.type == QuestionType.FILE:
+        answer.value = names or None
+        answer.revision += 1
+        fields += ["value", "revision"]
+    answer.updated_at = timezone.now()
+    answer.updated_by = actor
+    answer.save(update_fields=fields)
+
+
+# Submitting ----------------------------------------------------------------------------
+
+
+def response_missing(response: Response) -> list[MissingItem]:
+    """Everything that stops the response from being submitted, in questionnaire order."""
+    rows = Answer.objects.filter(response=response).values_list("question__key", "value", "comment")
+    values = {key: value for key, value, _ in rows}
+    comments = {key: comment for key, _, comment in rows}
+    return completeness(response.version.definition, values, comments).missing
+
+
+@transaction.atomic
+def response_submit(*, response: Response, actor: str) -> Response:
+    """Hand the answers over: checks every section, locks the response, scores it.
+
+    Raises ResponseIncomplete listing each missing item, or ResponseNotEditable.
+    From a clarification request, this is a resubmission (see response_resubmit).
+    """
+    _lock_for_editing(response, actor)
+    if response.status == ResponseStatus.CLARIFICATION_REQUESTED:
+        return _resubmit(response, actor)
+    return _submit(response, actor, from_status=response.status)
+
+
+@transaction.atomic
+def response_resubmit(*, response: Response, actor: str) -> Response:
+    """Send clarified answers back: clears the reopened flags, locks and rescores."""
+    _lock_for_editing(response, actor)
+    if response.status != ResponseStatus.CLARIFICATION_REQUESTED:
+        raise ResponseNotEditable("No clarification was requested for this response.")
+    return _resubmit(response, actor)
+
+
+def _resubmit(response: Response, actor: str) -> Response:
+    reopened = list(
+        Answer.objects.filter(response=response, needs_clarification=True).values_list(
+            "question__key", flat=True
+        )
+    )
+    # Cleared before the check in _submit: if anything is missing, the transaction
+    # rolls back and the flags stay.
+    Answer.objects.filter(response=response, needs_clarification=True).update(
+        needs_clarification=False
+    )
+    return _submit(
+        response,
+        actor,
+        from_status=ResponseStatus.CLARIFICATION_REQUESTED,
+        extra={"clarified": reopened},
+    )
+
+
+def _submit(
+    response: Response, actor: str, *, from_status: str, extra: dict | None = None
+) -> Response:
+    missing = response_missing(response)
+    if missing:
+        raise ResponseIncomplete(missing)
+    response.status = ResponseStatus.SUBMITTED
+    response.submitted_at = timezone.now()
+    response.save(update_fields=["status", "submitted_at"])
+    AuditEvent.objects.create(
+        response=response,
+        kind=AuditEvent.Kind.STATUS_CHANGED,
+        actor_label=actor,
+        data={"from": str(from_status), "to": ResponseStatus.SUBMITTED.value, **(extra or {})},
+    )
+    response_score(response=response)
+    return response

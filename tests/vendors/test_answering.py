@@ -1,0 +1,374 @@
+"""Answering in the portal: section pages, saving, validation, conditions, conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from questionnaires.models import Answer, AuditEvent, ResponseStatus
+from tests.factories import answer_all
+from tests.vendors.helpers import open_response, section_post, url
+
+
+def _answers(response) -> dict:
+    return dict(Answer.objects.filter(response=response).values_list("question__key", "value"))
+
+
+# The section page ------------------------------------------------------------------------
+
+
+def test_section_page_shows_questions_help_sources_and_progress(client, example_version):
+    token, _ = open_response(example_version)
+    page = client.get(url("section", token, "track_record"))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Production track record" in body
+    assert "How many enterprise deployments" in body
+    # Help says why the buyer asks; sources are cited.
+    assert "The denominator for every rate below" in body
+    assert "Sinch, The AI Production Paradox" in body
+    assert "0 of 1 answered" in body
+    # Every visible input has a label.
+    for field_id in ("id_live_deployments", "id_live_deployments-comment"):
+        assert f'for="{field_id}"' in body
+
+
+def test_conditional_questions_are_hidden_until_their_condition_holds(client, example_version):
+    token, response = open_response(example_version)
+    body = client.get(url("section", token, "track_record")).content.decode()
+    assert _card_hidden(body, "rollback_rate")
+
+    answer_all(response, {"live_deployments": 12})
+    body = client.get(url("section", token, "track_record")).content.decode()
+    assert not _card_hidden(body, "rollback_rate")
+    assert _card_hidden(body, "rollback_reasons")
+    assert "1 of 2 answered" in body
+
+
+def _card_hidden(body: str, key: str) -> bool:
+    start = body.index(f'id="q-{key}"')
+    tag_end = body.index(">", start)
+    return "hidden" in body[start:tag_end]
+
+
+# Saving without JavaScript ------------------------------------------------------------------
+
+
+def test_save_button_stores_answers_and_records_who(client, example_version):
+    token, response = open_response(example_version)
+    page = client.post(
+        url("section", token, "oversight"),
+        section_post(
+            {
+                "live_monitoring": "sampled",
+                "human_approval_money": "yes",
+                "kill_switch_owner": "The duty manager",
+            }
+        ),
+    )
+    assert page.status_code == 302
+    assert _answers(response) == {
+        "live_monitoring": "sampled",
+        "human_approval_money": "yes",
+        "kill_switch_owner": "The duty manager",
+    }
+    answer = Answer.objects.get(response=response, question__key="kill_switch_owner")
+    assert answer.revision == 1
+    assert answer.updated_by.startswith("Dana Vendor <")
+    assert (
+        AuditEvent.objects.filter(response=response, kind=AuditEvent.Kind.ANSWER_CHANGED).count()
+        == 3
+    )
+    follow = client.get(page["Location"]).content.decode()
+    assert "Last saved at" in follow
+
+
+def test_save_and_continue_goes_to_the_next_section(client, example_version):
+    token, _ = open_response(example_version)
+    page = client.post(
+        url("section", token, "track_record"),
+        section_post({"live_deployments": "3"}, action="next"),
+    )
+    assert page["Location"] == url("section", token, "oversight")
+
+
+def test_first_save_moves_an_invited_response_to_in_progress(client, example_version):
+    token, response = open_response(example_version, status=ResponseStatus.INVITED)
+    client.post(url("section", token, "track_record"), section_post({"live_deployments": "3"}))
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.IN_PROGRESS
+    event = AuditEvent.objects.get(response=response, kind=AuditEvent.Kind.STATUS_CHANGED)
+    assert event.data == {"from": "invited", "to": "in_progress"}
+    assert event.actor_label.startswith("Dana Vendor")
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [("12", 12), (" 1,200 ", 1200)],
+)
+def test_whole_numbers_are_read_as_people_type_them(client, example_version, typed, stored):
+    token, response = open_response(example_version)
+    client.post(url("section", token, "track_record"), section_post({"live_deployments": typed}))
+    assert _answers(response)["live_deployments"] == stored
+
+
+def test_percentages_accept_a_percent_sign_and_store_numbers(client, example_version):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    client.post(
+        url("section", token, "track_record"),
+        section_post(
+            {"live_deployments": "12", "rollback_rate": "12.5 %"}, revisions={"live_deployments": 1}
+        ),
+    )
+    assert _answers(response)["rollback_rate"] == 12.5
+
+
+def test_invalid_answer_is_named_next_to_the_field_and_in_a_summary_and_others_are_kept(
+    client, example_version
+):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    page = client.post(
+        url("section", token, "track_record"),
+        {
+            "live_deployments": "20",
+            "live_deployments-revision": 1,
+            "rollback_rate": "150",
+            "rollback_rate-revision": 0,
+            "rollback_rate-comment": "Two pilots paused",
+        },
+    )
+    body = page.content.decode()
+    assert page.status_code == 200
+    message = "Enter a percentage between 0 and 100."
+    assert body.count(message) == 2  # next to the field and in the summary
+    assert 'id="error-summary"' in body
+    assert 'href="#id_rollback_rate"' in body
+    # The bad value stays in the field for correcting; the valid answer is saved.
+    assert 'value="150"' in body
+    assert _answers(response)["live_deployments"] == 20
+    assert "rollback_rate" not in _answers(response)
+
+
+@pytest.mark.parametrize(
+    "key, typed, message",
+    [
+        ("live_deployments", "twelve", "Enter a whole number of at least 0."),
+        ("live_deployments", "-3", "Enter a whole number of at least 0."),
+        ("live_deployments", "2.5", "Enter a whole number of at least 0."),
+    ],
+)
+def test_number_errors_speak_the_vendors_language(client, example_version, key, typed, message):
+    token, _ = open_response(example_version)
+    page = client.post(url("section", token, "track_record"), section_post({key: typed}))
+    assert message in page.content.decode()
+
+
+def test_text_longer_than_allowed_is_refused_with_the_limit(client, example_version):
+    token, response = open_response(example_version)
+    page = client.post(
+        url("section", token, "oversight"), section_post({"kill_switch_owner": "x" * 501})
+    )
+    assert "Keep this answer to 500 characters or fewer (it has 501)." in page.content.decode()
+    assert "kill_switch_owner" not in _answers(response)
+
+
+def test_server_ignores_answers_to_questions_hidden_by_their_condition(client, example_version):
+    token, response = open_response(example_version)
+    # No deployments: the rollback rate does not apply, even if a value is posted.
+    page = client.post(
+        url("section", token, "track_record"),
+        section_post({"live_deployments": "0", "rollback_rate": "999"}),
+    )
+    assert page.status_code == 302
+    assert _answers(response) == {"live_deployments": 0}
+
+
+def test_unchanged_fields_are_not_saved_again(client, example_version):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    page = client.get(url("section", token, "track_record")).content.decode()
+    loaded = _hidden_value(page, "live_deployments-loaded")
+    client.post(
+        url("section", token, "track_record"),
+        {
+            "live_deployments": "12",
+            "live_deployments-revision": 1,
+            "live_deployments-loaded": loaded,
+        },
+    )
+    assert Answer.objects.get(response=response, question__key="live_deployments").revision == 1
+
+
+def _hidden_value(body: str, name: str) -> str:
+    start = body.index(f'name="{name}"')
+    value_at = body.index('value="', start) + len('value="')
+    return body[value_at : body.index('"', value_at)]
+
+
+# Conflicts -----------------------------------------------------------------------------------
+
+
+def test_save_based_on_a_stale_revision_is_not_applied_and_shows_both_values(
+    client, example_version
+):
+    token, response = open_response(example_version)
+    page = client.get(url("section", token, "oversight")).content.decode()
+    loaded = _hidden_value(page, "kill_switch_owner-loaded")
+    # A colleague saves first.
+    client.post(
+        url("autosave", token, "kill_switch_owner"),
+        {"kill_switch_owner": "Head of operations", "kill_switch_owner-revision": 0},
+    )
+    # This vendor's Save still carries revision 0.
+    page = client.post(
+        url("section", token, "oversight"),
+        {
+            "kill_switch_owner": "The CTO",
+            "kill_switch_owner-revision": 0,
+            "kill_switch_owner-loaded": loaded,
+        },
+    )
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Someone else changed this answer" in body
+    assert "Head of operations" in body and "The CTO" in body
+    assert _answers(response)["kill_switch_owner"] == "Head of operations"
+    # Saving again from the page as re-rendered means "keep mine".
+    again = client.post(
+        url("section", token, "oversight"),
+        {
+            "kill_switch_owner": "The CTO",
+            "kill_switch_owner-revision": _hidden_value(body, "kill_switch_owner-revision"),
+            "kill_switch_owner-loaded": _hidden_value(body, "kill_switch_owner-loaded"),
+        },
+    )
+    assert again.status_code == 302
+    assert _answers(response)["kill_switch_owner"] == "The CTO"
+
+
+def test_an_untouched_field_with_a_newer_answer_keeps_the_newer_answer(client, example_version):
+    token, response = open_response(example_version)
+    answer_all(response, {"kill_switch_owner": "Original"})
+    page = client.get(url("section", token, "oversight")).content.decode()
+    loaded = _hidden_value(page, "kill_switch_owner-loaded")
+    Answer.objects.filter(response=response, question__key="kill_switch_owner").update(
+        value="Colleague's newer answer", revision=2
+    )
+    result = client.post(
+        url("section", token, "oversight"),
+        {
+            "kill_switch_owner": "Original",
+            "kill_switch_owner-revision": 1,
+            "kill_switch_owner-loaded": loaded,
+            "live_monitoring": "realtime",
+            "live_monitoring-revision": 0,
+        },
+    )
+    assert result.status_code == 302
+    assert _answers(response)["kill_switch_owner"] == "Colleague's newer answer"
+    assert _answers(response)["live_monitoring"] == "realtime"
+
+
+# Autosave ----------------------------------------------------------------------------------------
+
+
+def test_autosave_saves_one_answer_and_reports_revision_visibility_and_progress(
+    client, example_version
+):
+    token, response = open_response(example_version)
+    reply = client.post(
+        url("autosave", token, "live_deployments"),
+        {"live_deployments": "12", "live_deployments-revision": 0},
+    ).json()
+    assert reply["status"] == "saved"
+    assert reply["revision"] == 1
+    assert reply["saved_at"]
+    assert "rollback_rate" in reply["visible"]  # the follow-up now applies
+    assert "rollback_reasons" not in reply["visible"]
+    assert reply["section_progress"] == {"answered": 1, "total": 2}
+    assert _answers(response) == {"live_deployments": 12}
+
+
+def test_autosave_of_a_risky_answer_asks_for_an_explanation(client, example_version):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    reply = client.post(
+        url("autosave", token, "rollback_rate"),
+        {"rollback_rate": "30", "rollback_rate-revision": 0},
+    ).json()
+    assert reply["explain_needed"] is True
+    low = client.post(
+        url("autosave", token, "rollback_rate"),
+        {"rollback_rate": "5", "rollback_rate-revision": reply["revision"]},
+    ).json()
+    assert low["explain_needed"] is False
+
+
+def test_autosave_refuses_an_invalid_value_with_the_message(client, example_version):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    reply = client.post(
+        url("autosave", token, "rollback_rate"),
+        {"rollback_rate": "150", "rollback_rate-revision": 0},
+    ).json()
+    assert reply == {
+        "status": "invalid",
+        "errors": {"id_rollback_rate": ["Enter a percentage between 0 and 100."]},
+    }
+    assert "rollback_rate" not in _answers(response)
+
+
+def test_autosave_conflict_returns_both_values(client, example_version):
+    token, response = open_response(example_version)
+    first = client.post(
+        url("autosave", token, "kill_switch_owner"),
+        {"kill_switch_owner": "Ops lead", "kill_switch_owner-revision": 0},
+    ).json()
+    assert first["status"] == "saved"
+    stale = client.post(
+        url("autosave", token, "kill_switch_owner"),
+        {"kill_switch_owner": "The CTO", "kill_switch_owner-revision": 0},
+    ).json()
+    assert stale["status"] == "conflict"
+    assert stale["theirs"] == {"value": "Ops lead", "comment": ""}
+    assert stale["revision"] == 1
+    assert "Ops lead" in stale["conflict_html"] and "The CTO" in stale["conflict_html"]
+    assert _answers(response)["kill_switch_owner"] == "Ops lead"
+
+
+def test_the_same_change_twice_is_not_a_conflict(client, example_version):
+    token, _ = open_response(example_version)
+    for _ in range(2):
+        reply = client.post(
+            url("autosave", token, "human_approval_money"),
+            {"human_approval_money": "yes", "human_approval_money-revision": 0},
+        ).json()
+    assert reply["status"] == "unchanged"
+    assert reply["revision"] == 1
+
+
+def test_autosave_comment_only(client, example_version):
+    token, response = open_response(example_version)
+    reply = client.post(
+        url("autosave", token, "live_monitoring"),
+        {
+            "live_monitoring-comment": "We sample 5% of conversations daily.",
+            "live_monitoring-revision": 0,
+        },
+    ).json()
+    assert reply["status"] == "saved"
+    answer = Answer.objects.get(response=response, question__key="live_monitoring")
+    assert answer.comment == "We sample 5% of conversations daily."
+    assert answer.value is None
+
+
+def test_a_draft_is_still_there_a_week_later(client, example_version):
+    token, _ = open_response(example_version)
+    client.post(
+        url("autosave", token, "kill_switch_owner"),
+        {"kill_switch_owner": "Night shift lead", "kill_switch_owner-revision": 0},
+    )
+    client.cookies.clear()  # another sitting, another browser
+    body = client.get(url("section", token, "oversight")).content.decode()
+    assert "Night shift lead" in body

@@ -1,0 +1,216 @@
+"""The one place that turns a private token into the response it opens.
+
+Every portal view is wrapped in `portal_view`, which resolves the token (by the hash
+of it, never the token itself), answers 404 for an unknown token, 410 for a revoked or
+expired link, and 429 for a client that keeps guessing. What the view receives is a
+`PortalAccess` for exactly one response: anything a URL names beyond the token (a
+section, a question, a file) is looked up inside that response, never by id alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+
+from questionnaires.models import Response, ResponseStatus
+
+from .models import AccessLink, Contact, Vendor
+from .services import contact_label, link_expires_on, link_touch, token_hash
+
+BAD_TOKEN_GROUP = "portal-bad-token"
+
+# Statuses in which the vendor may still change answers.
+EDITABLE_STATUSES = (
+    ResponseStatus.INVITED,
+    ResponseStatus.IN_PROGRESS,
+    ResponseStatus.CLARIFICATION_REQUESTED,
+)
+
+
+class LinkGone(Exception):
+    def __init__(self, link: AccessLink, reason: str):
+        self.link = link
+        self.reason = reason  # "revoked" or "expired"
+        super().__init__(reason)
+
+
+class TooManyBadTokens(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = max(retry_after, 1)
+        super().__init__(retry_after)
+
+
+@dataclass
+class PortalAccess:
+    """What one private link may see and do."""
+
+    token: str
+    link: AccessLink
+
+    @property
+    def response(self) -> Response:
+        return self.link.response
+
+    @property
+    def contact(self) -> Contact:
+        return self.link.contact
+
+    @property
+    def vendor(self) -> Vendor:
+        return self.link.response.vendor
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.link.response.version.definition
+
+    @property
+    def actor(self) -> str:
+        return contact_label(self.link.contact)
+
+    @property
+    def editable(self) -> bool:
+        return self.response.status in EDITABLE_STATUSES
+
+    @property
+    def clarifying(self) -> bool:
+        return self.response.status == ResponseStatus.CLARIFICATION_REQUESTED
+
+    @property
+    def expires_on(self) -> datetime.date:
+        return link_expires_on(self.response.due_date)
+
+    @cached_property
+    def sections_by_key(self) -> dict[str, dict]:
+        return {s["key"]: s for s in self.definition["sections"]}
+
+    @cached_property
+    def questions_by_key(self) -> dict[str, dict]:
+        return {q["key"]: q for s in self.definition["sections"] for q in s["questions"]}
+
+    def section(self, key: str) -> dict:
+        """A section of this response's questionnaire, or 404."""
+        try:
+            return self.sections_by_key[key]
+        except KeyError:
+            raise Http404("No such section in this questionnaire.") from None
+
+    def question(self, key: str) -> dict:
+        """A question of this response's questionnaire, or 404."""
+        try:
+            return self.questions_by_key[key]
+        except KeyError:
+            raise Http404("No such question in this questionnaire.") from None
+
+
+def portal_access(request: HttpRequest, token: str) -> PortalAccess:
+    """The access a token grants, or raise Http404, LinkGone or TooManyBadTokens."""
+    _refuse_blocked_client(request)
+    link = (
+        AccessLink.objects.select_related("contact", "response__vendor", "response__version")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if link is None:
+        _count_bad_token(request)
+        raise Http404("Unknown link.")
+    if link.revoked_at is not None:
+        raise LinkGone(link, "revoked")
+    # A clarification request reopens the response whatever the date: the analyst asked.
+    expired = timezone.localdate() > link_expires_on(link.response.due_date)
+    if expired and link.response.status != ResponseStatus.CLARIFICATION_REQUESTED:
+        raise LinkGone(link, "expired")
+    link_touch(link=link)
+    return PortalAccess(token=token, link=link)
+
+
+def _usage(request: HttpRequest, *, increment: bool) -> dict | None:
+    return get_usage(
+        request,
+        group=BAD_TOKEN_GROUP,
+        key="ip",
+        rate=settings.PORTAL_BAD_TOKEN_RATE,
+        increment=increment,
+    )
+
+
+def _refuse_blocked_client(request: HttpRequest) -> None:
+    # Checked before the lookup: a blocked client learns nothing, not even that a
+    # guessed token happens to be right.
+    usage = _usage(request, increment=False)
+    # The rate counts bad tokens already seen: at the limit, the next request waits.
+    if usage and (usage["should_limit"] or usage["count"] >= usage["limit"]):
+        raise TooManyBadTokens(usage["time_left"])
+
+
+def _count_bad_token(request: HttpRequest) -> None:
+    _usage(request, increment=True)
+
+
+PRIVATE_HEADERS = {
+    # The token is in every URL: keep it out of Referer headers, search indexes and caches.
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+}
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    for header, value in PRIVATE_HEADERS.items():
+        response[header] = value
+    return response
+
+
+def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a portal view: resolve the token into a PortalAccess or answer 404/410/429."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str, **kwargs) -> HttpResponse:
+        try:
+            access = portal_access(request, token)
+        except TooManyBadTokens as exc:
+            response = render_portal(request, "portal/rate_limited.html", status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return _private(response)
+        except LinkGone as exc:
+            return _private(gone_page(request, exc))
+        except Http404:
+            return _private(render_portal(request, "portal/not_found.html", status=404))
+        try:
+            return _private(view(request, access, **kwargs))
+        except Http404:
+            return _private(render_portal(request, "portal/not_found.html", status=404))
+
+    return wrapper
+
+
+def render_portal(
+    request: HttpRequest,
+    template_name: str,
+    context: dict | None = None,
+    *,
+    access: PortalAccess | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render a portal page with what every page shows (the vendor, whom to ask)."""
+    base = {"access": access, "analyst_email": settings.ANALYST_CONTACT_EMAIL}
+    return render(request, template_name, {**base, **(context or {})}, status=status)
+
+
+def gone_page(request: HttpRequest, exc: LinkGone) -> HttpResponse:
+    response = exc.link.response
+    context = {
+        "reason": exc.reason,
+        "vendor": response.vendor,
+        "questionnaire_title": response.version.title,
+        "expired_on": link_expires_on(response.due_date),
+    }
+    return render_portal(request, "portal/gone.html", context, status=410)

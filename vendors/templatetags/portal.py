@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from ..display import display_value
+
+register = template.Library()
+
+
+@register.simple_tag
+def answer_display(question: dict, value: Any) -> str:
+    return display_value(question, value)
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> Any:
+    return mapping.get(key) if mapping else None
