@@ -155,7 +155,12 @@ def safe_name(name: str, extension: str) -> str:
     """A storage-safe name: the last path part, ASCII letters, digits, '-' and '_', and
     the extension of the real content (so "../../etc/passwd" becomes "passwd.txt")."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    # Accents fold into their letters (é -> e); any other non-ASCII becomes a separator.
+    base = "".join(
+        ch if ch.isascii() else "-"
+        for ch in unicodedata.normalize("NFKD", base)
+        if not unicodedata.combining(ch)
+    )
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:MAX_STEM_LENGTH].strip("-_")
     return f"{stem or 'evidence'}.{extension}"

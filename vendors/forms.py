@@ -340,7 +340,12 @@ class QuestionsForm(forms.Form):
         # The server decides what is shown, from what was stored and what is sent now.
         values = dict(self.state.values)
         for key, question in self.questions.items():
-            if key in self.fields and key not in self.errors and key in self.editable_keys:
+            if (
+                key in self.fields
+                and key not in self.errors
+                and key in self.editable_keys
+                and self._was_on_page(key)
+            ):
                 values[key] = _value_for_storage(question, cleaned.get(key))
         self.visible = visible_question_keys(dict(self.definition), values)
         for key in self.questions:
@@ -363,6 +368,8 @@ class QuestionsForm(forms.Form):
         for key in self.questions:
             if key not in self.editable_keys or key not in self.visible:
                 continue
+            if not self._was_on_page(key):
+                continue
             if any(name in self.errors for name in (key, field_name(key, COMMENT))):
                 continue
             value, comment = self.posted_answer(key)
@@ -371,6 +378,11 @@ class QuestionsForm(forms.Form):
             revision = self.cleaned_data.get(field_name(key, REVISION)) or 0
             result.append(AnswerChange(key, value, comment, revision))
         return result
+
+    def _was_on_page(self, key: str) -> bool:
+        # Every rendered question posts its revision; one that did not was not on the
+        # page (a partial post), and its absent fields must not read as "cleared".
+        return field_name(key, REVISION) in self.data or field_name(key, LOADED) in self.data
 
     def note_saved(self, key: str, result: SaveResult) -> None:
         """After a save, the page continues from the stored revision (a re-render posts it)."""

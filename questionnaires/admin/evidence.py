@@ -1,8 +1,102 @@
-from django.contrib import admin
+"""Evidence files in the admin, and their download: for analysts only.
 
+Files are stored through Django's default storage and have no public URL (media is not
+served): the only way to read one is this staff-only view, which sends it as an
+attachment with its checked content type, so a browser never renders it inline.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ..evidence import human_size
 from ..models import Evidence
 
 
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "answer", "content_type", "size", "uploaded_at")
+    list_display = (
+        "original_name",
+        "question_key",
+        "vendor",
+        "size_label",
+        "uploaded_at",
+        "download",
+    )
+    list_filter = ("content_type", "answer__response__version__questionnaire")
+    search_fields = ("original_name", "answer__response__vendor__name", "answer__question__key")
+    list_select_related = ("answer__question", "answer__response__vendor")
+    readonly_fields = (
+        "answer",
+        "original_name",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_at",
+        "uploaded_by",
+        "download",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Files come from vendors through the portal, checked on the way in.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Evidence is part of what the vendor submitted; the audit trail refers to it.
+        return False
+
+    @admin.display(description="Question", ordering="answer__question__key")
+    def question_key(self, obj: Evidence) -> str:
+        return obj.answer.question.key
+
+    @admin.display(description="Vendor", ordering="answer__response__vendor__name")
+    def vendor(self, obj: Evidence) -> str:
+        return obj.answer.response.vendor.name
+
+    @admin.display(description="Size", ordering="size")
+    def size_label(self, obj: Evidence) -> str:
+        return human_size(obj.size)
+
+    @admin.display(description="File")
+    def download(self, obj: Evidence) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:questionnaires_evidence_download", args=[obj.pk])
+        return format_html('<a href="{}">Download</a>', url)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:evidence_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="questionnaires_evidence_download",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
+        evidence = get_object_or_404(Evidence, pk=evidence_id)
+        if not self.has_view_permission(request, evidence):
+            raise PermissionDenied
+        try:
+            handle = evidence.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The stored file is missing.") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=evidence.original_name,
+            content_type=evidence.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
