@@ -498,6 +498,7 @@ class ResponseAdmin(admin.ModelAdmin):
         context = {
             **(extra_context or {}),
             **self._review_context(request, response),
+            "title": f"Review: {response.vendor.name}",
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,

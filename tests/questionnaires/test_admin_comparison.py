@@ -121,7 +121,10 @@ def test_comments_are_behind_a_details_element(client, analyst, pair):
 
     html = _text(client.get(COMPARE_URL, {"ids": _ids(careful, reckless)}))
 
-    assert "<details><summary>Comment</summary>24/7 NOC in Lisbon.</details>" in html
+    assert (
+        '<details><summary>Comment</summary><div class="cx-comment">24/7 NOC in Lisbon.</div>'
+        in html
+    )
 
 
 def test_profile_switch_rescores(client, analyst, pair):

@@ -1,0 +1,140 @@
+"""A real browser through the analyst workspace: response list -> comparison -> export."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from questionnaires.models import ResponseStatus
+from questionnaires.services.scores import response_score
+from tests.factories import ResponseFactory, UserFactory, VendorFactory, answer_all
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"
+VENDORS = {
+    "Careful Co": {
+        "live_deployments": 40,
+        "rollback_rate": 4,
+        "live_monitoring": "realtime",
+        "human_approval_money": "yes",
+        "kill_switch_owner": "Head of support",
+    },
+    "Reckless Inc": {
+        "live_deployments": 12,
+        "rollback_rate": 30,
+        "rollback_reasons": ["hallucination"],
+        "live_monitoring": "none",
+        "human_approval_money": "no",
+    },
+    "Middling Ltd": {
+        "live_deployments": 25,
+        "rollback_rate": 12,
+        "rollback_reasons": ["latency"],
+        "live_monitoring": "sampled",
+        "human_approval_money": "yes",
+    },
+}
+
+
+@pytest.fixture
+def responses(example_version):
+    created = []
+    for name, answers in VENDORS.items():
+        response = ResponseFactory(
+            version=example_version,
+            vendor=VendorFactory(name=name),
+            status=ResponseStatus.SUBMITTED,
+            submitted_at=timezone.now(),
+        )
+        answer_all(response, answers)
+        response_score(response=response)
+        created.append(response)
+    response = created[1]
+    response.answers.filter(question__key="live_monitoring").update(
+        comment="We rely on customer complaints."
+    )
+    return created
+
+
+def _log_in(page, base_url: str) -> None:
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    user = UserFactory(username="browser-analyst")
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def test_from_the_response_list_to_a_comparison_and_an_export(
+    page, live_server, responses, artifacts_dir
+):
+    _log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/questionnaires/response/")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == 3
+    assert page.locator("#result_list .cx-tier-critical", has_text="Critical").count() == 1
+    page.screenshot(path=str(artifacts_dir / "admin-response-list.png"), full_page=True)
+
+    # Tick every response and run the admin action.
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "compare_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector("#comparison-matrix")
+
+    assert page.locator(".cx-vendor-head").count() == 3
+    robustness = page.locator("#robustness").inner_text()
+    assert "ranks first" in robustness and "draws" in robustness
+    # Risk is shown as a word next to its colour.
+    assert page.locator(".cx-risk.risk-severe", has_text="severe").count() >= 1
+    # A comment opens on demand.
+    comment = page.locator("details", has_text="We rely on customer complaints.")
+    assert not comment.locator(".cx-comment").is_visible()
+    comment.locator("summary").click()
+    assert comment.locator(".cx-comment").is_visible()
+    page.screenshot(path=str(artifacts_dir / "admin-comparison.png"), full_page=True)
+
+    # Controls: lowest risk first, only flagged questions, another profile.
+    page.select_option("#id_order", "risk")
+    page.check("input[name=flagged]")
+    page.select_option("#id_profile", "financial_services")
+    page.click("#comparison-controls input[type=submit]")
+    page.wait_for_selector("#comparison-matrix")
+    heads = page.locator(".cx-vendor-head .cx-vendor-name").all_inner_texts()
+    assert heads[0] == "Careful Co"
+    assert page.locator("#comparison-matrix tbody tr[id^=q-]").count() == 1
+    assert page.locator("#id_profile").input_value() == "financial_services"
+    page.screenshot(path=str(artifacts_dir / "admin-comparison-flagged.png"), full_page=True)
+
+    with page.expect_download() as download_info:
+        page.click("text=XLSX (answers and summary)")
+    download = download_info.value
+    target = artifacts_dir / download.suggested_filename
+    download.save_as(str(target))
+    workbook = load_workbook(io.BytesIO(target.read_bytes()))
+    assert workbook.sheetnames == ["Answers", "Summary"]
+    summary = workbook["Summary"]
+    assert summary["F2"].value == "Financial services"
+    assert {summary.cell(row=r, column=1).value for r in range(2, 5)} == set(VENDORS)
+
+
+def test_reviewing_a_response_in_the_browser(page, live_server, responses, artifacts_dir):
+    careful = responses[0]
+    _log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/questionnaires/response/{careful.pk}/change/")
+    page.wait_for_selector("#answers")
+    page.screenshot(path=str(artifacts_dir / "admin-response-review.png"), full_page=True)
+
+    page.select_option("#level-rollback_rate", "verified")
+    page.click("input[name=set-rollback_rate]")
+    page.wait_for_selector(".messagelist")
+    assert "is now verified by an analyst" in page.locator(".messagelist").inner_text()
+
+    page.click("#accept-response")
+    page.wait_for_selector(".messagelist")
+    assert "Accepted the response of Careful Co." in page.locator(".messagelist").inner_text()
+    assert "Submitted → Accepted" in page.locator("#history").inner_text()
