@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
@@ -659,11 +659,8 @@ def _evidence_by_answer(response: Response) -> dict[int, list[tuple[Evidence, st
 
 
 def evidence_url(item: Evidence) -> str:
-    """The staff-only download of an evidence file, else its admin page."""
-    try:
-        return reverse("admin:questionnaires_evidence_download", args=[item.pk])
-    except NoReverseMatch:
-        return reverse("admin:questionnaires_evidence_change", args=[item.pk])
+    """The staff-only download of an evidence file (EvidenceAdmin)."""
+    return reverse("admin:questionnaires_evidence_download", args=[item.pk])
 
 
 def _flags_with_answers(comparison) -> list[tuple[Any, list[tuple[Any, Any]]]]:

@@ -204,7 +204,7 @@ def test_response_page_shows_answers_by_section_with_risk_evidence_and_comments(
     rate = Answer.objects.get(response=response, question__key="rollback_rate")
     rate.comment = "Two pilots in retail were paused."
     rate.save(update_fields=["comment"])
-    Evidence.objects.create(
+    evidence = Evidence.objects.create(
         answer=rate,
         file=ContentFile(b"%PDF-1.4", name="rollbacks.pdf"),
         original_name="rollbacks.pdf",
@@ -222,7 +222,9 @@ def test_response_page_shows_answers_by_section_with_risk_evidence_and_comments(
     assert "Sampled review after the fact" in html  # choice label, not the key
     assert '<span class="cx-risk risk-severe">severe</span>' in html
     assert "Two pilots in retail were paused." in html
-    assert "rollbacks.pdf" in html
+    download = reverse("admin:questionnaires_evidence_download", args=[evidence.pk])
+    assert f'<a href="{download}">rollbacks.pdf</a>' in html
+    assert client.get(download).status_code == 200
     assert "Self-attested" in html
     assert 'name="save"' not in html  # read-only: changes go through the review actions
 
