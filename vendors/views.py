@@ -217,12 +217,15 @@ def autosave(request: HttpRequest, access: PortalAccess, question_key: str) -> J
     if not access.editable:
         return _json_locked("This response was submitted; answers can no longer change.")
     state = response_state(access.response)
+    editable_keys = _editable_keys(access, state, [question_key])
+    if question_key not in editable_keys:
+        return _json_locked("Only the answers the analyst reopened can change.")
     form = QuestionsForm(
         request.POST,
         definition=access.definition,
         questions=[question],
         state=state,
-        editable_keys=_editable_keys(access, state, [question_key]),
+        editable_keys=editable_keys,
     )
     form.is_valid()
     errors = {form[name].auto_id: list(msgs) for name, msgs in form.errors.items()}
