@@ -21,8 +21,12 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from django.conf import settings
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+
+# WeasyPrint reports every layout step of every page at INFO; that floods worker logs.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

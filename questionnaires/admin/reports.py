@@ -1,8 +1,317 @@
-from django.contrib import admin
+"""PDF reports in the admin: request, follow the status without reloading, download.
 
-from ..models import Report
+URLs (under /admin/questionnaires/report/):
+- request/comparison/<selection_id>/  and  request/assessment/<response_id>/: a GET shows
+  the profile to use, a POST requests the report (reused when its inputs are unchanged);
+- <id>/status/: the status as JSON, polled by static/reports/report_status.js;
+- <id>/download/: the stored PDF, streamed from storage, to staff only.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from ..models import Profile, Report, ReportKind, ReportStatus, Response, Selection
+from ..reports import ReportNotPossible
+from ..services.reports import report_request
+
+STATUS_SCRIPT = "reports/report_status.js"
+FINISHED = (ReportStatus.READY, ReportStatus.FAILED)
+
+
+class ReportRequestForm(forms.Form):
+    profile = forms.ChoiceField(
+        label="Industry profile",
+        help_text="Scores, weights and flags are those of this profile.",
+    )
+
+    def __init__(self, *args, profiles: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].choices = profiles
+
+
+def _status_html(report: Report) -> str:
+    """The status as an element the polling script keeps up to date."""
+    return format_html(
+        '<span class="cx-report-status cx-report-{}" data-status-url="{}"'
+        ' data-finished="{}">{}</span>',
+        report.status,
+        reverse("admin:questionnaires_report_status", args=[report.pk]),
+        "true" if report.status in FINISHED else "false",
+        report.get_status_display(),
+    )
+
+
+def _download_link(report: Report) -> str:
+    if report.status != ReportStatus.READY:
+        return ""
+    return format_html(
+        '<a href="{}" class="cx-report-download">Download PDF</a>',
+        reverse("admin:questionnaires_report_download", args=[report.pk]),
+    )
 
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ("kind", "selection", "response", "status", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "subject",
+        "profile_key",
+        "status_badge",
+        "download",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("selection", "response__vendor", "requested_by")
+    readonly_fields = (
+        "kind",
+        "subject",
+        "profile_key",
+        "status_badge",
+        "download",
+        "error",
+        "fingerprint",
+        "requested_by",
+        "created_at",
+        "claimed_at",
+        "finished_at",
+        "attempts",
+    )
+    fields = readonly_fields
+    actions = ["render_again"]
+
+    class Media:
+        js = [STATUS_SCRIPT]
+
+    # Reports are made by requesting them, never typed in.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Report on")
+    def subject(self, report: Report) -> str:
+        return str(report.selection or report.response or "—")
+
+    @admin.display(description="Status")
+    def status_badge(self, report: Report) -> str:
+        return _status_html(report)
+
+    @admin.display(description="File")
+    def download(self, report: Report) -> str:
+        return _download_link(report) or "—"
+
+    @admin.display(description="Fingerprint")
+    def fingerprint(self, report: Report) -> str:
+        return report.inputs_hash[:12]
+
+    @admin.action(description="Render the selected reports again (with current data)")
+    def render_again(self, request: HttpRequest, queryset) -> None:
+        for report in queryset.select_related("selection", "response__version"):
+            self._request(
+                request, report.kind, report.selection, report.response, report.profile_key
+            )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "request/comparison/<int:selection_id>/",
+                wrap(self.request_comparison_view),
+                name="questionnaires_report_request_comparison",
+            ),
+            path(
+                "request/assessment/<int:response_id>/",
+                wrap(self.request_assessment_view),
+                name="questionnaires_report_request_assessment",
+            ),
+            path(
+                "<int:report_id>/status/",
+                wrap(require_GET(self.status_view)),
+                name="questionnaires_report_status",
+            ),
+            path(
+                "<int:report_id>/download/",
+                wrap(require_GET(self.download_view)),
+                name="questionnaires_report_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    # Access -------------------------------------------------------------------------
+
+    def _report_for(self, request: HttpRequest, report_id: int) -> Report:
+        report = Report.objects.filter(pk=report_id).first()
+        if report is None:
+            raise Http404(f"No report with id {report_id}; it may have been deleted.")
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        return report
+
+    def _may_request(self, request: HttpRequest, model) -> None:
+        # Requesting a report needs the right to see what it reports on.
+        opts = model._meta
+        if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            raise PermissionDenied
+
+    # Views ----------------------------------------------------------------------------
+
+    def request_comparison_view(self, request: HttpRequest, selection_id: int) -> HttpResponse:
+        self._may_request(request, Selection)
+        selection = Selection.objects.filter(pk=selection_id).first()
+        if selection is None:
+            raise Http404(f"No selection with id {selection_id}.")
+        version_ids = selection.responses.values_list("version_id", flat=True)
+        return self._request_page(
+            request,
+            kind=ReportKind.COMPARISON,
+            selection=selection,
+            response=None,
+            profiles=_common_profiles(version_ids),
+            initial=selection.profile_key,
+            back_url=reverse("admin:questionnaires_selection_change", args=[selection.pk]),
+            title=f"Vendor comparison PDF: {selection.name}",
+        )
+
+    def request_assessment_view(self, request: HttpRequest, response_id: int) -> HttpResponse:
+        self._may_request(request, Response)
+        response = (
+            Response.objects.select_related("vendor", "version").filter(pk=response_id).first()
+        )
+        if response is None:
+            raise Http404(f"No response with id {response_id}.")
+        return self._request_page(
+            request,
+            kind=ReportKind.ASSESSMENT,
+            selection=None,
+            response=response,
+            profiles=_common_profiles([response.version_id]),
+            initial=request.GET.get("profile") or response.version.definition["profiles"][0]["key"],
+            back_url=reverse("admin:questionnaires_response_change", args=[response.pk]),
+            title=f"Assessment PDF: {response.vendor.name}",
+        )
+
+    def _request_page(
+        self, request, *, kind, selection, response, profiles, initial, back_url, title
+    ) -> HttpResponse:
+        form = ReportRequestForm(
+            request.POST or None, profiles=profiles, initial={"profile": initial}
+        )
+        if request.method == "POST" and form.is_valid():
+            report = self._request(request, kind, selection, response, form.cleaned_data["profile"])
+            if report is None:
+                return redirect(back_url)
+            return redirect(reverse("admin:questionnaires_report_change", args=[report.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+            "back_url": back_url,
+            "subject": selection or response,
+            "previous": _previous_reports(kind, selection, response),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/questionnaires/report/request.html", context)
+
+    def _request(self, request, kind, selection, response, profile_key) -> Report | None:
+        try:
+            report = report_request(
+                kind=kind,
+                selection=selection,
+                response=response,
+                profile_key=profile_key,
+                user=request.user,
+            )
+        except ReportNotPossible as exc:
+            messages.error(request, str(exc))
+            return None
+        if report.status == ReportStatus.READY:
+            messages.success(
+                request,
+                f"Nothing changed since report {report.pk} was made: it is ready to download.",
+            )
+        else:
+            messages.info(
+                request,
+                f"Report {report.pk} is {report.get_status_display().lower()}; this page "
+                "shows when it is ready.",
+            )
+        return report
+
+    def status_view(self, request: HttpRequest, report_id: int) -> JsonResponse:
+        report = self._report_for(request, report_id)
+        download = _download_link(report) and reverse(
+            "admin:questionnaires_report_download", args=[report.pk]
+        )
+        return JsonResponse(
+            {
+                "id": report.pk,
+                "status": report.status,
+                "label": report.get_status_display(),
+                "finished": report.status in FINISHED,
+                "error": report.error if report.status == ReportStatus.FAILED else "",
+                "download_url": download or "",
+            }
+        )
+
+    def download_view(self, request: HttpRequest, report_id: int) -> FileResponse:
+        report = self._report_for(request, report_id)
+        if report.status != ReportStatus.READY or not report.file:
+            raise Http404(
+                f"Report {report.pk} is {report.get_status_display().lower()}, not ready."
+            )
+        try:
+            handle = report.file.open("rb")
+        except FileNotFoundError:
+            raise Http404(
+                f"The file of report {report.pk} is missing from storage; request the report "
+                "again to render a new one."
+            ) from None
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=_download_name(report),
+            content_type="application/pdf",
+        )
+
+
+def _common_profiles(version_ids) -> list[tuple[str, str]]:
+    """(key, title) of the profiles every one of these versions defines."""
+    versions = set(version_ids)
+    titles: dict[str, str] = {}
+    having: dict[str, set[int]] = {}
+    for version_id, key, title in Profile.objects.filter(version_id__in=versions).values_list(
+        "version_id", "key", "title"
+    ):
+        titles.setdefault(key, title)
+        having.setdefault(key, set()).add(version_id)
+    return [(key, titles[key]) for key in titles if having[key] == versions]
+
+
+def _previous_reports(kind, selection, response):
+    reports = Report.objects.filter(kind=kind)
+    if selection is not None:
+        reports = reports.filter(selection=selection)
+    else:
+        reports = reports.filter(response=response)
+    return reports.order_by("-created_at")[:5]
+
+
+def _download_name(report: Report) -> str:
+    subject = report.selection.name if report.selection else str(report.response.vendor.name)
+    date = (report.finished_at or report.created_at).date().isoformat()
+    return f"{report.kind}-{slugify(subject) or report.pk}-{date}.pdf"

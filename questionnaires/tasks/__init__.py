@@ -1,3 +1,3 @@
 """Celery tasks of the questionnaires app, one module per area (autodiscovered here)."""
 
-from . import scoring  # noqa: F401
+from . import reports, scoring  # noqa: F401

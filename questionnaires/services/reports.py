@@ -1,0 +1,165 @@
+"""Requesting, claiming, storing and failing PDF reports (the Report model's life cycle).
+
+queued -> rendering -> ready | failed. A request reuses a ready report whose inputs
+fingerprint is unchanged, or one already on its way; otherwise it creates a queued
+report and queues the rendering task once the transaction commits. The task claims
+the report with a conditional UPDATE, so two deliveries of the same message render it
+once, and a claim older than the hard time limit (its worker was killed) is taken over.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import Report, ReportKind, ReportStatus, Response, Selection
+from ..reports import RENDER_HARD_TIME_LIMIT, current_inputs_hash, report_subject
+
+MAX_ERROR_LENGTH = 2000
+
+
+def _stale_before(now: datetime.datetime) -> datetime.datetime:
+    return now - datetime.timedelta(seconds=RENDER_HARD_TIME_LIMIT)
+
+
+def report_request(
+    *,
+    kind: str,
+    selection: Selection | None = None,
+    response: Response | None = None,
+    profile_key: str | None = None,
+    user=None,
+) -> Report:
+    """The report for these inputs: a ready one if unchanged, else one queued for rendering.
+
+    Raises reports.ReportNotPossible (with what to do) when the data cannot make a report.
+    """
+    with transaction.atomic():
+        _lock_subject(selection, response)
+        subject = report_subject(
+            kind=kind, selection=selection, response=response, profile_key=profile_key
+        )
+        digest = current_inputs_hash(subject)
+        same = Report.objects.filter(
+            kind=kind,
+            selection=selection if kind == ReportKind.COMPARISON else None,
+            response=response if kind == ReportKind.ASSESSMENT else None,
+            profile_key=subject.profile_key,
+            inputs_hash=digest,
+        ).exclude(status=ReportStatus.FAILED)
+        now = timezone.now()
+        for existing in same.order_by("-created_at"):
+            if existing.status == ReportStatus.READY:
+                if existing.file and existing.file.storage.exists(existing.file.name):
+                    return existing
+                continue
+            if _is_stale(existing, now):
+                # Its message was lost or its worker died: send it again; the claim
+                # makes a duplicate delivery harmless.
+                _queue_after_commit(existing.pk)
+            return existing
+        report = Report.objects.create(
+            kind=kind,
+            selection=selection if kind == ReportKind.COMPARISON else None,
+            response=response if kind == ReportKind.ASSESSMENT else None,
+            profile_key=subject.profile_key,
+            status=ReportStatus.QUEUED,
+            inputs_hash=digest,
+            requested_by=user if getattr(user, "pk", None) else None,
+        )
+        _queue_after_commit(report.pk)
+        return report
+
+
+def _lock_subject(selection: Selection | None, response: Response | None) -> None:
+    # Two analysts pressing the button at once get one report, not two (PostgreSQL).
+    if selection is not None:
+        Selection.objects.select_for_update().filter(pk=selection.pk).first()
+    if response is not None:
+        Response.objects.select_for_update().filter(pk=response.pk).first()
+
+
+def _is_stale(report: Report, now: datetime.datetime) -> bool:
+    since = report.claimed_at if report.status == ReportStatus.RENDERING else report.created_at
+    return since is not None and since < _stale_before(now)
+
+
+def _queue_after_commit(report_id: int) -> None:
+    from ..tasks.reports import report_render
+
+    transaction.on_commit(lambda: report_render.delay(report_id))
+
+
+def report_claim(*, report_id: int) -> Report | None:
+    """Take the report for rendering, or None when it is not ours to render.
+
+    Queued reports are claimed; a report in rendering is claimed only when its claim is
+    older than the hard time limit. Ready and failed reports are left alone, so a
+    re-run of the task does nothing.
+    """
+    now = timezone.now()
+    claimable = Q(status=ReportStatus.QUEUED) | Q(
+        status=ReportStatus.RENDERING, claimed_at__lt=_stale_before(now)
+    )
+    claimed = Report.objects.filter(claimable, pk=report_id).update(
+        status=ReportStatus.RENDERING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return Report.objects.select_related("selection", "response__version").get(pk=report_id)
+
+
+def report_store(*, report: Report, pdf: bytes, inputs_hash: str) -> bool:
+    """Save the PDF, then publish it and mark the report ready in one UPDATE.
+
+    The file gets a fresh name nobody points at while it is being written; only the
+    UPDATE that sets the name also sets READY, so a download never meets a half-written
+    file. If the claim was taken over meanwhile the file is removed again and False is
+    returned: the newer claim's file wins.
+    """
+    name = default_storage.save(_file_name(report, inputs_hash), ContentFile(pdf))
+    try:
+        published = Report.objects.filter(
+            pk=report.pk, status=ReportStatus.RENDERING, claimed_at=report.claimed_at
+        ).update(
+            status=ReportStatus.READY,
+            file=name,
+            inputs_hash=inputs_hash,
+            error="",
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        default_storage.delete(name)
+        raise
+    if not published:
+        default_storage.delete(name)
+    return bool(published)
+
+
+def _file_name(report: Report, inputs_hash: str) -> str:
+    subject = report.selection_id or report.response_id
+    return f"reports/{report.kind}-{subject}-{inputs_hash[:12]}-{uuid.uuid4().hex[:8]}.pdf"
+
+
+def report_fail(*, report_id: int, reason: str) -> None:
+    """Record why rendering failed; the report stays failed until requested again."""
+    Report.objects.filter(pk=report_id).exclude(status=ReportStatus.READY).update(
+        status=ReportStatus.FAILED,
+        error=reason[:MAX_ERROR_LENGTH],
+        finished_at=timezone.now(),
+    )
+
+
+def report_release(*, report_id: int, reason: str) -> None:
+    """Give a claimed report back to the queue before a retry, noting the transient error."""
+    Report.objects.filter(pk=report_id, status=ReportStatus.RENDERING).update(
+        status=ReportStatus.QUEUED,
+        claimed_at=None,
+        error=f"Retrying after a temporary error: {reason}"[:MAX_ERROR_LENGTH],
+    )
