@@ -358,8 +358,10 @@ def rule_severity(key: str) -> str:
 
 
 @pytest.mark.parametrize("monitoring", ["sampled_review", "none"])
-def test_blind_spot_fires_on_near_zero_rollbacks_without_live_monitoring(monitoring):
-    assert "blind_spot_rollbacks" in fired_rules({**RECORD, "live_monitoring": monitoring})
+@pytest.mark.parametrize("rate", [0, 1.5])
+def test_blind_spot_fires_on_near_zero_rollbacks_without_live_monitoring(monitoring, rate):
+    answers = {**RECORD, "rollback_rate": rate, "live_monitoring": monitoring}
+    assert "blind_spot_rollbacks" in fired_rules(answers)
     assert rule_severity("blind_spot_rollbacks") == "high"
 
 
@@ -369,6 +371,7 @@ def test_blind_spot_fires_on_near_zero_rollbacks_without_live_monitoring(monitor
         {**RECORD, "live_monitoring": "realtime_with_alerting"},
         {**RECORD, "live_monitoring": "realtime_no_paging"},
         {**RECORD, "rollback_count": 5, "rollback_rate": 12.5, "live_monitoring": "none"},
+        {**RECORD, "rollback_count": 1, "rollback_rate": 2.5, "live_monitoring": "none"},
         {**RECORD},  # monitoring not answered yet: no flag on missing data
     ],
 )
