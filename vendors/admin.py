@@ -1,21 +1,202 @@
-from django.contrib import admin
+"""Vendors, their contacts, invitations and private links in the analysts' admin.
 
+An analyst invites from a vendor's page ("Invite to a questionnaire"): a custom admin
+page (ModelAdmin.get_urls) that picks contacts, a published version and a due date and
+calls vendors.services.invitation_create. Links are revoked or reissued with actions
+on the private links list; the tokens themselves are never shown (only emailed).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .forms import InvitationForm
 from .models import AccessLink, Contact, Vendor
+from .services import InvitationError, invitation_create, link_expires_on, link_reissue, link_revoke
 
 
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 1
+    fields = ("name", "email", "role")
 
 
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ("name", "product", "website")
-    search_fields = ("name", "product")
+    list_display = ("name", "product", "contact_count", "website", "invite_link")
+    search_fields = ("name", "product", "contacts__name", "contacts__email")
     inlines = [ContactInline]
+    # A website typed without a scheme is read as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    change_form_template = "admin/vendors/vendor/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(contact_total=Count("contacts"))
+
+    @admin.display(description="Contacts", ordering="contact_total")
+    def contact_count(self, obj: Vendor) -> int:
+        return obj.contact_total
+
+    @admin.display(description="")
+    def invite_link(self, obj: Vendor) -> str:
+        url = reverse("admin:vendors_vendor_invite", args=[obj.pk])
+        return format_html('<a href="{}">Invite…</a>', url)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/invite/",
+                self.admin_site.admin_view(self.invite_view),
+                name="vendors_vendor_invite",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        vendor = self.get_object(request, unquote(object_id))
+        if vendor is None:
+            raise Http404("No such vendor.")
+        if not self.has_change_permission(request, vendor):
+            raise PermissionDenied
+        form = InvitationForm(request.POST or None, vendor=vendor)
+        if request.method == "POST" and form.is_valid():
+            try:
+                links = invitation_create(
+                    contacts=form.cleaned_data["contacts"],
+                    version=form.cleaned_data["version"],
+                    due_date=form.cleaned_data["due_date"],
+                    user=request.user,
+                )
+            except InvitationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                names = ", ".join(link.contact.name for link in links)
+                self.message_user(
+                    request,
+                    f"Invited {names} to “{form.cleaned_data['version'].title}”, due "
+                    f"{form.cleaned_data['due_date']:%d %b %Y}. The emails with their private "
+                    "links are on their way.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:vendors_vendor_change", vendor.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Invite {vendor.name} to a questionnaire",
+            "opts": self.model._meta,
+            "original": vendor,
+            "vendor": vendor,
+            "form": form,
+            "has_versions": form.fields["version"].queryset.exists(),
+            "links": AccessLink.objects.filter(response__vendor=vendor)
+            .select_related("contact", "response__version")
+            .order_by("-created_at")[:20],
+        }
+        return TemplateResponse(request, "admin/vendors/vendor/invite.html", context)
+
+
+class LinkStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
 
 
 @admin.register(AccessLink)
 class AccessLinkAdmin(admin.ModelAdmin):
-    list_display = ("contact", "response", "created_at", "revoked_at", "last_used_at")
-    readonly_fields = ("token_hash",)
+    list_display = (
+        "contact",
+        "vendor",
+        "questionnaire",
+        "state",
+        "email_sent_at",
+        "last_used_at",
+        "created_at",
+    )
+    list_filter = (LinkStateFilter, "response__status", "response__version__questionnaire")
+    search_fields = ("contact__name", "contact__email", "response__vendor__name")
+    list_select_related = ("contact", "response__vendor", "response__version")
+    readonly_fields = (
+        "response",
+        "contact",
+        "created_at",
+        "email_sent_at",
+        "last_used_at",
+        "revoked_at",
+        "clarification_notified_at",
+    )
+    fields = readonly_fields
+    actions = ["revoke_links", "reissue_links"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Links are made by invitations, which email the token (it is never stored).
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Nothing on a link is edited by hand; revoke or reissue it with the actions.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A revoked link stays listed: the audit trail and the 410 page refer to it.
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.display(description="Vendor", ordering="response__vendor__name")
+    def vendor(self, obj: AccessLink) -> str:
+        return obj.response.vendor.name
+
+    @admin.display(description="Questionnaire", ordering="response__version__title")
+    def questionnaire(self, obj: AccessLink) -> str:
+        return str(obj.response.version)
+
+    @admin.display(description="State")
+    def state(self, obj: AccessLink) -> str:
+        if obj.revoked_at:
+            return f"Revoked {obj.revoked_at:%d %b %Y}"
+        expires = link_expires_on(obj.response.due_date)
+        if timezone.localdate() > expires:
+            return f"Expired {expires:%d %b %Y}"
+        return f"Active until {expires:%d %b %Y}"
+
+    @admin.action(description="Revoke the selected links", permissions=["revoke"])
+    def revoke_links(self, request: HttpRequest, queryset: QuerySet) -> None:
+        revoked = 0
+        for link in queryset.filter(revoked_at__isnull=True).select_related("contact"):
+            link_revoke(link=link, user=request.user, reason="revoked by an analyst")
+            revoked += 1
+        self.message_user(
+            request,
+            f"Revoked {revoked} link{'s' if revoked != 1 else ''}; they stop working at once.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Revoke and email a new link to each selected contact", permissions=["revoke"]
+    )
+    def reissue_links(self, request: HttpRequest, queryset: QuerySet) -> None:
+        issued = [
+            link_reissue(link=link, user=request.user)
+            for link in queryset.select_related("contact", "response")
+        ]
+        names = ", ".join(link.contact.name for link in issued)
+        self.message_user(request, f"New links are on their way to: {names}.", messages.SUCCESS)

@@ -25,11 +25,13 @@ from crispy_forms.utils import TEMPLATE_PACK, render_field
 from django import forms
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.html import conditional_escape
 
 from questionnaires.completeness import needs_explanation
 from questionnaires.definition import visible_question_keys
 from questionnaires.evidence import ALLOWED_NAMES, human_size
+from questionnaires.models import QuestionnaireVersion, VersionStatus
 from questionnaires.services.answers import AnswerChange, SaveResult
 
 from .display import display_value
@@ -453,3 +455,51 @@ class QuestionsForm(forms.Form):
                 for message in self.errors.get(name, []):
                     items.append((self[name].auto_id, question["text"], message))
         return items
+
+
+# The analyst's invitation (admin) ------------------------------------------------------------
+
+
+DEFAULT_DAYS_TO_ANSWER = 21
+
+
+class InvitationForm(forms.Form):
+    """Which contacts of a vendor answer which published version, by when."""
+
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one contact to invite."},
+        help_text="Each contact gets a private link of their own; they all answer one response.",
+    )
+    version = forms.ModelChoiceField(
+        queryset=None,
+        label="Questionnaire version",
+        empty_label=None,
+        help_text="Only published versions can be sent: vendors always answer a frozen version.",
+    )
+    due_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, for example 2026-03-31."},
+    )
+
+    def __init__(self, *args, vendor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vendor = vendor
+        self.fields["contacts"].queryset = vendor.contacts.order_by("name")
+        self.fields["version"].queryset = QuestionnaireVersion.objects.filter(
+            status=VersionStatus.PUBLISHED
+        ).order_by("title", "-number")
+        self.fields["due_date"].initial = timezone.localdate() + datetime.timedelta(
+            days=DEFAULT_DAYS_TO_ANSWER
+        )
+        grace = settings.PORTAL_LINK_GRACE_DAYS
+        self.fields[
+            "due_date"
+        ].help_text = f"Links keep working {grace} day{'s' if grace != 1 else ''} after this date."
+
+    def clean_due_date(self) -> datetime.date:
+        due = self.cleaned_data["due_date"]
+        if due < timezone.localdate():
+            raise forms.ValidationError("The due date is in the past; choose today or later.")
+        return due
