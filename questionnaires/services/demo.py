@@ -92,6 +92,8 @@ class DemoSummary:
     responses_scored: int = 0
     # (vendor name, status label) for every demo vendor, in file order.
     responses: list[tuple[str, str]] = field(default_factory=list)
+    # A vendor still answering, for trying the portal with a fresh invitation.
+    in_progress_vendor_id: int | None = None
 
     @property
     def created_anything(self) -> bool:
@@ -282,6 +284,8 @@ def demo_seed() -> DemoSummary:
     for spec in vendors:
         response, created = _vendor_response(spec, version, questions, summary)
         summary.responses.append((spec.name, response.get_status_display()))
+        if response.status == ResponseStatus.IN_PROGRESS:
+            summary.in_progress_vendor_id = response.vendor_id
         if response.status in SCORED_STATUSES and (created or not response.scores.exists()):
             to_score.append(response)
     _selection(version, summary)

@@ -173,6 +173,8 @@ def test_command_prints_a_summary(capsys):
     assert "5 vendors, 5 responses" in out
     assert f"{PARTIAL}: In progress" in out
     assert "Selection created" in out
+    partial = Vendor.objects.get(name=PARTIAL)
+    assert f"/admin/vendors/vendor/{partial.pk}/invite/" in out
 
 
 # The five characters -----------------------------------------------------------------

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import NoReverseMatch, reverse
 
 from questionnaires.definition import InvalidDefinition
 from questionnaires.services.demo import DemoDataError, demo_seed
@@ -37,3 +39,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 "  Selection created: compare the vendors under Selections in the admin."
             )
+        self._portal_hint(summary.in_progress_vendor_id)
+
+    def _portal_hint(self, vendor_id: int | None) -> None:
+        """Where to invite the vendor still answering, to see the portal from its side."""
+        if vendor_id is None:
+            return
+        try:
+            path = reverse("admin:vendors_vendor_invite", args=[vendor_id])
+        except NoReverseMatch:
+            return
+        self.stdout.write(
+            f"  To try the vendor portal, invite the in-progress vendor at {settings.SITE_URL}"
+            f"{path}; the private link is in the invitation email (printed on the server "
+            "console unless EMAIL_BACKEND says otherwise)."
+        )
