@@ -4,16 +4,20 @@ docs/scoring.md states the formulas; this module is their only implementation.
 
 `score_response(definition, profile, answers)` scores one response. For many responses
 under one profile, `compile_plan(definition, profile)` once and call `plan.score(answers)`
-for each: the plan holds everything that does not depend on the answers.
+for each: the plan holds everything that does not depend on the answers (effective
+weights per visibility pattern, risk lookups, conditions and rules compiled to Python
+closures), which is what makes rescoring thousands of responses cheap.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import random
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import expressions
@@ -40,6 +44,10 @@ UNCERTAINTY = {"self_attested": 1.0, "document": 0.5, "verified": 0.0}
 
 # Random section-weight variation for rank probabilities (Monte Carlo), +-25%.
 WEIGHT_SPREAD = 0.25
+
+# Columns of the per-question rows in ScoreResult.terms (to_dict() stores them encoded
+# as one string, with the section's index in place of its key).
+TERM_COLUMNS = ("question_key", "section_key", "risk", "evidence_level", "weight", "u")
 
 
 # Inputs and results ----------------------------------------------------------------------
@@ -84,13 +92,15 @@ class Contribution:
     evidence_level: str | None
     weight: float  # effective weight e_q
     share: float  # e_q / sum of e over the visible scored questions
-    points: float  # part of the score: the points sum to the score
+    points: float  # part of the score: the points of all answers sum to the score
     shift: float  # pull above (+) or below (-) the average answer; shifts sum to 0
     uncertainty: float  # part of the range: uncertainties sum to high - low
 
 
 @dataclass(frozen=True)
 class ScoreResult:
+    """A scored response. `contributions` are derived from the compact `terms` on demand."""
+
     engine_version: str
     profile_key: str
     score: float | None
@@ -100,7 +110,10 @@ class ScoreResult:
     tier: str
     sections: list[SectionScore] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
-    contributions: list[Contribution] = field(default_factory=list)
+    # One row per visible scored question, in definition order: TERM_COLUMNS.
+    terms: tuple[tuple, ...] = ()
+    # The same rows as stored by to_dict (the plan prepares them while scoring).
+    encoded_terms: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def score_tier(self) -> str:
@@ -111,7 +124,14 @@ class ScoreResult:
     def width(self) -> float:
         return self.high - self.low
 
+    @cached_property
+    def contributions(self) -> list[Contribution]:
+        visible = sum(t[4] for t in self.terms)
+        answered = sum(t[4] for t in self.terms if t[2] is not None)
+        return [_contribution(term, visible, answered, self.score) for term in self.terms]
+
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able data; `from_dict` rebuilds the result (floats rounded to 6 places)."""
         return {
             "engine_version": self.engine_version,
             "profile_key": self.profile_key,
@@ -144,25 +164,21 @@ class ScoreResult:
                 }
                 for f in self.flags
             ],
-            "contributions": [
-                {
-                    "question_key": c.question_key,
-                    "section_key": c.section_key,
-                    "answered": c.answered,
-                    "risk": c.risk,
-                    "evidence_level": c.evidence_level,
-                    "weight": _round(c.weight),
-                    "share": _round(c.share),
-                    "points": _round(c.points),
-                    "shift": _round(c.shift),
-                    "uncertainty": _round(c.uncertainty),
-                }
-                for c in self.contributions
-            ],
+            # One string rather than a mapping per question: every rescoring writes
+            # thousands of these, and PostgreSQL parses and stores one long jsonb string
+            # several times faster than hundreds of small values (see _encode_term).
+            "terms": self._encoded_terms(),
         }
+
+    def _encoded_terms(self) -> str:
+        if self.encoded_terms is not None:
+            return self.encoded_terms
+        index = {section.key: i for i, section in enumerate(self.sections)}
+        return ";".join(_encode_term(term, index.get(term[1], term[1])) for term in self.terms)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreResult:
+        sections = [SectionScore(**s) for s in data.get("sections", [])]
         return cls(
             engine_version=data["engine_version"],
             profile_key=data["profile_key"],
@@ -171,18 +187,68 @@ class ScoreResult:
             high=data["high"],
             coverage=data["coverage"],
             tier=data["tier"],
-            sections=[SectionScore(**s) for s in data.get("sections", [])],
+            sections=sections,
             flags=[
                 Flag(**{**f, "questions": tuple(f["questions"])}) for f in data.get("flags", [])
             ],
-            contributions=[Contribution(**c) for c in data.get("contributions", [])],
+            terms=_decode_terms(data.get("terms") or "", [s.key for s in sections]),
+            encoded_terms=data.get("terms") or "",
         )
+
+
+def _encode_term(term: tuple, section: int | str) -> str:
+    """One explanation row as `key,section index,risk,evidence level,e,u`.
+
+    Keys and levels are slugs, so commas and semicolons cannot occur in them; an
+    unanswered question has empty risk and level.
+    """
+    key, _, risk, level, e, u = term
+    return (
+        f"{key},{section},{'' if risk is None else repr(risk)},{level or ''},{round(e, 6)!r},{u!r}"
+    )
+
+
+def _decode_terms(encoded: str, section_keys: list[str]) -> tuple[tuple, ...]:
+    rows = []
+    for row in encoded.split(";") if encoded else ():
+        key, section, risk, level, e, u = row.split(",")
+        rows.append(
+            (
+                key,
+                section_keys[int(section)] if section.isdigit() else section,
+                float(risk) if risk else None,
+                level or None,
+                float(e),
+                float(u),
+            )
+        )
+    return tuple(rows)
 
 
 def _round(value: float | None) -> float | None:
     # Stored results are read by people and compared across runs; six decimals is far
     # below anything shown and keeps the JSON short.
     return None if value is None else round(value, 6)
+
+
+def _contribution(term: tuple, visible: float, answered: float, score: float | None):
+    key, section_key, risk, level, e, u = term
+    share = e / visible if visible > 0 else 0.0
+    if risk is None:
+        return Contribution(key, section_key, False, None, None, e, share, 0.0, 0.0, 100 * share)
+    in_score = e / answered
+    return Contribution(
+        question_key=key,
+        section_key=section_key,
+        answered=True,
+        risk=risk,
+        evidence_level=level,
+        weight=e,
+        share=share,
+        points=100.0 * in_score * risk,
+        shift=in_score * (100.0 * risk - score),
+        uncertainty=100.0 * share * u * (1.0 - risk),
+    )
 
 
 # Answer risk -----------------------------------------------------------------------------
@@ -221,6 +287,31 @@ def _band_risk(bands: list[dict[str, Any]], value: Any) -> float | None:
     return None
 
 
+def _risk_function(question: dict[str, Any]) -> Callable[[Any], float | None] | None:
+    """answer_risk for one question with its lookups prepared (None: not scored)."""
+    scoring = question["scoring"]
+    if scoring is None:
+        return None
+    if "choices" in scoring:
+        risks = {c["key"]: c["risk"] for c in question["choices"]}
+
+        def choice_risk(value: Any) -> float | None:
+            if isinstance(value, list):
+                known = [risks[k] for k in value if k in risks]
+                return max(known) if known else None
+            try:
+                return risks.get(value)
+            except TypeError:  # an unhashable value is no choice
+                return None
+
+        return choice_risk
+    if "bands" in scoring:
+        bands = scoring["bands"]
+        return lambda value: _band_risk(bands, value)
+    yes_no = {"yes": scoring.get("yes"), "no": scoring.get("no")}
+    return lambda value: yes_no.get(value) if isinstance(value, str) else None
+
+
 def _is_answered(value: Any) -> bool:
     return value not in (None, "", [])
 
@@ -255,6 +346,106 @@ def _score_tier(score: float) -> str:
     return "low"
 
 
+# Expressions compiled to closures ------------------------------------------------------------
+#
+# expressions.evaluate builds a simpleeval evaluator per call, which dominates the cost
+# of scoring when a definition has conditions and rules. expressions.parse has already
+# restricted the tree to a handful of node types; each becomes a closure with exactly
+# simpleeval's semantics and the same operators (tests check both agree).
+
+
+def compile_expression(source: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A function of the answers' values that equals expressions.evaluate(source, values)."""
+    node = _compile_node(expressions.parse(source).tree.body)
+
+    def holds(values: Mapping[str, Any]) -> bool:
+        try:
+            return bool(node(values))
+        except TypeError:
+            return False
+
+    return holds
+
+
+def _compile_node(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        return lambda values: constant
+    if isinstance(node, ast.Name):
+        key = node.id
+        if key in expressions.FUNCTIONS:
+            function = expressions.FUNCTIONS[key]
+            return lambda values: function
+        return lambda values: values.get(key)
+    if isinstance(node, ast.Call):
+        function = expressions.FUNCTIONS[node.func.id]
+        args = [_compile_node(a) for a in node.args]
+        return lambda values: function(*[a(values) for a in args])
+    if isinstance(node, (ast.List, ast.Tuple)):
+        elements = [_compile_node(e) for e in node.elts]
+        if isinstance(node, ast.Tuple):
+            return lambda values: tuple(e(values) for e in elements)
+        return lambda values: [e(values) for e in elements]
+    if isinstance(node, ast.UnaryOp):
+        unary = expressions.OPERATORS[type(node.op)]
+        operand = _compile_node(node.operand)
+        return lambda values: unary(operand(values))
+    if isinstance(node, ast.BinOp):
+        binary = expressions.OPERATORS[type(node.op)]
+        left, right = _compile_node(node.left), _compile_node(node.right)
+        return lambda values: binary(left(values), right(values))
+    if isinstance(node, ast.BoolOp):
+        return _compile_boolop(node)
+    if isinstance(node, ast.Compare):
+        return _compile_compare(node)
+    raise expressions.ExpressionError(f"{type(node).__name__} is not allowed in an expression")
+
+
+def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
+    parts = [_compile_node(v) for v in node.values]
+    if isinstance(node.op, ast.And):
+
+        def all_of(values):
+            result = False
+            for part in parts:
+                result = part(values)
+                if not result:
+                    break
+            return result
+
+        return all_of
+
+    def any_of(values):
+        result = False
+        for part in parts:
+            result = part(values)
+            if result:
+                break
+        return result
+
+    return any_of
+
+
+def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
+    first = _compile_node(node.left)
+    steps = [
+        (expressions.OPERATORS[type(op)], _compile_node(comparator))
+        for op, comparator in zip(node.ops, node.comparators, strict=True)
+    ]
+
+    def compare(values):
+        right = first(values)
+        result = True
+        for operation, comparator in steps:
+            if not result:
+                break
+            left, right = right, comparator(values)
+            result = operation(left, right)
+        return result
+
+    return compare
+
+
 # The plan: everything that depends on the definition and profile, not the answers --------
 
 
@@ -263,11 +454,23 @@ class _Question:
     key: str
     section: int  # index into the plan's sections
     weight: float
-    show_if: str | None
-    scored: bool
+    condition: Callable[[Mapping[str, Any]], bool] | None
+    risk: Callable[[Any], float | None] | None  # None: not scored
     evidence: bool
-    risk: Callable[[Any], float | None]
-    knockouts: tuple[dict[str, Any], ...]
+    knockouts: tuple[_Knockout, ...]
+
+
+@dataclass(frozen=True)
+class _Knockout:
+    answers: frozenset | None
+    when: Callable[[Mapping[str, Any]], bool] | None
+    flag: Flag
+
+
+@dataclass(frozen=True)
+class _Rule:
+    when: Callable[[Mapping[str, Any]], bool]
+    flag: Flag
 
 
 @dataclass(frozen=True)
@@ -277,35 +480,86 @@ class _Section:
     weight: float
 
 
+class _Slot:
+    """One visible scored question in a layout, with its effective weight e_q.
+
+    `entries` memoises, per (risk, evidence level), everything the question adds to the
+    sums and to the stored explanation: answers repeat the same few risks and levels, so
+    scoring a response is mostly dictionary lookups.
+    """
+
+    __slots__ = ("entries", "question", "section_index", "section_key", "weight")
+
+    def __init__(self, question: _Question, weight: float, section_key: str):
+        self.question = question
+        self.weight = weight
+        self.section_index = question.section
+        self.section_key = section_key
+        self.entries: dict[tuple, tuple] = {}
+
+    def entry(self, risk: float | None, level: str | None) -> tuple:
+        """(sum_A e, sum_A e*r, the high end's numerator, term row, encoded row)."""
+        e = self.weight
+        key = self.question.key
+        if risk is None:
+            term = (key, self.section_key, None, None, e, 0.0)
+            made = (0.0, 0.0, e, term, _encode_term(term, self.section_index))
+        else:
+            u = UNCERTAINTY.get(level, 1.0) if self.question.evidence else 0.0
+            term = (key, self.section_key, risk, level, e, u)
+            worst = e * (risk + u * (1.0 - risk))
+            made = (e, e * risk, worst, term, _encode_term(term, self.section_index))
+        self.entries[(risk, level)] = made
+        return made
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Effective weights for one set of visible questions (few sets occur in practice)."""
+
+    slots: tuple[_Slot, ...]  # the visible scored questions, definition order
+    section_visible: tuple[float, ...]  # sum of e over each section's visible questions
+    section_shares: tuple[float, ...]  # W_s / sum of W over sections with visible questions
+
+
 class ScoringPlan:
     """A definition and a profile prepared for scoring many responses."""
 
     def __init__(self, definition: Mapping[str, Any], profile: Mapping[str, Any]):
         weights = profile.get("section_weights") or {}
         self.profile_key: str = profile.get("key", "")
+        self.profile: dict[str, Any] = {
+            "key": self.profile_key,
+            "section_weights": dict(weights),
+            "rules": list(profile.get("rules") or []),
+        }
         self.sections: list[_Section] = [
             _Section(s["key"], s["title"], float(weights.get(s["key"], s["weight"])))
             for s in definition["sections"]
         ]
         index = {s["key"]: i for i, s in enumerate(definition["sections"])}
+        order = [q["key"] for _, q in iter_questions(definition)]
         self.questions: list[_Question] = [
             _Question(
                 key=q["key"],
                 section=index[s["key"]],
                 weight=float(q["weight"]),
-                show_if=q["show_if"],
-                scored=q["scoring"] is not None,
-                evidence=bool(q["evidence"]),
+                condition=compile_expression(q["show_if"]) if q["show_if"] else None,
                 risk=_risk_function(q),
-                knockouts=tuple(q["knockouts"]),
+                evidence=bool(q["evidence"]),
+                knockouts=tuple(
+                    _compile_knockout(q["key"], i, k, order) for i, k in enumerate(q["knockouts"])
+                ),
             )
             for s, q in iter_questions(definition)
         ]
-        self.rules: list[dict[str, Any]] = [
-            *definition.get("rules", []),
-            *(profile.get("rules") or []),
+        self.rules: list[_Rule] = [
+            _compile_rule(rule, order)
+            for rule in (*definition.get("rules", []), *self.profile["rules"])
+            if rule.get("when")
         ]
-        self.has_conditions = any(q.show_if for q in self.questions)
+        self._layouts: dict[tuple[str, ...], _Layout] = {}
+        self._hash_prefixes: dict[str, bytes] = {}
 
     # visibility
 
@@ -315,236 +569,201 @@ class ScoringPlan:
         The same one-pass rule as definition.visible_question_keys: conditions only look
         back, and a hidden question counts as unanswered for the conditions after it.
         """
+        return self._visible(answers)[0]
+
+    def _visible(self, answers: Mapping[str, AnswerInput]) -> tuple[dict[str, Any], _Layout]:
         seen: dict[str, Any] = {}
+        hidden: list[str] = []
+        get = answers.get
         for q in self.questions:
-            if q.show_if is None or expressions.evaluate(q.show_if, seen):
-                answer = answers.get(q.key)
-                seen[q.key] = None if answer is None else answer.value
-        return seen
+            if q.condition is not None and not q.condition(seen):
+                hidden.append(q.key)
+                continue
+            answer = get(q.key)
+            seen[q.key] = None if answer is None else answer.value
+        pattern = tuple(hidden)
+        layout = self._layouts.get(pattern)
+        if layout is None:
+            layout = self._layouts[pattern] = self._layout(set(hidden))
+        return seen, layout
+
+    def _layout(self, hidden: set[str]) -> _Layout:
+        n = len(self.sections)
+        raw = [0.0] * n
+        scored = [q for q in self.questions if q.risk is not None and q.key not in hidden]
+        for q in scored:
+            raw[q.section] += q.weight
+        slots = tuple(
+            _Slot(
+                q,
+                self.sections[q.section].weight * q.weight / raw[q.section],
+                self.sections[q.section].key,
+            )
+            for q in scored
+        )
+        visible = [0.0] * n
+        for slot in slots:
+            visible[slot.section_index] += slot.weight
+        present = sum(self.sections[i].weight for i in range(n) if raw[i] > 0)
+        shares = tuple(self.sections[i].weight / present if raw[i] > 0 else 0.0 for i in range(n))
+        return _Layout(slots, tuple(visible), shares)
 
     # scoring
 
     def score(self, answers: Mapping[str, AnswerInput]) -> ScoreResult:
-        values = self.visible_values(answers)
-        terms = self._terms(answers, values)
+        """Score one response's answers (docs/scoring.md)."""
+        values, layout = self._visible(answers)
+        n = len(self.sections)
+        sec_answered = [0.0] * n  # sum_A e
+        sec_risk = [0.0] * n  # sum_A e r
+        sec_worst = [0.0] * n  # the high end's numerator
+        terms = []
+        encoded = []
+        for slot in layout.slots:
+            q = slot.question
+            value = values[q.key]
+            if value is None or value == "" or value == []:
+                risk = level = None
+            else:
+                risk = q.risk(value)
+                level = None if risk is None else answers[q.key].evidence_level
+            entry = slot.entries.get((risk, level)) or slot.entry(risk, level)
+            s = slot.section_index
+            sec_answered[s] += entry[0]
+            sec_risk[s] += entry[1]
+            sec_worst[s] += entry[2]
+            terms.append(entry[3])
+            encoded.append(entry[4])
         flags = self._flags(values)
-        total = _Totals.of(terms)
-        sections = [
-            self._section_score(i, section, terms, total) for i, section in enumerate(self.sections)
-        ]
-        score = total.score
-        contributions = [
-            _contribution(term, total, score, self.sections[term.section].key) for term in terms
-        ]
+        score, low, high, coverage = _summary(
+            sum(sec_answered), sum(sec_risk), sum(layout.section_visible), sum(sec_worst)
+        )
+        sections = []
+        for i, section in enumerate(self.sections):
+            s_score, s_low, s_high, s_coverage = _summary(
+                sec_answered[i], sec_risk[i], layout.section_visible[i], sec_worst[i]
+            )
+            sections.append(
+                SectionScore(
+                    section.key,
+                    section.title,
+                    section.weight,
+                    layout.section_shares[i],
+                    s_score,
+                    s_low,
+                    s_high,
+                    s_coverage,
+                )
+            )
         return ScoreResult(
             engine_version=ENGINE_VERSION,
             profile_key=self.profile_key,
             score=score,
-            low=total.low,
-            high=total.high,
-            coverage=total.coverage,
+            low=low,
+            high=high,
+            coverage=coverage,
             tier=tier_for(score, flags),
             sections=sections,
             flags=flags,
-            contributions=contributions,
+            terms=tuple(terms),
+            encoded_terms=";".join(encoded),
         )
-
-    def _terms(self, answers: Mapping[str, AnswerInput], values: dict[str, Any]) -> list[_Term]:
-        visible_weight = [0.0] * len(self.sections)
-        scored = [q for q in self.questions if q.scored and q.key in values]
-        for q in scored:
-            visible_weight[q.section] += q.weight
-        terms = []
-        for q in scored:
-            e = self.sections[q.section].weight * q.weight / visible_weight[q.section]
-            value = values[q.key]
-            risk = q.risk(value) if _is_answered(value) else None
-            level = None
-            u = 0.0
-            if risk is not None:
-                level = answers[q.key].evidence_level
-                if q.evidence:
-                    u = UNCERTAINTY.get(level, 1.0)
-            terms.append(_Term(q.key, q.section, e, risk, level, u))
-        return terms
-
-    def _section_score(
-        self, index: int, section: _Section, terms: list[_Term], total: _Totals
-    ) -> SectionScore:
-        own = _Totals.of([t for t in terms if t.section == index])
-        scored_sections = {t.section for t in terms}
-        weight_sum = sum(self.sections[i].weight for i in scored_sections)
-        share = section.weight / weight_sum if index in scored_sections else 0.0
-        return SectionScore(
-            key=section.key,
-            title=section.title,
-            weight=section.weight,
-            share=share,
-            score=own.score,
-            low=own.low,
-            high=own.high,
-            coverage=own.coverage,
-        )
-
-    # flags
 
     def _flags(self, values: dict[str, Any]) -> list[Flag]:
         flags: list[Flag] = []
         for q in self.questions:
             if q.knockouts and q.key in values:
-                flags.extend(_knockout_flags(q, values))
-        for rule in self.rules:
-            if rule["when"] and expressions.evaluate(rule["when"], values):
-                names = expressions.parse(rule["when"]).names
-                flags.append(
-                    Flag(
-                        key=rule["key"],
-                        severity=rule["severity"],
-                        title=rule["title"],
-                        message=rule["message"],
-                        questions=self._in_order(names),
-                        origin="rule",
-                    )
-                )
+                value = values[q.key]
+                for knockout in q.knockouts:
+                    if _knockout_fires(knockout, value, values):
+                        flags.append(knockout.flag)
+        flags.extend(rule.flag for rule in self.rules if rule.when(values))
         # Worst first; the sort is stable, so definition order breaks ties.
         flags.sort(key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
         return flags
 
-    def _in_order(self, names: Iterable[str]) -> tuple[str, ...]:
-        wanted = set(names)
-        return tuple(q.key for q in self.questions if q.key in wanted)
+    # staleness
 
-
-def _knockout_flags(q: _Question, values: dict[str, Any]) -> Iterable[Flag]:
-    value = values[q.key]
-    for i, knockout in enumerate(q.knockouts):
-        if knockout.get("answers") is not None:
-            chosen = value if isinstance(value, list) else [value]
-            fired = _is_answered(value) and any(c in knockout["answers"] for c in chosen)
-            depends = (q.key,)
-        else:
-            fired = expressions.evaluate(knockout["when"], values)
-            names = expressions.parse(knockout["when"]).names - {q.key}
-            depends = (q.key, *sorted(names))
-        if fired:
-            yield Flag(
-                key=f"{q.key}.knockout{i + 1}",
-                severity=knockout["severity"],
-                title=knockout["title"],
-                message=knockout["message"],
-                questions=depends,
-                origin="knockout",
+    def inputs_hash(self, definition_hash: str, answers: Mapping[str, AnswerInput]) -> str:
+        """Same as the module's inputs_hash, with the profile's part prepared once."""
+        prefix = self._hash_prefixes.get(definition_hash)
+        if prefix is None:
+            prefix = self._hash_prefixes[definition_hash] = _hash_prefix(
+                definition_hash, self.profile
             )
+        return _answers_hash(prefix, answers)
 
 
-def _risk_function(question: dict[str, Any]) -> Callable[[Any], float | None]:
-    scoring = question["scoring"]
-    if scoring is None:
-        return lambda value: None
-    if "choices" in scoring:
-        risks = {c["key"]: c["risk"] for c in question["choices"]}
-
-        def choice_risk(value: Any) -> float | None:
-            if isinstance(value, list):
-                known = [risks[k] for k in value if k in risks]
-                return max(known) if known else None
-            return risks.get(value)
-
-        return choice_risk
-    if "bands" in scoring:
-        bands = scoring["bands"]
-        return lambda value: _band_risk(bands, value)
-    yes_no = {"yes": scoring.get("yes"), "no": scoring.get("no")}
-    return lambda value: yes_no.get(value) if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class _Term:
-    key: str
-    section: int
-    e: float
-    risk: float | None  # None: unanswered
-    level: str | None
-    u: float
-
-
-@dataclass(frozen=True)
-class _Totals:
-    """Sums over a set of terms: sum_A e, sum_A e*r, sum_V e and the high-end sum."""
-
-    answered_weight: float
-    answered_risk: float
-    visible_weight: float
-    worst: float
-
-    @classmethod
-    def of(cls, terms: Iterable[_Term]) -> _Totals:
-        a_w = a_r = v_w = worst = 0.0
-        for t in terms:
-            v_w += t.e
-            if t.risk is None:
-                worst += t.e
-            else:
-                a_w += t.e
-                a_r += t.e * t.risk
-                worst += t.e * (t.risk + t.u * (1.0 - t.risk))
-        return cls(a_w, a_r, v_w, worst)
-
-    @property
-    def score(self) -> float | None:
-        if self.answered_weight <= 0:
-            return None
-        return _clamp(100.0 * self.answered_risk / self.answered_weight)
-
-    @property
-    def coverage(self) -> float:
-        return self.answered_weight / self.visible_weight if self.visible_weight > 0 else 0.0
-
-    @property
-    def low(self) -> float:
-        if self.visible_weight <= 0:
-            return 0.0
-        return _clamp(100.0 * self.answered_risk / self.visible_weight)
-
-    @property
-    def high(self) -> float:
-        if self.visible_weight <= 0:
-            return 100.0
-        return _clamp(100.0 * self.worst / self.visible_weight)
+def _summary(
+    answered: float, risk: float, visible: float, worst: float
+) -> tuple[float | None, float, float, float]:
+    """score, low, high and coverage from the four sums (docs/scoring.md)."""
+    if visible <= 0:
+        return None, 0.0, 100.0, 0.0
+    score = _clamp(100.0 * risk / answered) if answered > 0 else None
+    return (
+        score,
+        _clamp(100.0 * risk / visible),
+        _clamp(100.0 * worst / visible),
+        (min(1.0, answered / visible)),
+    )
 
 
 def _clamp(value: float) -> float:
     # Sums of floats can land a hair outside [0, 100]; the formulas cannot.
-    return min(100.0, max(0.0, value))
+    return 100.0 if value > 100.0 else 0.0 if value < 0.0 else value
 
 
-def _contribution(term: _Term, total: _Totals, score: float | None, section_key: str):
-    share = term.e / total.visible_weight
-    if term.risk is None:
-        return Contribution(
-            question_key=term.key,
-            section_key=section_key,
-            answered=False,
-            risk=None,
-            evidence_level=None,
-            weight=term.e,
-            share=share,
-            points=0.0,
-            shift=0.0,
-            uncertainty=100.0 * share,
-        )
-    in_score = term.e / total.answered_weight
-    return Contribution(
-        question_key=term.key,
-        section_key=section_key,
-        answered=True,
-        risk=term.risk,
-        evidence_level=term.level,
-        weight=term.e,
-        share=share,
-        points=100.0 * in_score * term.risk,
-        shift=in_score * (100.0 * term.risk - score),
-        uncertainty=100.0 * share * term.u * (1.0 - term.risk),
+def _knockout_fires(knockout: _Knockout, value: Any, values: Mapping[str, Any]) -> bool:
+    if knockout.answers is None:
+        return knockout.when(values)
+    if isinstance(value, list):
+        return any(c in knockout.answers for c in value if isinstance(c, Hashable))
+    return (
+        value is not None
+        and value != ""
+        and isinstance(value, Hashable)
+        and (value in knockout.answers)
+    )
+
+
+def _in_order(names: Iterable[str], order: list[str]) -> tuple[str, ...]:
+    wanted = set(names)
+    return tuple(key for key in order if key in wanted)
+
+
+def _compile_knockout(key: str, index: int, knockout: Mapping, order: list[str]) -> _Knockout:
+    when = knockout.get("when")
+    depends = (key,)
+    if when:
+        names = expressions.parse(when).names - {key}
+        depends = (key, *_in_order(names, order))
+    answers = knockout.get("answers")
+    return _Knockout(
+        answers=frozenset(answers) if answers is not None else None,
+        when=compile_expression(when) if when else None,
+        flag=Flag(
+            key=f"{key}.knockout{index + 1}",
+            severity=knockout["severity"],
+            title=knockout["title"],
+            message=knockout["message"],
+            questions=depends,
+            origin="knockout",
+        ),
+    )
+
+
+def _compile_rule(rule: Mapping, order: list[str]) -> _Rule:
+    return _Rule(
+        when=compile_expression(rule["when"]),
+        flag=Flag(
+            key=rule["key"],
+            severity=rule["severity"],
+            title=rule["title"],
+            message=rule["message"],
+            questions=_in_order(expressions.parse(rule["when"]).names, order),
+            origin="rule",
+        ),
     )
 
 
@@ -567,8 +786,16 @@ def score_response(
 def inputs_hash(
     definition_hash: str, profile: Mapping[str, Any], answers: Mapping[str, AnswerInput]
 ) -> str:
-    """SHA-256 of everything a score depends on; a stored score with another is stale."""
-    payload = {
+    """SHA-256 of everything a score depends on; a stored score with another is stale.
+
+    The engine version, the definition (by its content hash), the profile's weights and
+    rules, and every answer's value and evidence level; not the order of the answers.
+    """
+    return _answers_hash(_hash_prefix(definition_hash, profile), answers)
+
+
+def _hash_prefix(definition_hash: str, profile: Mapping[str, Any]) -> bytes:
+    head = {
         "engine": ENGINE_VERSION,
         "definition": definition_hash,
         "profile": {
@@ -576,12 +803,17 @@ def inputs_hash(
             "section_weights": profile.get("section_weights") or {},
             "rules": profile.get("rules") or [],
         },
-        "answers": sorted(
-            [key, a.value, a.evidence_level] for key, a in answers.items() if a is not None
-        ),
     }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(head, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+
+
+def _answers_hash(prefix: bytes, answers: Mapping[str, AnswerInput]) -> str:
+    rows = [[key, a.value, a.evidence_level] for key, a in answers.items() if a is not None]
+    rows.sort()  # keys are unique, so values are never compared
+    return hashlib.sha256(prefix + _canonical_json(rows).encode()).hexdigest()
 
 
 # Ranking robustness -----------------------------------------------------------------------
@@ -678,19 +910,16 @@ class _Linear:
 
 
 def _linear_form(plan: ScoringPlan, answers: Mapping[str, AnswerInput]) -> _Linear:
-    values = plan.visible_values(answers)
+    values, layout = plan._visible(answers)
     n = len(plan.sections)
-    visible_weight = [0.0] * n
     a = [0.0] * n
     b = [0.0] * n
-    scored = [q for q in plan.questions if q.scored and q.key in values]
-    for q in scored:
-        visible_weight[q.section] += q.weight
-    for q in scored:
+    for slot in layout.slots:
+        q, e = slot.question, slot.weight
         value = values[q.key]
         risk = q.risk(value) if _is_answered(value) else None
         if risk is not None:
-            share = q.weight / visible_weight[q.section]
+            share = e / plan.sections[q.section].weight  # w_q / sum of visible w in s
             a[q.section] += share * risk
             b[q.section] += share
     return _Linear(tuple(a), tuple(b))

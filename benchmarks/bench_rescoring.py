@@ -1,0 +1,418 @@
+"""Rescoring 10,000 responses of 50 answers each on PostgreSQL.
+
+Target: the whole rescoring (read + score + write) takes at most 1.5x the time it takes
+merely to read the same answers from the database.
+
+Method: a generated 50-question definition (five sections; yes/no, single and multiple
+choice, percentage bands; conditions, knock-outs, cross-answer rules, evidence requests)
+and 10,000 submitted responses with an answer to every question (500,000 Answer rows),
+created once and reused by later runs. Then, alternating, three times each:
+  (a) read: `scoring_inputs` over every affected response, in the batches the rescoring
+      job reads (the same query, the same rows, the same Python objects built);
+  (b) rescore: a RescoreJob run to completion through `rescore_job_advance`, the code the
+      Celery task runs (affected-id query, read, score, inputs hash, bulk upsert of
+      ResponseScore, job progress), without the broker in between.
+The median of each is reported with the ratio b / a.
+
+Run: `make benchmarks BENCH=rescoring` (DATABASE_URL defaults to
+postgres://postgres@127.0.0.1:5432/cx_bench_rescoring, created when missing).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cx_bench_rescoring"
+RESPONSES = 10_000
+SECTIONS = 5
+QUESTIONS_PER_SECTION = 10
+REPEATS = 3
+QUESTIONNAIRE_KEY = "bench_rescoring"
+RESULTS = Path(__file__).parent / "results" / "rescoring.md"
+
+
+def main() -> None:
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if not url.startswith("postgres"):
+        sys.exit(f"This benchmark measures PostgreSQL; DATABASE_URL is {url!r}.")
+    _create_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxvet.settings")
+    os.environ.setdefault("DEBUG", "true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    profile = _dataset()
+    figures = _measure(profile)
+    _phases(profile, figures)
+    _report(url, figures)
+
+
+# Database and data ----------------------------------------------------------------------
+
+
+def _create_database(url: str) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def generated_definition() -> dict:
+    """50 questions in 5 sections, every scoring kind, conditions, knock-outs and rules."""
+    sections = []
+    for s in range(SECTIONS):
+        questions = []
+        for i in range(QUESTIONS_PER_SECTION):
+            key = f"s{s}_q{i}"
+            kind = i % 5
+            question: dict = {"key": key, "text": f"Question {s}.{i}?", "weight": 1 + i % 3}
+            if kind == 0:
+                question.update(
+                    type="yes_no",
+                    scoring={"yes": 0, "no": 1},
+                    knockouts=[
+                        {
+                            "answers": ["no"],
+                            "severity": "high" if s else "critical",
+                            "title": f"Knock-out {key}",
+                            "message": "A risky answer.",
+                        }
+                    ],
+                )
+            elif kind == 1:
+                question.update(
+                    type="single_choice",
+                    evidence=True,
+                    choices=[
+                        {"key": "full", "label": "Full", "risk": 0},
+                        {"key": "partial", "label": "Partial", "risk": 0.5},
+                        {"key": "none", "label": "None", "risk": 1},
+                    ],
+                )
+            elif kind == 2:
+                question.update(
+                    type="multiple_choice",
+                    choices=[
+                        {"key": f"c{c}", "label": f"Choice {c}", "risk": c / 4} for c in range(5)
+                    ],
+                )
+            elif kind == 3:
+                question.update(
+                    type="percentage",
+                    evidence=True,
+                    scoring={
+                        "bands": [
+                            {"min": 0, "max": 10, "risk": 0.1},
+                            {"min": 10, "max": 25, "risk": 0.5},
+                            {"min": 25, "max": 100, "risk": 1},
+                        ]
+                    },
+                )
+            else:
+                question.update(
+                    type="single_choice",
+                    show_if=f"s{s}_q{i - 4} == 'yes'",
+                    choices=[
+                        {"key": "a", "label": "A", "risk": 0.2},
+                        {"key": "b", "label": "B", "risk": 0.8},
+                    ],
+                )
+            questions.append(question)
+        sections.append(
+            {"key": f"section{s}", "title": f"Section {s}", "weight": 1 + s, "questions": questions}
+        )
+    return {
+        "key": QUESTIONNAIRE_KEY,
+        "title": "Rescoring benchmark",
+        "version": 1,
+        "sections": sections,
+        "profiles": [
+            {"key": "general", "title": "General", "section_weights": {"section0": 3}},
+            {"key": "strict", "title": "Strict", "section_weights": {"section1": 5}},
+        ],
+        "rules": [
+            {
+                "key": f"rule{s}",
+                "severity": "moderate",
+                "title": f"Rule {s}",
+                "when": f"s{s}_q3 <= 5 and s{s}_q1 == 'none'",
+                "message": "A combination worth a question.",
+            }
+            for s in range(SECTIONS)
+        ],
+    }
+
+
+def _answer_value(question: dict, rng: random.Random):
+    kind = question["type"]
+    if kind == "yes_no":
+        return "yes" if rng.random() < 0.8 else "no"
+    if kind == "single_choice":
+        return rng.choice(question["choices"])["key"]
+    if kind == "multiple_choice":
+        keys = [c["key"] for c in question["choices"]]
+        return rng.sample(keys, rng.randint(1, 3))
+    return round(rng.uniform(0, 60), 1)
+
+
+def _dataset():
+    from django.db import transaction
+
+    from questionnaires.definition import dump_definition, iter_questions
+    from questionnaires.models import (
+        Answer,
+        EvidenceLevel,
+        Profile,
+        Question,
+        QuestionnaireVersion,
+        Response,
+        ResponseStatus,
+    )
+    from questionnaires.services.definitions import questionnaire_import
+    from vendors.models import Vendor
+
+    version = questionnaire_import(
+        text=dump_definition(generated_definition()), publish=True
+    ).version
+    profile = Profile.objects.get(version=version, key="general")
+    have = Answer.objects.filter(response__version=version).count()
+    if have == RESPONSES * SECTIONS * QUESTIONS_PER_SECTION:
+        print(f"reusing {RESPONSES} responses with {have} answers")
+        return profile
+    print(f"generating {RESPONSES} responses x 50 answers ...", flush=True)
+    started = time.perf_counter()
+    rng = random.Random(2026)
+    questions = {q.key: q for q in Question.objects.filter(version=version)}
+    levels = [EvidenceLevel.SELF_ATTESTED, EvidenceLevel.DOCUMENT, EvidenceLevel.VERIFIED]
+    with transaction.atomic():
+        Response.objects.filter(version=version).delete()
+        Vendor.objects.filter(name__startswith="Bench vendor ").delete()
+        vendors = Vendor.objects.bulk_create(
+            Vendor(name=f"Bench vendor {i:05d}", product="Agent") for i in range(RESPONSES)
+        )
+        due = datetime.date.today() + datetime.timedelta(days=30)
+        responses = Response.objects.bulk_create(
+            Response(version=version, vendor=v, status=ResponseStatus.SUBMITTED, due_date=due)
+            for v in vendors
+        )
+        definition = QuestionnaireVersion.objects.get(pk=version.pk).definition
+        batch = []
+        for response in responses:
+            for _, q in iter_questions(definition):
+                batch.append(
+                    Answer(
+                        response=response,
+                        question=questions[q["key"]],
+                        value=_answer_value(q, rng),
+                        evidence_level=rng.choice(levels),
+                        revision=1,
+                    )
+                )
+            if len(batch) >= 20_000:
+                Answer.objects.bulk_create(batch)
+                batch = []
+        Answer.objects.bulk_create(batch)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return profile
+
+
+# Measuring ---------------------------------------------------------------------------------
+
+
+def _read_all(profile) -> int:
+    from questionnaires.selectors import scoring_inputs
+    from questionnaires.services.scores import RESCORE_BATCH_SIZE, affected_responses
+
+    ids = list(affected_responses(profile).order_by("pk").values_list("pk", flat=True))
+    rows = 0
+    for start in range(0, len(ids), RESCORE_BATCH_SIZE):
+        inputs = scoring_inputs(ids[start : start + RESCORE_BATCH_SIZE])
+        rows += sum(len(answers) for answers in inputs.values())
+    return rows
+
+
+def _rescore_all(profile, weights: dict) -> int:
+    """Change the profile's weights, then run the rescoring job it starts to completion."""
+    from questionnaires.models import RescoreJob
+    from questionnaires.services import scores
+
+    # Run the batches here rather than on a worker: the broker's latency is not ours.
+    scores._queue_batch = lambda job_id, after_id: None
+    job = scores.profile_weights_update(profile=profile, section_weights=weights, user=None)
+    cursor = 0
+    while cursor is not None:
+        cursor = scores.rescore_job_advance(job_id=job.pk, after_id=cursor)
+    job.refresh_from_db()
+    assert job.status == RescoreJob.Status.DONE, job.status
+    return job.done
+
+
+def _timed(fn, *args) -> tuple[float, int]:
+    started = time.perf_counter()
+    count = fn(*args)
+    return time.perf_counter() - started, count
+
+
+def _measure(profile) -> dict:
+    import gc
+
+    _read_all(profile)  # warm the caches
+    reads, rescores = [], []
+    for run in range(REPEATS):
+        gc.collect()
+        seconds, rows = _timed(_read_all, profile)
+        reads.append(seconds)
+        print(f"read    {seconds:6.2f} s  ({rows} answers)", flush=True)
+        gc.collect()
+        # Every run changes the weights, so every stored score really changes.
+        weights = {"section0": 3 + run % 2, "section2": 2}
+        seconds, scored = _timed(_rescore_all, profile, weights)
+        rescores.append(seconds)
+        print(f"rescore {seconds:6.2f} s  ({scored} responses)", flush=True)
+    read = statistics.median(reads)
+    rescore = statistics.median(rescores)
+    return {
+        "reads": reads,
+        "rescores": rescores,
+        "read": read,
+        "rescore": rescore,
+        "ratio": rescore / read,
+        "rows": rows,
+        "responses": scored,
+    }
+
+
+def _phases(profile, figures: dict) -> None:
+    """Where the rescoring time goes, measured on the same data outside the job."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from questionnaires.scoring import compile_plan
+    from questionnaires.selectors import profile_as_dict, scoring_inputs
+    from questionnaires.services.scores import (
+        RESCORE_BATCH_SIZE,
+        _score_row,
+        _upsert,
+        affected_responses,
+    )
+
+    ids = list(affected_responses(profile).order_by("pk").values_list("pk", flat=True))
+    version = profile.version
+    plan = compile_plan(version.definition, profile_as_dict(profile))
+    spent = dict.fromkeys(("read", "score", "to_dict", "hash", "write"), 0.0)
+    for start in range(0, len(ids), RESCORE_BATCH_SIZE):
+        batch = ids[start : start + RESCORE_BATCH_SIZE]
+        t = time.perf_counter()
+        inputs = scoring_inputs(batch)
+        spent["read"] += time.perf_counter() - t
+        t = time.perf_counter()
+        results = [plan.score(inputs[rid]) for rid in batch]
+        spent["score"] += time.perf_counter() - t
+        t = time.perf_counter()
+        for result in results:
+            result.to_dict()
+        spent["to_dict"] += time.perf_counter() - t
+        t = time.perf_counter()
+        for rid in batch:
+            plan.inputs_hash(version.content_hash, inputs[rid])
+        spent["hash"] += time.perf_counter() - t
+        rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in batch]
+        t = time.perf_counter()
+        with transaction.atomic():
+            _upsert(rows, timezone.now())
+        spent["write"] += time.perf_counter() - t
+    figures["phases"] = spent
+    for name, seconds in spent.items():
+        print(f"  {name:8s} {seconds:6.2f} s", flush=True)
+
+
+# Reporting ---------------------------------------------------------------------------------
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def _postgres_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def _report(url: str, figures: dict) -> None:
+    from questionnaires.scoring import ENGINE_VERSION
+    from questionnaires.services.scores import RESCORE_BATCH_SIZE
+
+    verdict = "meets" if figures["ratio"] <= 1.5 else "misses"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    phases = figures.get("phases", {})
+    lines = [
+        "# Rescoring benchmark",
+        "",
+        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit or 'unknown'}",
+        f"- Machine: {_machine()} (shared with other work while measuring)",
+        f"- PostgreSQL {_postgres_version()} on 127.0.0.1; engine {ENGINE_VERSION}",
+        f"- Data: {figures['responses']:,} submitted responses x 50 answers "
+        f"({figures['rows']:,} Answer rows), 5 sections, 5 cross-answer rules; "
+        f"batches of {RESCORE_BATCH_SIZE}",
+        "",
+        "| measure | median of 3 | runs |",
+        "|---|---|---|",
+        f"| (a) read the answers (`scoring_inputs`, same batches) | {figures['read']:.2f} s | "
+        + ", ".join(f"{s:.2f}" for s in figures["reads"])
+        + " |",
+        f"| (b) whole rescoring (read + score + hash + upsert + progress) | "
+        f"{figures['rescore']:.2f} s | "
+        + ", ".join(f"{s:.2f}" for s in figures["rescores"])
+        + " |",
+        f"| ratio b / a | **{figures['ratio']:.2f}** | target <= 1.5: {verdict} |",
+        "",
+        "Where the rescoring's time goes (one pass, same data):",
+        "",
+        "| phase | seconds |",
+        "|---|---|",
+        *(f"| {name} | {seconds:.2f} |" for name, seconds in phases.items()),
+        "",
+        "Method: see the docstring of `benchmarks/bench_rescoring.py`. Run with "
+        "`make benchmarks BENCH=rescoring`.",
+        "",
+    ]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text("\n".join(lines))
+    print(f"ratio {figures['ratio']:.2f} ({verdict} the 1.5 target); written to {RESULTS}")
