@@ -23,9 +23,18 @@ from typing import Any
 from django.db.models import Count
 
 from .definition import iter_questions
-from .models import Answer, EvidenceLevel, Profile, Response, ResponseScore, ResponseStatus
-from .scoring import ScoreResult, answer_risk, compile_plan, ranking_robustness
-from .selectors import profile_as_dict, scoring_inputs
+from .models import (
+    Answer,
+    Evidence,
+    EvidenceLevel,
+    Profile,
+    QuestionnaireVersion,
+    Response,
+    ResponseScore,
+    ResponseStatus,
+)
+from .scoring import AnswerInput, ScoreResult, answer_risk, compile_plan, ranking_robustness
+from .selectors import profile_as_dict
 
 # Risk of one answer in words; the same cut points as the tiers of the 0-100 score.
 RISK_WORDS = ((0.25, "low"), (0.5, "moderate"), (0.75, "high"), (float("inf"), "severe"))
@@ -53,9 +62,13 @@ def risk_word(risk: float | None) -> str:
     return next(word for limit, word in RISK_WORDS if risk < limit)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cell:
-    """One vendor's answer to one question."""
+    """One vendor's answer to one question.
+
+    Not frozen: a page holds hundreds of cells, and a frozen dataclass is several times
+    slower to create. Treat it as read-only all the same.
+    """
 
     state: str  # "answered", "unanswered", "hidden" or "not_asked"
     display: str
@@ -202,8 +215,7 @@ def build_comparison(
             f"Profile {profile_key!r} is not defined in every compared version; choose one "
             f"of: {', '.join(k for k, _ in offered)}."
         )
-    inputs = scoring_inputs(ids)
-    details = _answer_details(ids)
+    inputs, details = _answers(ids)
     overrides = _overrides(ids, profile_key)
 
     # One plan per version: everything that does not depend on the answers, done once.
@@ -253,18 +265,20 @@ def build_comparison(
 
 
 def _load_responses(ids: list[int]) -> list[Response]:
-    found = {
-        r.pk: r
-        for r in Response.objects.filter(pk__in=ids).select_related(
-            "vendor", "version__questionnaire"
-        )
-    }
+    found = {r.pk: r for r in Response.objects.filter(pk__in=ids).select_related("vendor")}
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise ComparisonError(
             f"No response with id {', '.join(missing)}; it may have been deleted."
         )
     loaded = [found[i] for i in ids]
+    # Versions on their own: joined to each response, the (large) definition would be
+    # read and decoded once per response instead of once per version.
+    versions = QuestionnaireVersion.objects.select_related("questionnaire").in_bulk(
+        {r.version_id for r in loaded}
+    )
+    for response in loaded:
+        response.version = versions[response.version_id]
     questionnaires = {r.version.questionnaire for r in loaded}
     if len(questionnaires) > 1:
         titles = ", ".join(sorted(f"“{q.title}”" for q in questionnaires))
@@ -297,25 +311,41 @@ def _common_profiles(base, profiles_by_version) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _answer_details(ids: list[int]) -> dict[int, dict[str, dict]]:
-    """{response id: {question key: comment, evidence level and files, clarification}}."""
-    rows = (
-        Answer.objects.filter(response_id__in=ids)
-        .annotate(evidence_files=Count("evidence"))
-        .values(
-            "id",
-            "response_id",
-            "question__key",
-            "comment",
-            "evidence_level",
-            "evidence_files",
-            "needs_clarification",
-        )
+def _answers(ids: list[int]) -> tuple[dict[int, dict[str, AnswerInput]], dict[int, dict]]:
+    """The scoring inputs (as selectors.scoring_inputs reads them) and, per answer, what
+    the page shows besides the value: comment, evidence level and files, clarification.
+
+    One pass over the answers instead of two: each value is decoded from JSON once.
+    """
+    inputs: dict[int, dict[str, AnswerInput]] = {rid: {} for rid in ids}
+    details: dict[int, dict[str, dict]] = {rid: {} for rid in ids}
+    rows = Answer.objects.filter(response_id__in=ids).values(
+        "id",
+        "response_id",
+        "question__key",
+        "value",
+        "comment",
+        "evidence_level",
+        "needs_clarification",
     )
-    by_response: dict[int, dict[str, dict]] = defaultdict(dict)
+    by_id = {}
     for row in rows:
-        by_response[row["response_id"]][row["question__key"]] = row
-    return by_response
+        inputs[row["response_id"]][row["question__key"]] = AnswerInput(
+            row["value"], row["evidence_level"]
+        )
+        row["evidence_files"] = 0
+        details[row["response_id"]][row["question__key"]] = by_id[row["id"]] = row
+    # Only answers with files appear here, so this stays small.
+    files = (
+        Evidence.objects.filter(answer__response_id__in=ids)
+        .values("answer_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    for row in files:
+        if row["answer_id"] in by_id:
+            by_id[row["answer_id"]]["evidence_files"] = row["count"]
+    return inputs, details
 
 
 def _overrides(ids: list[int], profile_key: str) -> dict[int, ResponseScore]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,7 +14,7 @@ from questionnaires.comparison import (
     build_comparison,
     risk_word,
 )
-from questionnaires.models import EvidenceLevel, ResponseScore, ResponseStatus
+from questionnaires.models import Evidence, EvidenceLevel, ResponseScore, ResponseStatus
 from questionnaires.scoring import score_response
 from questionnaires.selectors import profile_as_dict, scoring_inputs
 from tests.factories import ResponseFactory, VendorFactory, answer_all
@@ -377,3 +378,22 @@ def test_answer_display_of_files_counts_them():
 )
 def test_risk_words_follow_the_tier_cut_points(risk, word):
     assert risk_word(risk) == word
+
+
+def test_file_questions_are_answered_by_their_attachments(example_version):
+    careful, reckless = _pair(example_version)
+    report = answer_all(careful, {"monitoring_report": None})[0]
+    for name in ("march.pdf", "april.pdf"):
+        Evidence.objects.create(
+            answer=report,
+            file=ContentFile(b"%PDF-1.4", name=name),
+            original_name=name,
+            content_type="application/pdf",
+            size=8,
+            sha256="0" * 64,
+        )
+
+    cells = _row(build_comparison([careful, reckless]), "monitoring_report").cells
+
+    assert (cells[0].state, cells[0].display, cells[0].evidence_files) == ("answered", "2 files", 2)
+    assert cells[1].state == "unanswered"
