@@ -10,6 +10,10 @@
 
   document.documentElement.classList.add("js");
 
+  // After a Save that came back with errors, a reload should show what is stored now
+  // (answers fixed since were autosaved), not post the old form again.
+  if (window.history.replaceState) { window.history.replaceState(null, "", window.location.href); }
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });

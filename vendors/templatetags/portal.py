@@ -15,5 +15,11 @@ def answer_display(question: dict, value: Any) -> str:
 
 
 @register.filter
+def person(label: str) -> str:
+    """ "Dana Vendor <dana@vendor.example>" -> "Dana Vendor" (emails stay off the page)."""
+    return label.split(" <", 1)[0] if label else label
+
+
+@register.filter
 def get_item(mapping: dict, key: str) -> Any:
     return mapping.get(key) if mapping else None
