@@ -71,7 +71,7 @@ def score_text(score: float | None, low: float | None, high: float | None) -> st
     if low is None or high is None:
         return "—"
     span = f"{low:.0f}-{high:.0f}"
-    return f"{score:.0f} ({span})" if score is not None else f"no score ({span})"
+    return f"{score:.0f} ({span})" if score is not None else f"no score yet ({span})"
 
 
 # The default profile's score, joined onto each response ---------------------------------
