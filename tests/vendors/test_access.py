@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from questionnaires.models import Answer, Evidence, ResponseStatus
@@ -175,3 +177,35 @@ def test_revoked_link_cannot_save(client, example_version):
     )
     assert page.status_code == 410
     assert not Answer.objects.filter(response=response).exists()
+
+
+def test_posts_need_the_csrf_token_though_no_referer_is_sent(example_version):
+    """Referrer-Policy: no-referrer makes browsers send `Origin: null` and no Referer."""
+
+    browser = Client(enforce_csrf_checks=True)
+    token, response = open_response(example_version)
+    page = browser.get(url("section", token, "oversight")).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    save = url("autosave", token, "kill_switch_owner")
+    data = {"kill_switch_owner": "Ops", "kill_switch_owner-revision": 0}
+
+    assert browser.post(save, data, HTTP_ORIGIN="null").status_code == 403
+    foreign = browser.post(
+        save, {**data, "csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="https://evil.example"
+    )
+    assert foreign.status_code == 403
+    assert not Answer.objects.filter(response=response).exists()
+
+    same_site = browser.post(save, {**data, "csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="null")
+    assert same_site.status_code == 200
+    over_https = browser.post(
+        save,
+        {
+            **data,
+            "kill_switch_owner": "Ops 2",
+            "kill_switch_owner-revision": 1,
+            "csrfmiddlewaretoken": csrf,
+        },
+        secure=True,
+    )
+    assert over_https.json()["status"] == "saved"
