@@ -48,7 +48,7 @@ class ComparisonPage:
     back_url: str
     identity: dict[str, str]  # query parameters that name the compared responses
     default_profile: str | None = None
-    questionnaire_export_url: str | None = None
+    recommendation: str = ""  # a Selection's recommendation, shown above the matrix
 
     def link(self, base: str, **params: str) -> str:
         query = {**self.identity, **{k: v for k, v in params.items() if v}}

@@ -777,6 +777,7 @@ class SelectionAdmin(admin.ModelAdmin):
             back_url=change_url,
             identity={},
             default_profile=selection.profile_key,
+            recommendation=selection.recommendation,
         )
         return comparison_view(self, request, page, ids)
 

@@ -274,7 +274,9 @@ def test_export_of_all_responses_to_a_questionnaire(client, analyst, pair, examp
 
 
 def test_selection_has_a_compare_button_and_list_link(client, analyst, pair):
-    selection = SelectionFactory(profile_key="financial_services")
+    selection = SelectionFactory(
+        profile_key="financial_services", recommendation="Shortlist Careful Co for a pilot."
+    )
     selection.responses.set(pair)
     compare = reverse("admin:questionnaires_selection_compare", args=[selection.pk])
 
@@ -286,6 +288,7 @@ def test_selection_has_a_compare_button_and_list_link(client, analyst, pair):
     assert compare in _text(listing)
     assert page.context["comparison"].profile_key == "financial_services"
     assert selection.name in _text(page)
+    assert "<p>Shortlist Careful Co for a pilot.</p>" in _text(page)
 
 
 def test_selection_export_uses_its_profile(client, analyst, pair):
