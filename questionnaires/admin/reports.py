@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from ..models import Profile, Report, ReportKind, ReportStatus, Response, Selection
-from ..reports import ReportNotPossible
+from ..reports import ReportNotPossible, report_subject
 from ..services.reports import report_request
 
 STATUS_SCRIPT = "reports/report_status.js"
@@ -207,6 +207,13 @@ class ReportAdmin(admin.ModelAdmin):
     def _request_page(
         self, request, *, kind, selection, response, profiles, initial, back_url, title
     ) -> HttpResponse:
+        if not profiles:
+            # Nothing to choose from: say why (no responses yet, or no shared profile).
+            try:
+                report_subject(kind=kind, selection=selection, response=response)
+            except ReportNotPossible as exc:
+                messages.error(request, str(exc))
+                return redirect(back_url)
         form = ReportRequestForm(
             request.POST or None, profiles=profiles, initial={"profile": initial}
         )

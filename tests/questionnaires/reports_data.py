@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from questionnaires.models import AuditEvent, EvidenceLevel, Response, ResponseStatus, Selection
@@ -43,6 +44,21 @@ ANSWERS = {
         "live_monitoring": "none",
     },
 }
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run queued tasks in-process even when REDIS_URL points at a real broker.
+
+    Tests that do not start the worker still need their task to run, and must not leave
+    messages on a shared broker's queue.
+    """
+    from cxvet.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,15 @@ from questionnaires.services.scores import score_override
 from questionnaires.tasks.reports import MAX_RETRIES, report_render
 from tests.conftest import wait_until
 from tests.factories import SelectionFactory, UserFactory
-from tests.questionnaires.reports_data import pdf_text, report_selection
+from tests.questionnaires.reports_data import (  # noqa: F401  (eager_tasks is a fixture)
+    eager_tasks,
+    pdf_text,
+    report_selection,
+)
 
 
 @pytest.fixture
-def data(example_version):
+def data(example_version, eager_tasks):  # noqa: F811
     return report_selection(example_version)
 
 
@@ -400,4 +405,15 @@ def test_the_worker_renders_a_requested_report(example_version, celery_worker_pr
         timeout=120,
     )
     assert ready.attempts == 1
-    assert "Blip Chat" in pdf_text(_pdf_of(ready))
+    if celery_worker_process is None:  # eager: rendered in this process
+        pdf = _pdf_of(ready)
+    else:  # the worker process stored it under its own MEDIA_ROOT
+        stored = _worker_media_root() / ready.file.name
+        pdf = stored.read_bytes()
+        stored.unlink()
+    assert pdf.startswith(b"%PDF")
+    assert "Blip Chat" in pdf_text(pdf)
+
+
+def _worker_media_root() -> Path:
+    return Path(os.environ.get("MEDIA_ROOT", Path(django_settings.BASE_DIR) / "media"))
