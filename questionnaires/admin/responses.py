@@ -17,7 +17,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Coalesce, NullIf
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -494,6 +500,10 @@ class ResponseAdmin(admin.ModelAdmin):
     # the response page
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            # Nothing on this page is edited directly: changes go through the review
+            # actions, each with its own view, service and audit record.
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         response = self._response_for(request, object_id, change=False)
         context = {
             **(extra_context or {}),
@@ -551,9 +561,6 @@ class ResponseAdmin(admin.ModelAdmin):
             ),
             "can_override": can_change,
             "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
-            "compare_url": (
-                f"{reverse('admin:questionnaires_response_compare')}?ids={response.pk}"
-            ),
         }
 
     def _render(self, request, template: str, response: Response, **context) -> TemplateResponse:

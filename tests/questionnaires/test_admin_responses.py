@@ -308,6 +308,16 @@ def test_accept_refused_says_why(client, analyst, example_version):
     assert "the response is in progress" in _text(page)
 
 
+def test_the_response_page_itself_accepts_no_changes(client, analyst, example_version):
+    response = _submitted(example_version, "Good Bots", GOOD)
+
+    page = client.post(_change_url(response), {"status": "accepted", "due_date": "2030-01-01"})
+
+    assert page.status_code == 405
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
+
+
 def test_accept_needs_post(client, analyst, example_version):
     response = _submitted(example_version, "Good Bots", GOOD)
 
