@@ -728,6 +728,17 @@ class SelectionAdmin(admin.ModelAdmin):
         url = reverse("admin:questionnaires_selection_compare", args=[obj.pk])
         return format_html('<a href="{}">Compare</a>', url)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "responses":
+            # Each choice is labelled with its vendor and version: join them, skip the
+            # definitions.
+            kwargs["queryset"] = (
+                Response.objects.select_related("vendor", "version")
+                .defer("version__definition")
+                .order_by("vendor__name", "version__number")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if not change and not obj.created_by_id:
             obj.created_by = request.user

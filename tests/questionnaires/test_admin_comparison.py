@@ -318,3 +318,19 @@ def test_comparison_needs_a_staff_login(client, pair):
 
     assert page.status_code == 302
     assert "/admin/login/" in page["Location"]
+
+
+def test_selection_page_queries_do_not_grow_with_responses(client, analyst):
+    version = import_definition(generated_definition(sections=1, per_section=2))
+    selection = SelectionFactory()
+    url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    answered_responses(version, 2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    answered_responses(version, 20, seed=3)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+
+    assert page.status_code == 200
+    assert len(many) == len(few)
