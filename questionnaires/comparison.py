@@ -15,11 +15,14 @@ cannot be compared.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count
 
 from .definition import iter_questions
@@ -33,7 +36,14 @@ from .models import (
     ResponseScore,
     ResponseStatus,
 )
-from .scoring import AnswerInput, ScoreResult, answer_risk, compile_plan, ranking_robustness
+from .scoring import (
+    ENGINE_VERSION,
+    AnswerInput,
+    ScoreResult,
+    answer_risk,
+    compile_plan,
+    ranking_robustness,
+)
 from .selectors import profile_as_dict
 
 # Risk of one answer in words; the same cut points as the tiers of the 0-100 score.
@@ -46,6 +56,7 @@ NOT_SCORED = "not scored"
 # Enough samples for a stable sentence, few enough to keep the page quick.
 ROBUSTNESS_SAMPLES = 200
 ROBUSTNESS_SEED = 20260501
+ROBUSTNESS_CACHE_SECONDS = 24 * 3600
 
 
 class ComparisonError(Exception):
@@ -464,14 +475,38 @@ def _robustness(base, responses, versions, profile, inputs) -> str:
         )
     answers = {r.pk: inputs.get(r.pk, {}) for r in responses}
     names = {r.pk: r.vendor.name for r in responses}
-    result = ranking_robustness(
-        base.definition, profile, answers, samples=ROBUSTNESS_SAMPLES, seed=ROBUSTNESS_SEED
-    )
-    return _describe(result, names)
-
-
-def _describe(result, names: dict[int, str]) -> str:
+    key = _robustness_cache_key(base, profile, answers)
+    result = cache.get(key)
+    if result is None:
+        result = ranking_robustness(
+            base.definition, profile, answers, samples=ROBUSTNESS_SAMPLES, seed=ROBUSTNESS_SEED
+        )
+        cache.set(key, result, ROBUSTNESS_CACHE_SECONDS)
     return result.describe(labels=names)
+
+
+def _robustness_cache_key(base, profile: dict, answers: dict) -> str:
+    """Everything the robustness depends on, hashed: a cached result is never stale.
+
+    Analysts switch the page's filters and ordering far more often than answers or
+    weights change; the Monte Carlo draws are the costliest part of the page.
+    """
+    payload = [
+        ENGINE_VERSION,
+        ROBUSTNESS_SAMPLES,
+        ROBUSTNESS_SEED,
+        base.content_hash,
+        profile.get("section_weights") or {},
+        profile.get("rules") or [],
+        [
+            [rid, sorted([k, a.value, a.evidence_level] for k, a in given.items())]
+            for rid, given in answers.items()
+        ],
+    ]
+    digest = hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+    return f"cxvet:robustness:{digest}"
 
 
 def _sorted(versions):

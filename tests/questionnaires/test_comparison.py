@@ -397,3 +397,16 @@ def test_file_questions_are_answered_by_their_attachments(example_version):
 
     assert (cells[0].state, cells[0].display, cells[0].evidence_files) == ("answered", "2 files", 2)
     assert cells[1].state == "unanswered"
+
+
+def test_robustness_follows_changed_answers(example_version):
+    careful, reckless = _pair(example_version)
+    assert build_comparison([careful, reckless]).robustness.startswith("Careful Co ranks first")
+
+    reckless.answers.filter(question__key="human_approval_money").update(value="yes")
+    reckless.answers.filter(question__key="live_monitoring").update(value="realtime")
+    reckless.answers.filter(question__key="rollback_rate").update(value=2)
+    careful.answers.filter(question__key="live_monitoring").update(value="none")
+
+    again = build_comparison([careful, reckless]).robustness
+    assert again.startswith("Reckless Inc ranks first, Careful Co second.")
