@@ -30,9 +30,14 @@ class SectionInline(admin.TabularInline):
 class ProfileInline(admin.TabularInline):
     model = Profile
     fields = ("key", "title", "section_weights")
+    # Weights change on the profile's own page (admin/scores.py), which rescores.
+    readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # profiles come with the questionnaire's YAML
 
 
 @admin.register(QuestionnaireVersion)
@@ -58,13 +63,6 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or not obj.is_frozen
-
-
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("title", "key", "version", "updated_at")
-    list_filter = ("version",)
-    readonly_fields = ("version", "key")
 
 
 class ChoiceInline(admin.TabularInline):
