@@ -138,3 +138,26 @@ def test_reviewing_a_response_in_the_browser(page, live_server, responses, artif
     page.wait_for_selector(".messagelist")
     assert "Accepted the response of Careful Co." in page.locator(".messagelist").inner_text()
     assert "Submitted → Accepted" in page.locator("#history").inner_text()
+
+
+def test_requesting_clarification_in_the_browser(page, live_server, responses, artifacts_dir):
+    middling = responses[2]
+    _log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/questionnaires/response/{middling.pk}/change/")
+    page.click("#request-clarification")
+    page.wait_for_selector("#clarification-form")
+
+    page.check("#id_reopen__rollback_rate")
+    page.fill("#id_note__rollback_rate", "Which of the 25 deployments were rolled back, and why?")
+    page.screenshot(path=str(artifacts_dir / "admin-clarification-form.png"), full_page=True)
+    page.click("#clarification-form input[type=submit]")
+    page.wait_for_selector(".messagelist")
+
+    assert (
+        "Reopened 1 question and notified Middling Ltd."
+        in page.locator(".messagelist").inner_text()
+    )
+    assert "clarification asked" in page.locator("#answer-rollback_rate").inner_text()
+    assert "Accept response" not in page.locator("#review-actions").inner_text()
+    history = page.locator("#history").inner_text()
+    assert "Reopened rollback_rate: Which of the 25 deployments were rolled back" in history
