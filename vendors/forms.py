@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+import crispy_bootstrap5
+import crispy_forms
 from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
 from crispy_forms.utils import TEMPLATE_PACK, render_field
 from django import forms
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.core.cache import cache
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.html import conditional_escape
 
@@ -233,18 +238,31 @@ def _value_for_field(question: Mapping[str, Any], value: Any) -> Any:
 # The form ----------------------------------------------------------------------------------
 
 
+CARD_TEMPLATE = "portal/_question.html"
+CARD_CACHE_SECONDS = 3600
+CARD_TEMPLATES = (CARD_TEMPLATE, "portal/_conflict.html", "portal/_evidence_list.html")
+
+
+@functools.cache
+def _card_code_digest() -> str:
+    """Changes whenever the code or templates that draw a card change (a deploy)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in CARD_TEMPLATES:
+        digest.update(Path(get_template(name).origin.name).read_bytes())
+    digest.update(f"{crispy_forms.__version__}/{crispy_bootstrap5.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
 class QuestionCard(LayoutObject):
     """One question as a card: its answer, documents and comment, with all the states
     (hidden by a condition, read-only, needs an explanation, in conflict)."""
-
-    template = "portal/_question.html"
 
     def __init__(self, key: str):
         self.key = key
         self.fields = []
 
     def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):
-        return render_to_string(self.template, form.card_context(self.key, context, template_pack))
+        return form.render_card(self.key, context, template_pack)
 
 
 class QuestionsForm(forms.Form):
@@ -266,8 +284,16 @@ class QuestionsForm(forms.Form):
         self.editable_keys = editable_keys
         self.numbers = numbers or {}
         self.conflicts: dict[str, SaveResult] = {}
+        self._cached_cards: dict[str, str] | None = None
         self.sources = {s["key"]: s for s in definition.get("sources", [])}
-        self.visible = visible_question_keys(dict(definition), state.values)
+        # What is shown: decided in clean() for a post (from what it sends), else from the
+        # stored answers (already known when the state carries its progress).
+        if self.is_bound:
+            self.visible: set[str] = set()
+        elif state.progress is not None:
+            self.visible = set(state.progress.visible)
+        else:
+            self.visible = visible_question_keys(dict(definition), state.values)
         for question in self.questions.values():
             self._add_fields(question)
         self.helper = FormHelper(self)
@@ -293,7 +319,7 @@ class QuestionsForm(forms.Form):
             max_length=COMMENT_MAX_LENGTH,
             label=self._comment_label(question),
             initial=answer.comment,
-            widget=forms.Textarea(attrs={"rows": 2}),
+            widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
             error_messages={
                 "max_length": f"Keep the comment to {COMMENT_MAX_LENGTH:,} characters or fewer "
                 "(it has %(show_value)s)."
@@ -323,6 +349,7 @@ class QuestionsForm(forms.Form):
             required=False,
             label=question["text"] if is_file_question else "Supporting documents",
             help_text=help_text,
+            widget=MultipleFileInput(attrs={"class": "form-control"}),
         )
 
     @staticmethod
@@ -403,24 +430,66 @@ class QuestionsForm(forms.Form):
 
     # Rendering -------------------------------------------------------------------------
 
+    def render_card(self, key: str, context, template_pack: str) -> str:
+        """A question's card; a page as stored (not a re-rendered post) comes from the
+        cache when nothing the card shows has changed."""
+        cache_key = self._card_cache_key(key)
+        if cache_key is not None:
+            if self._cached_cards is None:
+                keys = [k for k in (self._card_cache_key(q) for q in self.questions) if k]
+                self._cached_cards = cache.get_many(keys)
+            if cache_key in self._cached_cards:
+                return self._cached_cards[cache_key]
+        html = render_to_string(CARD_TEMPLATE, self.card_context(key, context, template_pack))
+        if cache_key is not None:
+            cache.set(cache_key, html, CARD_CACHE_SECONDS)
+        return html
+
+    def _card_cache_key(self, key: str) -> str | None:
+        """Everything a card shows, digested; None when the page re-renders a post."""
+        if self.is_bound:
+            return None
+        question = self.questions[key]
+        answer = self.state.answer(key)
+        shown = [
+            _card_code_digest(),
+            settings.EVIDENCE_MAX_BYTES,
+            question,
+            [self.sources[s] for s in question["sources"] if s in self.sources],
+            self.numbers.get(key),
+            [answer.value, answer.comment, answer.revision],
+            [answer.needs_clarification, answer.clarification_note],
+            [
+                (e.pk, e.name, e.size, e.uploaded_at.isoformat())
+                for e in self.state.evidence.get(key, [])
+            ],
+            key in self.visible,
+            key in self.editable_keys,
+        ]
+        canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), default=str)
+        return "portal-card:" + hashlib.sha256(canonical.encode()).hexdigest()
+
     def card_context(self, key: str, context, template_pack: str) -> dict:
         question = self.questions[key]
         answer = self.state.answer(key)
         value = self.current_value(key)
-
-        def render(name: str, layout: LayoutObject | None = None) -> str:
-            if name not in self.fields:
-                return ""
-            if layout is not None:
-                return layout.render(self, context, template_pack=template_pack)
-            return render_field(name, self, context, template_pack=template_pack)
-
-        value_html = render(
-            key, AppendedText(key, "%") if question["type"] == "percentage" else None
-        )
-        comment_name = field_name(key, COMMENT)
+        value_html = ""
+        if key in self.fields:
+            # The answer is drawn by crispy's Bootstrap 5 pack; the comment and file
+            # inputs, the same on every card, by the card template (faster).
+            layout = AppendedText(key, "%") if question["type"] == "percentage" else None
+            value_html = (
+                layout.render(self, context, template_pack=template_pack)
+                if layout
+                else render_field(key, self, context, template_pack=template_pack)
+            )
+        comment = self[field_name(key, COMMENT)]
+        evidence_name = field_name(key, EVIDENCE)
         explain = needs_explanation(question, value)
         conflict = self.conflicts.get(key)
+        for bound in (comment, self[evidence_name] if evidence_name in self.fields else None):
+            if bound is not None and bound.errors:
+                bound.field.widget.attrs["class"] += " is-invalid"
         return {
             "question": question,
             "number": self.numbers.get(key),
@@ -428,23 +497,16 @@ class QuestionsForm(forms.Form):
             "visible": key in self.visible,
             "editable": key in self.editable_keys,
             "explain_needed": explain,
-            "comment_open": bool(
-                explain or self[comment_name].value() or self.errors.get(comment_name)
-            ),
+            "comment_open": bool(explain or comment.value() or comment.errors),
             "conflict": conflict,
             "theirs_display": display_value(question, conflict.value) if conflict else "",
             "yours_display": display_value(question, conflict.yours_value) if conflict else "",
-            "conflict_theirs_json": json.dumps(
-                {"value": conflict.value, "comment": conflict.comment} if conflict else None
-            ),
             "sources": [self.sources[s] for s in question["sources"] if s in self.sources],
             "evidence": self.state.evidence.get(key, []),
             "value_html": value_html,
-            "evidence_html": render(field_name(key, EVIDENCE)),
-            "comment_html": render(comment_name),
-            "hidden_html": str(self[field_name(key, REVISION)])
-            + str(self[field_name(key, LOADED)]),
-            "show_if": question["show_if"] or "",
+            "evidence_field": self[evidence_name] if evidence_name in self.fields else None,
+            "comment_field": comment,
+            "hidden_fields": [self[field_name(key, REVISION)], self[field_name(key, LOADED)]],
         }
 
     def error_summary(self) -> list[tuple[str, str, str]]:

@@ -97,10 +97,13 @@ def evidence_items(response: Response) -> dict[str, list[EvidenceItem]]:
     return dict(items)
 
 
-def response_state(response: Response, *, with_evidence: bool = False) -> ResponseState:
-    """Answers and progress of a response (and its files when asked): two or three queries."""
+def response_state(
+    response: Response, *, with_evidence: bool = False, with_progress: bool = True
+) -> ResponseState:
+    """Answers and progress of a response (and its files when asked): one or two queries."""
     state = ResponseState(answers=answer_states(response))
     if with_evidence:
         state.evidence = evidence_items(response)
-    state.progress = completeness(response.version.definition, state.values, state.comments)
+    if with_progress:
+        state.progress = completeness(response.version.definition, state.values, state.comments)
     return state

@@ -216,7 +216,8 @@ def autosave(request: HttpRequest, access: PortalAccess, question_key: str) -> J
     question = access.question(question_key)
     if not access.editable:
         return _json_locked("This response was submitted; answers can no longer change.")
-    state = response_state(access.response)
+    # Progress is worked out once, after the save, for the reply.
+    state = response_state(access.response, with_progress=False)
     editable_keys = _editable_keys(access, state, [question_key])
     if question_key not in editable_keys:
         return _json_locked("Only the answers the analyst reopened can change.")
@@ -280,7 +281,7 @@ def _autosave_reply(
         "revision_field": field_name(question["key"], REVISION),
         "loaded_field": field_name(question["key"], LOADED),
         "saved_at": _saved_label(result.updated_at),
-        "visible": sorted(progress.visible),
+        "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
         "explain_needed": needs_explanation(question, result.value),
         "section_progress": {
             "answered": section_progress.answered,
