@@ -464,17 +464,15 @@ def cited_sources(definition: dict[str, Any]) -> list[dict[str, Any]]:
 
 @dataclass
 class ComparisonCell:
-    """One compact cell: the risk in a word (none for unscored answers), then the answer.
+    """One compact cell as plain text: "HIGH ⚑ · document", a line break, the answer.
 
-    Unanswered, hidden and unasked cells carry their state as text and no word.
+    Plain text on purpose: every inline element in a cell (bold, spans, <br>) costs
+    WeasyPrint layout time, about a third more for the whole table (benchmarks/).
+    Unscored answers have no risk line; unanswered, hidden and unasked cells say so.
     """
 
     css: str
-    word: str
     text: str
-    evidence: str = ""
-    flagged: bool = False
-    clarification: bool = False
 
 
 @dataclass
@@ -495,20 +493,20 @@ class SectionPart:
 
 
 def _comparison_context(comparison: Comparison, snapshot: dict[str, Any]) -> dict[str, Any]:
+    # Every table and chart lists the vendors in rank order, as the summary does.
     ranked = ranked_vendors(comparison)
-    by_column = sorted(ranked, key=lambda v: v.index)
     selection = snapshot.get("selection") or {}
     return {
         "selection": selection,
         "running_title": selection.get("name", ""),
-        "vendors": by_column,
+        "vendors": ranked,
         "ranked": ranked,
         "recommendation": selection.get("recommendation", ""),
         "robustness": comparison.robustness,
         "score_chart": score_chart(ranked),
-        "section_chart": section_chart(comparison, by_column),
-        "section_parts": section_parts(comparison, by_column),
-        **_column_widths(len(by_column)),
+        "section_chart": section_chart(comparison, ranked),
+        "section_parts": section_parts(comparison, ranked),
+        **_column_widths(len(ranked)),
         "flag_count": sum(len(v.column.flags) for v in ranked),
         "landscape": True,
     }
@@ -532,13 +530,13 @@ def section_parts(comparison: Comparison, vendors: list[VendorSummary]) -> list[
         comments = []
         for row in section.rows:
             number += 1
-            rows.append(_comparison_row(number, row, answer_chars))
+            rows.append(_comparison_row(number, row, vendors, answer_chars))
             comments.extend(_comments_that_matter(number, row, vendors))
         parts.append(
             SectionPart(
                 title=section.title,
                 weight=section.weight,
-                subtotals=list(section.subtotals),
+                subtotals=[section.subtotals[v.index] for v in vendors],
                 rows=rows,
                 comments=comments,
             )
@@ -546,34 +544,37 @@ def section_parts(comparison: Comparison, vendors: list[VendorSummary]) -> list[
     return parts
 
 
-def _comparison_row(number: int, row: Row, answer_chars: int) -> ComparisonRow:
+def _comparison_row(
+    number: int, row: Row, vendors: list[VendorSummary], answer_chars: int
+) -> ComparisonRow:
     return ComparisonRow(
         number=number,
         text=row.text,
         evidence_requested=row.evidence_requested,
-        cells=[_comparison_cell(row, cell, answer_chars) for cell in row.cells],
+        cells=[_comparison_cell(row, row.cells[v.index], answer_chars) for v in vendors],
     )
 
 
 def _comparison_cell(row: Row, cell, answer_chars: int) -> ComparisonCell:
     if cell.state != "answered":
-        return ComparisonCell(css=cell.state.replace("_", "-"), word="", text=cell.risk_word)
-    scored = cell.risk is not None
-    return ComparisonCell(
-        css=cell.risk_word if scored else "not-scored",
-        word=cell.risk_word if scored else "",
-        text=_truncate(cell.display, answer_chars),
-        evidence=EVIDENCE_SHORT.get(cell.evidence_level, "") if row.evidence_requested else "",
-        flagged=cell.flagged,
-        clarification=cell.needs_clarification,
-    )
+        return ComparisonCell(css=cell.state.replace("_", "-"), text=cell.risk_word)
+    answer = _truncate(cell.display, answer_chars)
+    if cell.risk is None:
+        return ComparisonCell(css="not-scored", text=answer)
+    marks = [cell.risk_word.upper() + (" \u2691" if cell.flagged else "")]
+    if row.evidence_requested:
+        marks.append(EVIDENCE_SHORT.get(cell.evidence_level, cell.evidence_level))
+    if cell.needs_clarification:
+        marks.append("clarifying")
+    return ComparisonCell(css=cell.risk_word, text=" \u00b7 ".join(marks) + "\n" + answer)
 
 
 def _comments_that_matter(
     number: int, row: Row, vendors: list[VendorSummary]
 ) -> list[dict[str, str]]:
     comments = []
-    for vendor, cell in zip(vendors, row.cells, strict=True):
+    for vendor in vendors:
+        cell = row.cells[vendor.index]
         if not cell.comment.strip():
             continue
         risky = cell.risk is not None and cell.risk >= COMMENT_MIN_RISK
@@ -691,7 +692,9 @@ def _history(events: list, questions: dict[str, tuple[int, Row]]) -> list[dict[s
 
 # Charts (SVG drawn from the data) ---------------------------------------------------------
 
-CHART_WIDTH = 640
+# Chart widths in CSS pixels: the text width of an A4 page, landscape and portrait.
+LANDSCAPE_CHART_WIDTH = 1000
+PORTRAIT_CHART_WIDTH = 700
 BAR_ROW = 22
 # Fills are SVG attributes: WeasyPrint does not apply the page's CSS inside inline SVG.
 BAND_FILL = {"low": "#e3f1e4", "moderate": "#fdf0d3", "high": "#fbdccb", "critical": "#f5c6c6"}
@@ -728,58 +731,95 @@ def _tier_bands(left: float, width: float) -> list[dict[str, Any]]:
     ]
 
 
-def score_chart(ranked: list[VendorSummary]) -> dict[str, Any]:
-    """Score and range per vendor on a 0-100 axis with the tier bands behind."""
-    left, width, top = 150, CHART_WIDTH - 150 - 90, 18
+@dataclass(frozen=True)
+class RangeBar:
+    label: str
+    low: float
+    high: float
+    score: float | None
+    tier: str
+
+
+def range_chart(bars: list[RangeBar], *, width: int, label_width: int) -> dict[str, Any]:
+    """Score (a dot) and range (a line) per bar on a 0-100 axis, the tier bands behind."""
+    left, top = label_width, 18
+    plot = width - label_width - 50
     rows = []
-    for i, vendor in enumerate(ranked):
-        result = vendor.result
+    for i, bar in enumerate(bars):
         y = top + i * BAR_ROW + BAR_ROW / 2
         rows.append(
             {
-                "label": vendor.label,
+                "label": bar.label,
                 "y": y,
                 "y_top": y - 4,
                 "y_bottom": y + 4,
                 "text_y": y + 4,
-                "low": _x(result.low, left, width),
-                "high": _x(result.high, left, width),
-                "score": None if vendor.score is None else _x(vendor.score, left, width),
-                "tier": vendor.tier,
-                "fill": DOT_FILL.get(vendor.tier, DOT_FILL[UNRATED]),
-                "value": _score_text(vendor.score),
+                "low": _x(bar.low, left, plot),
+                "high": _x(bar.high, left, plot),
+                "score": None if bar.score is None else _x(bar.score, left, plot),
+                "fill": DOT_FILL.get(bar.tier, DOT_FILL[UNRATED]),
+                "value": _score_text(bar.score),
             }
         )
-    height = top + len(ranked) * BAR_ROW + 6
+    height = top + len(bars) * BAR_ROW + 6
     return {
-        "width": CHART_WIDTH,
+        "width": width,
         "height": height,
-        "left": left,
-        "right": left + width,
         "plot_height": height - top,
         "top": top,
         "tick_y": top - 5,
-        "label_x": left - 6,
-        "bands": _tier_bands(left, width),
-        "ticks": [{"x": _x(v, left, width), "label": v} for v in (0, 25, 50, 75, 100)],
+        "label_x": left - 8,
+        "bands": _tier_bands(left, plot),
+        "ticks": [{"x": _x(v, left, plot), "label": v} for v in (0, 25, 50, 75, 100)],
         "rows": rows,
-        "value_x": left + width + 8,
+        "value_x": left + plot + 8,
     }
 
 
+def score_chart(ranked: list[VendorSummary]) -> dict[str, Any]:
+    """Each vendor's score and range; the dot takes the colour of the vendor's tier."""
+    bars = [
+        RangeBar(
+            label=_short_label(v.name, 28),
+            low=v.result.low,
+            high=v.result.high,
+            score=v.score,
+            tier=v.tier,
+        )
+        for v in ranked
+    ]
+    return range_chart(bars, width=LANDSCAPE_CHART_WIDTH, label_width=200)
+
+
+def section_bars(vendor: VendorSummary) -> dict[str, Any]:
+    """One vendor's risk per section, with its range."""
+    bars = [
+        RangeBar(
+            label=_short_label(s.title, 40),
+            low=s.low,
+            high=s.high,
+            score=s.score,
+            tier=_tier_of(s.score),
+        )
+        for s in vendor.result.sections
+    ]
+    return range_chart(bars, width=PORTRAIT_CHART_WIDTH, label_width=240)
+
+
 def section_chart(comparison: Comparison, vendors: list[VendorSummary]) -> dict[str, Any]:
-    """A grid of section risk: one row per section, one column per vendor."""
-    label_width, top = 190, 40
-    column = max(36, min(64, (CHART_WIDTH + 260 - label_width) // max(1, len(vendors))))
+    """A grid of section risk: one row per section, one column per vendor (in rank order)."""
+    label_width, top = 280, 40
+    column = max(40, min(110, (LANDSCAPE_CHART_WIDTH - label_width) // max(1, len(vendors))))
+    label_chars = max(6, column // 7)
     cells = []
     for r, section in enumerate(comparison.sections):
-        for c, subtotal in enumerate(section.subtotals):
+        for c, vendor in enumerate(vendors):
+            subtotal = section.subtotals[vendor.index]
             score = None if subtotal is None else subtotal.score
             cells.append(
                 {
                     "x": label_width + c * column,
                     "y": top + r * BAR_ROW,
-                    "tier": _tier_of(score),
                     "fill": CELL_FILL[_tier_of(score)],
                     "text": _score_text(score) if subtotal is not None else "n/a",
                     "text_x": label_width + c * column + column / 2,
@@ -792,54 +832,16 @@ def section_chart(comparison: Comparison, vendors: list[VendorSummary]) -> dict[
         "column": column - 2,
         "row": BAR_ROW - 2,
         "sections": [
-            {"title": _short_label(s.title, 32), "y": top + r * BAR_ROW + 15}
+            {"title": _short_label(s.title, 46), "y": top + r * BAR_ROW + 15}
             for r, s in enumerate(comparison.sections)
         ],
         "vendors": [
-            {"label": _short_label(v.name, 10), "x": label_width + c * column + column / 2}
+            {"label": _short_label(v.name, label_chars), "x": label_width + c * column + column / 2}
             for c, v in enumerate(vendors)
         ],
         "cells": cells,
         "header_y": top - 8,
-        "label_x": label_width - 6,
-    }
-
-
-def section_bars(vendor: VendorSummary) -> dict[str, Any]:
-    """One vendor's risk per section, with its range, on a 0-100 axis."""
-    left, width, top = 190, CHART_WIDTH - 190 - 70, 18
-    rows = []
-    for i, section in enumerate(vendor.result.sections):
-        y = top + i * BAR_ROW + BAR_ROW / 2
-        rows.append(
-            {
-                "label": _short_label(section.title, 30),
-                "y": y,
-                "y_top": y - 4,
-                "y_bottom": y + 4,
-                "text_y": y + 4,
-                "low": _x(section.low, left, width),
-                "high": _x(section.high, left, width),
-                "score": None if section.score is None else _x(section.score, left, width),
-                "tier": _tier_of(section.score),
-                "fill": DOT_FILL[_tier_of(section.score)],
-                "value": _score_text(section.score),
-            }
-        )
-    height = top + len(rows) * BAR_ROW + 6
-    return {
-        "width": CHART_WIDTH,
-        "height": height,
-        "left": left,
-        "right": left + width,
-        "plot_height": height - top,
-        "top": top,
-        "tick_y": top - 5,
-        "label_x": left - 6,
-        "bands": _tier_bands(left, width),
-        "ticks": [{"x": _x(v, left, width), "label": v} for v in (0, 25, 50, 75, 100)],
-        "rows": rows,
-        "value_x": left + width + 8,
+        "label_x": label_width - 8,
     }
 
 

@@ -124,10 +124,13 @@ def test_comparison_sections_compare_answers_risk_evidence_and_comments(recorded
     assert "Risk score and range by vendor" in text
     assert "Section risk by vendor" in text
     assert "Production track record section weight 2" in text
-    assert "Question Acme Voice Blip Chat Cora Talk" in text  # repeated table header
-    assert "Section risk score 10 93 10" in text
-    assert "low · document 5% severe · document · clarifying 30% low ⚑ · document 0%" in text
-    assert "Q5 Does a human approve every action that moves money? low Yes severe ⚑ No" in text
+    assert "Question Acme Voice Cora Talk Blip Chat" in text  # rank order, as the summary
+    assert "Section risk score 10 10 93" in text
+    assert "LOW · document 5% LOW ⚑ · document 0% SEVERE · document · clarifying 30%" in text
+    assert (
+        "Q5 Does a human approve every action that moves money? LOW Yes unanswered SEVERE ⚑ No"
+        in text
+    )
     # Vendor text prints as text, and nothing it names was fetched or embedded.
     assert (
         f"Q2 · Blip Chat: Two rollbacks after prompt changes. {PAYLOAD_IMG} {PAYLOAD_LINK}" in text

