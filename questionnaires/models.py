@@ -308,8 +308,12 @@ class ResponseScore(models.Model):
     any, sits next to the computed values and never replaces them.
     """
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="scores")
-    profile_key = models.SlugField(max_length=80)
+    # No separate indexes: the unique (response, profile_key) index serves every lookup,
+    # and each extra index is rewritten for every row a rescoring job updates.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
+    profile_key = models.SlugField(max_length=80, db_index=False)
     engine_version = models.CharField(max_length=20)
     inputs_hash = models.CharField(max_length=64)
     computed_at = models.DateTimeField()

@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import expressions
 from .definition import iter_questions
@@ -59,8 +59,9 @@ class AnswerInput:
     evidence_level: str = "self_attested"
 
 
-@dataclass(frozen=True)
-class SectionScore:
+class SectionScore(NamedTuple):
+    # A named tuple rather than a frozen dataclass: as immutable, and several times
+    # cheaper to build, which matters when thousands of responses are rescored.
     key: str
     title: str
     weight: float  # the section weight used (profile's, or the section's own)
@@ -97,9 +98,13 @@ class Contribution:
     uncertainty: float  # part of the range: uncertainties sum to high - low
 
 
-@dataclass(frozen=True)
+@dataclass
 class ScoreResult:
-    """A scored response. `contributions` are derived from the compact `terms` on demand."""
+    """A scored response; treat it as read-only.
+
+    `contributions` are derived from the compact `terms` on demand. Not a frozen
+    dataclass only because building frozen instances costs several times more.
+    """
 
     engine_version: str
     profile_key: str
@@ -294,11 +299,21 @@ def _risk_function(question: dict[str, Any]) -> Callable[[Any], float | None] | 
         return None
     if "choices" in scoring:
         risks = {c["key"]: c["risk"] for c in question["choices"]}
+        # The same few selections recur across responses: remember their worst risk.
+        chosen_risk: dict[tuple, float | None] = {}
 
         def choice_risk(value: Any) -> float | None:
             if isinstance(value, list):
-                known = [risks[k] for k in value if k in risks]
-                return max(known) if known else None
+                try:
+                    selection = tuple(value)
+                    return chosen_risk[selection]
+                except KeyError:
+                    known = [risks[k] for k in value if k in risks]
+                    chosen_risk[selection] = max(known) if known else None
+                    return chosen_risk[selection]
+                except TypeError:  # an unhashable choice is no choice
+                    known = [risks[k] for k in value if isinstance(k, str) and k in risks]
+                    return max(known) if known else None
             try:
                 return risks.get(value)
             except TypeError:  # an unhashable value is no choice
@@ -310,6 +325,17 @@ def _risk_function(question: dict[str, Any]) -> Callable[[Any], float | None] | 
         return lambda value: _band_risk(bands, value)
     yes_no = {"yes": scoring.get("yes"), "no": scoring.get("no")}
     return lambda value: yes_no.get(value) if isinstance(value, str) else None
+
+
+def _risk_by_answer(question: dict[str, Any]) -> dict[str, float] | None:
+    scoring = question["scoring"]
+    if scoring is None:
+        return None
+    if question["type"] == "single_choice":
+        return {c["key"]: c["risk"] for c in question["choices"]}
+    if question["type"] == "yes_no":
+        return {"yes": scoring.get("yes"), "no": scoring.get("no")}
+    return None
 
 
 def _is_answered(value: Any) -> bool:
@@ -458,6 +484,8 @@ class _Question:
     risk: Callable[[Any], float | None] | None  # None: not scored
     evidence: bool
     knockouts: tuple[_Knockout, ...]
+    # For single-choice and yes/no questions: answer -> risk, looked up without a call.
+    risk_by_answer: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -485,17 +513,18 @@ class _Slot:
 
     `entries` memoises, per (risk, evidence level), everything the question adds to the
     sums and to the stored explanation: answers repeat the same few risks and levels, so
-    scoring a response is mostly dictionary lookups.
+    scoring a response is mostly dictionary lookups. Slots of the same question with the
+    same e_q (in different layouts) share one memo.
     """
 
     __slots__ = ("entries", "question", "section_index", "section_key", "weight")
 
-    def __init__(self, question: _Question, weight: float, section_key: str):
+    def __init__(self, question: _Question, weight: float, section_key: str, entries: dict):
         self.question = question
         self.weight = weight
         self.section_index = question.section
         self.section_key = section_key
-        self.entries: dict[tuple, tuple] = {}
+        self.entries: dict[tuple, tuple] = entries
 
     def entry(self, risk: float | None, level: str | None) -> tuple:
         """(sum_A e, sum_A e*r, the high end's numerator, term row, encoded row)."""
@@ -550,6 +579,7 @@ class ScoringPlan:
                 knockouts=tuple(
                     _compile_knockout(q["key"], i, k, order) for i, k in enumerate(q["knockouts"])
                 ),
+                risk_by_answer=_risk_by_answer(q),
             )
             for s, q in iter_questions(definition)
         ]
@@ -558,7 +588,9 @@ class ScoringPlan:
             for rule in (*definition.get("rules", []), *self.profile["rules"])
             if rule.get("when")
         ]
+        self._with_knockouts = [q for q in self.questions if q.knockouts]
         self._layouts: dict[tuple[str, ...], _Layout] = {}
+        self._entries: dict[tuple[str, float], dict] = {}
         self._hash_prefixes: dict[str, bytes] = {}
 
     # visibility
@@ -593,14 +625,13 @@ class ScoringPlan:
         scored = [q for q in self.questions if q.risk is not None and q.key not in hidden]
         for q in scored:
             raw[q.section] += q.weight
-        slots = tuple(
-            _Slot(
-                q,
-                self.sections[q.section].weight * q.weight / raw[q.section],
-                self.sections[q.section].key,
-            )
-            for q in scored
-        )
+        slots = []
+        for q in scored:
+            section = self.sections[q.section]
+            e = section.weight * q.weight / raw[q.section]
+            entries = self._entries.setdefault((q.key, e), {})
+            slots.append(_Slot(q, e, section.key, entries))
+        slots = tuple(slots)
         visible = [0.0] * n
         for slot in slots:
             visible[slot.section_index] += slot.weight
@@ -625,7 +656,11 @@ class ScoringPlan:
             if value is None or value == "" or value == []:
                 risk = level = None
             else:
-                risk = q.risk(value)
+                by_answer = q.risk_by_answer
+                if by_answer is not None and value.__class__ is str:
+                    risk = by_answer.get(value)
+                else:
+                    risk = q.risk(value)
                 level = None if risk is None else answers[q.key].evidence_level
             entry = slot.entries.get((risk, level)) or slot.entry(risk, level)
             s = slot.section_index
@@ -671,15 +706,16 @@ class ScoringPlan:
 
     def _flags(self, values: dict[str, Any]) -> list[Flag]:
         flags: list[Flag] = []
-        for q in self.questions:
-            if q.knockouts and q.key in values:
+        for q in self._with_knockouts:
+            if q.key in values:
                 value = values[q.key]
                 for knockout in q.knockouts:
                     if _knockout_fires(knockout, value, values):
                         flags.append(knockout.flag)
         flags.extend(rule.flag for rule in self.rules if rule.when(values))
         # Worst first; the sort is stable, so definition order breaks ties.
-        flags.sort(key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
+        if len(flags) > 1:
+            flags.sort(key=_severity_order)
         return flags
 
     # staleness
@@ -692,6 +728,10 @@ class ScoringPlan:
                 definition_hash, self.profile
             )
         return _answers_hash(prefix, answers)
+
+
+def _severity_order(flag: Flag) -> int:
+    return -SEVERITY_RANK.get(flag.severity, 0)
 
 
 def _summary(
@@ -717,14 +757,14 @@ def _clamp(value: float) -> float:
 def _knockout_fires(knockout: _Knockout, value: Any, values: Mapping[str, Any]) -> bool:
     if knockout.answers is None:
         return knockout.when(values)
-    if isinstance(value, list):
-        return any(c in knockout.answers for c in value if isinstance(c, Hashable))
-    return (
-        value is not None
-        and value != ""
-        and isinstance(value, Hashable)
-        and (value in knockout.answers)
-    )
+    if value is None or value == "" or value == []:
+        return False
+    try:
+        if isinstance(value, list):
+            return not knockout.answers.isdisjoint(value)
+        return value in knockout.answers
+    except TypeError:  # an unhashable answer matches no listed answer
+        return False
 
 
 def _in_order(names: Iterable[str], order: list[str]) -> tuple[str, ...]:
@@ -807,13 +847,18 @@ def _hash_prefix(definition_hash: str, profile: Mapping[str, Any]) -> bytes:
     return json.dumps(head, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+_plain_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_sorted_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
 
 
 def _answers_hash(prefix: bytes, answers: Mapping[str, AnswerInput]) -> str:
-    rows = [[key, a.value, a.evidence_level] for key, a in answers.items() if a is not None]
+    rows = [(key, a.value, a.evidence_level) for key, a in answers.items() if a is not None]
     rows.sort()  # keys are unique, so values are never compared
-    return hashlib.sha256(prefix + _canonical_json(rows).encode()).hexdigest()
+    # Answers are strings, numbers and lists; sorting keys (several times slower) only
+    # matters for mappings, which no question type stores but a hash must not trust.
+    has_mapping = any(row[1].__class__ is dict for row in rows)
+    body = (_sorted_json if has_mapping else _plain_json)(rows)
+    return hashlib.sha256(prefix + body.encode()).hexdigest()
 
 
 # Ranking robustness -----------------------------------------------------------------------

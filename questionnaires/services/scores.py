@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -38,6 +39,8 @@ SCORED_STATUSES = (
     ResponseStatus.ACCEPTED,
 )
 RESCORE_BATCH_SIZE = 500
+PLAN_CACHE_SIZE = 16
+_PLANS: OrderedDict[tuple, ScoringPlan] = OrderedDict()
 MIN_JUSTIFICATION_LENGTH = 20
 MIN_JUSTIFICATION_WORDS = 4
 ACTIVE_JOB_STATUSES = (RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING)
@@ -72,12 +75,7 @@ def response_score(
     inputs = scoring_inputs([response.id])[response.id]
     now = timezone.now()
     rows = [
-        _score_row(
-            response.id,
-            version.content_hash,
-            compile_plan(version.definition, profile_as_dict(profile)),
-            inputs,
-        )
+        _score_row(response.id, version.content_hash, _plan(version, profile), inputs)
         for profile in profiles
     ]
     with transaction.atomic():
@@ -96,12 +94,30 @@ def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int
     returns how many were scored.
     """
     version = profile.version
-    plan = compile_plan(version.definition, profile_as_dict(profile))
+    plan = _plan(version, profile)
     inputs = scoring_inputs(response_ids)
     rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in response_ids]
     with transaction.atomic():
         _upsert(rows, timezone.now())
     return len(rows)
+
+
+def _plan(version: QuestionnaireVersion, profile: Profile) -> ScoringPlan:
+    """The compiled plan for a version and a profile as it stands, reused across batches.
+
+    A plan memoises per visibility pattern and per answer risk; a rescoring job's
+    batches (and a worker's later jobs) share that work instead of starting cold.
+    """
+    as_dict = profile_as_dict(profile)
+    key = (version.pk, version.content_hash, json.dumps(as_dict, sort_keys=True, default=str))
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = compile_plan(version.definition, as_dict)
+        while len(_PLANS) > PLAN_CACHE_SIZE:
+            _PLANS.popitem(last=False)
+    else:
+        _PLANS.move_to_end(key)
+    return plan
 
 
 def _version_profiles(
