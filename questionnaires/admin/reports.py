@@ -25,6 +25,7 @@ from ..reports import ReportNotPossible, report_subject
 from ..services.reports import report_request
 
 STATUS_SCRIPT = "reports/report_status.js"
+STATUS_STYLE = "reports/report_admin.css"
 FINISHED = (ReportStatus.READY, ReportStatus.FAILED)
 
 
@@ -94,6 +95,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     class Media:
         js = [STATUS_SCRIPT]
+        css = {"all": [STATUS_STYLE]}
 
     # Reports are made by requesting them, never typed in.
     def has_add_permission(self, request: HttpRequest) -> bool:

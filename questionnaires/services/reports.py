@@ -40,6 +40,13 @@ def report_request(
 
     Raises reports.ReportNotPossible (with what to do) when the data cannot make a report.
     """
+    report = _request_in_transaction(kind, selection, response, profile_key, user)
+    # Without a broker the task ran when the transaction committed: report what is true now.
+    report.refresh_from_db()
+    return report
+
+
+def _request_in_transaction(kind, selection, response, profile_key, user) -> Report:
     with transaction.atomic():
         _lock_subject(selection, response)
         subject = report_subject(
