@@ -219,7 +219,7 @@ def _chromium(html_file: Path) -> dict:
 
 
 def _sample_tree_rss(process: subprocess.Popen) -> int:
-    """Wait for the process; the largest summed RSS (KiB) of it and its descendants."""
+    """Wait for the process; the largest summed PSS (KiB) of it and its descendants."""
     peak = 0
     stop = threading.Event()
 
@@ -253,11 +253,13 @@ def _tree_rss_kib(root: int) -> int:
             if ppid in tree and pid not in tree:
                 tree.add(pid)
                 changed = True
+    # PSS, not RSS: Chromium's processes share most of their pages, and summing RSS
+    # would count those once per process.
     total = 0
     for pid in tree:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
         except OSError:
             continue
@@ -365,7 +367,7 @@ def _report(rows: list[dict], load_before, load_after) -> None:
         "Same final HTML, other renderers:",
         "",
         "| vendors x questions | WeasyPrint in a fresh process | its peak RSS (before "
-        "rendering) | Chromium headless print, with start | Chromium peak RSS (process tree) | "
+        "rendering) | Chromium headless print, with start | Chromium peak PSS (process tree) | "
         "Chromium pages | two processes, parts joined (lower bound) |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -400,15 +402,19 @@ What the numbers mean and what was tried:
 - The section-risk chart is SVG: about 3 ms per `<text>` element, so 10 x 10 cells cost
   roughly 0.3 s; the score chart far less.
 - Rendering independent parts (front matter, two halves of the sections, appendix) in
-  two processes and joining them with pypdf was measured (last column). On this shared
-  2-core machine it was not faster than one process whenever other work was running,
-  the join itself takes 0.1-0.15 s outside WeasyPrint, and correct "Page n of N" needs
-  the total, which is known only after every part is laid out (a second pass or a
-  stamped overlay, both more work outside WeasyPrint). One process meets the targets,
-  so reports render in one process.
-- Chromium prints the same HTML in a time of the same order including its start, but
-  would add a browser to every worker and needs its own sandboxing of vendor text;
-  WeasyPrint with the static-only fetcher (cxvet/pdf.py) stays the one renderer.
+  two processes and joining them with pypdf was measured (last column). It shortens a
+  large report on an idle machine (10 x 60) and lengthens a smaller one (5 x 50: two
+  process starts and the join outweigh the split); the join itself runs outside
+  WeasyPrint (0.1-0.15 s); and correct "Page n of N" needs every part's page count
+  before any part is drawn (a second layout pass or a stamped overlay, more work
+  outside WeasyPrint), so the column is a lower bound. A Celery worker already runs
+  one report per core, so splitting one report would compete with the next. One
+  process meets both targets with a wide margin, so reports render in one process.
+- Chromium prints the same HTML in comparable time, faster for the larger document
+  even with its start (table above), at several times WeasyPrint's memory. It would add
+  a browser to every worker, and a browser loading vendor text needs its own network
+  and file lockdown; WeasyPrint with the static-only fetcher (cxvet/pdf.py) meets the
+  targets and stays the one renderer.
 - WeasyPrint does not give memory back to the operating system; the worker setting
   CELERY_WORKER_MAX_MEMORY_PER_CHILD recycles a worker child after it has grown.
 """

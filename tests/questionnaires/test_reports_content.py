@@ -83,6 +83,7 @@ def test_comparison_summary_ranks_vendors_with_their_scores_tiers_and_flags(
     summary = _one_line(pages[1])
 
     assert "Executive summary" in summary
+    assert pages[2].startswith("Risk score and range by vendor")  # the summary is one page
     # Lowest risk first; a critical tier last whatever its number.
     for rank, name in enumerate(["Acme Voice", "Cora Talk", "Blip Chat"], start=1):
         assert _summary_line(by_name[name], rank) in summary
