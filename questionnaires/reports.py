@@ -38,6 +38,7 @@ from .models import (
     AuditEvent,
     Evidence,
     Profile,
+    QuestionnaireVersion,
     ReportKind,
     Response,
     ResponseScore,
@@ -112,6 +113,13 @@ def report_subject(
             raise ReportNotPossible(
                 f"The selection “{selection.name}” has no responses yet: add the vendors' "
                 "responses to it, then generate the report."
+            )
+        questionnaires = selection.responses.values("version__questionnaire_id").distinct()
+        if questionnaires.count() > 1:
+            raise ReportNotPossible(
+                f"The selection “{selection.name}” holds responses to different "
+                "questionnaires; only answers to the same questionnaire can be compared. "
+                "Keep the responses to one questionnaire in the selection."
             )
         subject = ReportSubject(
             kind=kind,
@@ -338,9 +346,7 @@ def report_context(
     return context
 
 
-def _newest_version(comparison: Comparison, snapshot: dict[str, Any]):
-    from .models import QuestionnaireVersion
-
+def _newest_version(comparison: Comparison, snapshot: dict[str, Any]) -> QuestionnaireVersion:
     newest = max(snapshot["responses"], key=lambda r: r["version__number"])
     return QuestionnaireVersion.objects.only("definition").get(pk=newest["version_id"])
 

@@ -154,19 +154,30 @@ def _file_name(report: Report, inputs_hash: str) -> str:
     return f"reports/{report.kind}-{subject}-{inputs_hash[:12]}-{uuid.uuid4().hex[:8]}.pdf"
 
 
-def report_fail(*, report_id: int, reason: str) -> None:
-    """Record why rendering failed; the report stays failed until requested again."""
-    Report.objects.filter(pk=report_id).exclude(status=ReportStatus.READY).update(
-        status=ReportStatus.FAILED,
-        error=reason[:MAX_ERROR_LENGTH],
-        finished_at=timezone.now(),
+def report_fail(*, report: Report, reason: str) -> bool:
+    """Record why rendering failed, if the report is still ours (our claim, not ready).
+
+    A run whose claim was taken over leaves the report to the newer claim.
+    """
+    return bool(
+        Report.objects.filter(
+            pk=report.pk, status=ReportStatus.RENDERING, claimed_at=report.claimed_at
+        ).update(
+            status=ReportStatus.FAILED,
+            error=reason[:MAX_ERROR_LENGTH],
+            finished_at=timezone.now(),
+        )
     )
 
 
-def report_release(*, report_id: int, reason: str) -> None:
-    """Give a claimed report back to the queue before a retry, noting the transient error."""
-    Report.objects.filter(pk=report_id, status=ReportStatus.RENDERING).update(
-        status=ReportStatus.QUEUED,
-        claimed_at=None,
-        error=f"Retrying after a temporary error: {reason}"[:MAX_ERROR_LENGTH],
+def report_release(*, report: Report, reason: str) -> bool:
+    """Give our claim back to the queue before a retry, noting the transient error."""
+    return bool(
+        Report.objects.filter(
+            pk=report.pk, status=ReportStatus.RENDERING, claimed_at=report.claimed_at
+        ).update(
+            status=ReportStatus.QUEUED,
+            claimed_at=None,
+            error=f"Retrying after a temporary error: {reason}"[:MAX_ERROR_LENGTH],
+        )
     )

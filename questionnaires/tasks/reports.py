@@ -8,6 +8,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
+from ..comparison import ComparisonError
 from ..reports import (
     RENDER_HARD_TIME_LIMIT,
     RENDER_SOFT_TIME_LIMIT,
@@ -46,11 +47,11 @@ def report_render(self, report_id: int):
         reason = f"{type(exc).__name__}: {exc}"
         if self.request.retries >= self.max_retries:
             report_fail(
-                report_id=report_id,
+                report=report,
                 reason=f"Gave up after {self.request.retries + 1} attempts. Last error: {reason}",
             )
             return "failed"
-        report_release(report_id=report_id, reason=reason)
+        report_release(report=report, reason=reason)
         countdown = min(BACKOFF_MAX_SECONDS, BACKOFF_SECONDS * 2**self.request.retries)
         # throw=False: with a worker the retry is queued and this run ends normally; in
         # eager mode (no broker) returning the Retry makes Celery run the retry at once,
@@ -58,18 +59,18 @@ def report_render(self, report_id: int):
         return self.retry(exc=exc, countdown=countdown, throw=False)
     except SoftTimeLimitExceeded:
         report_fail(
-            report_id=report_id,
+            report=report,
             reason=(
                 f"Rendering took longer than {RENDER_SOFT_TIME_LIMIT} s and was stopped. "
                 "Reduce the number of vendors in the selection, or raise the limit."
             ),
         )
         return "failed"
-    except ReportNotPossible as exc:
-        report_fail(report_id=report_id, reason=str(exc))
+    except (ReportNotPossible, ComparisonError) as exc:  # the data, said in words
+        report_fail(report=report, reason=str(exc))
         return "failed"
     except Exception as exc:
         logger.exception("Report %s failed to render", report_id)
-        report_fail(report_id=report_id, reason=f"{type(exc).__name__}: {exc}")
+        report_fail(report=report, reason=f"{type(exc).__name__}: {exc}")
         return "failed"
     return "ready" if stored else "superseded"

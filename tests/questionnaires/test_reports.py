@@ -417,3 +417,35 @@ def test_the_worker_renders_a_requested_report(example_version, celery_worker_pr
 
 def _worker_media_root() -> Path:
     return Path(os.environ.get("MEDIA_ROOT", Path(django_settings.BASE_DIR) / "media"))
+
+
+def test_a_selection_mixing_questionnaires_is_refused(data, analyst):
+    from questionnaires.services.definitions import questionnaire_import
+    from tests.conftest import EXAMPLE_DEFINITION
+    from tests.factories import ResponseFactory
+
+    text = EXAMPLE_DEFINITION.read_text().replace("key: example_agent_check", "key: other_check")
+    other = questionnaire_import(text=text, publish=True).version
+    data.selection.responses.add(ResponseFactory(version=other))
+
+    with pytest.raises(ReportNotPossible, match="responses to different questionnaires"):
+        report_request(kind=ReportKind.COMPARISON, selection=data.selection, user=analyst)
+
+
+def test_a_run_that_lost_its_claim_cannot_fail_or_publish_the_report(data, analyst):
+    from questionnaires.services.reports import report_claim, report_fail, report_store
+
+    report = report_request(kind=ReportKind.COMPARISON, selection=data.selection, user=analyst)
+    old_run = report_claim(report_id=report.pk)
+    # Another worker took the report over (the old claim looked dead).
+    Report.objects.filter(pk=report.pk).update(claimed_at=timezone.now())
+
+    failed = report_fail(report=old_run, reason="late failure of the old run")
+    published = report_store(report=old_run, pdf=b"%PDF-1.7 old", inputs_hash="0" * 64)
+
+    after = Report.objects.get(pk=report.pk)
+    assert (failed, published) == (False, False)
+    assert after.status == ReportStatus.RENDERING
+    assert after.error == ""
+    assert not after.file
+    assert default_storage.listdir("reports")[1] == []  # the old run's file was removed
