@@ -239,3 +239,22 @@ def test_report_list_shows_status_and_download_in_constant_queries(
     html = page.content.decode()
     assert html.count("Download PDF") == 3
     assert html.count("cx-report-status") == 3
+
+
+def test_render_again_action_requests_failed_reports_anew(
+    staff_client, data, django_capture_on_commit_callbacks
+):
+    failed = report_request(kind=ReportKind.COMPARISON, selection=data.selection)
+    Report.objects.filter(pk=failed.pk).update(status=ReportStatus.FAILED, error="disk full")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:questionnaires_report_changelist"),
+            {"action": "render_again", "_selected_action": [failed.pk]},
+            follow=True,
+        )
+
+    fresh = Report.objects.exclude(pk=failed.pk).get()
+    assert response.status_code == 200
+    assert fresh.status == ReportStatus.READY
+    assert Report.objects.get(pk=failed.pk).status == ReportStatus.FAILED  # kept, with its reason
