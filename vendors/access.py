@@ -17,11 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.decorators import decorator_from_middleware
-from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 
 from questionnaires.models import Response, ResponseStatus
@@ -159,8 +156,10 @@ def _count_bad_token(request: HttpRequest) -> None:
 
 
 PRIVATE_HEADERS = {
-    # The token is in every URL: keep it out of Referer headers, search indexes and caches.
-    "Referrer-Policy": "no-referrer",
+    # The token is in every URL: keep it out of other sites' Referer headers, search
+    # indexes and caches. `same-origin` (not `no-referrer`) so that browsers still send
+    # a real Origin on form posts and Django's stock CSRF check applies unchanged.
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }
@@ -172,33 +171,8 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-class PortalCsrfViewMiddleware(CsrfViewMiddleware):
-    """Django's CSRF check for portal views, adapted to `Referrer-Policy: no-referrer`.
-
-    That policy (which keeps the token in the URL out of Referer headers) makes browsers
-    send `Origin: null` and no Referer with form posts, so Django's origin and Referer
-    checks would refuse every Save. Here a null Origin and a missing Referer are
-    accepted; the CSRF token must still match, and the URL itself is an unguessable
-    capability that a forging site does not know.
-    """
-
-    def _origin_verified(self, request: HttpRequest) -> bool:
-        return request.META.get("HTTP_ORIGIN") == "null" or super()._origin_verified(request)
-
-    def _check_referer(self, request: HttpRequest) -> None:
-        if request.META.get("HTTP_REFERER") is None:
-            return
-        super()._check_referer(request)
-
-
-portal_csrf_protect = decorator_from_middleware(PortalCsrfViewMiddleware)
-
-
 def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Wrap a portal view: resolve the token into a PortalAccess or answer 404/410/429.
-
-    CSRF is checked by PortalCsrfViewMiddleware (the global middleware skips portal views).
-    """
+    """Wrap a portal view: resolve the token into a PortalAccess or answer 404/410/429."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, **kwargs) -> HttpResponse:
@@ -217,7 +191,7 @@ def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         except Http404:
             return _private(render_portal(request, "portal/not_found.html", status=404))
 
-    return csrf_exempt(portal_csrf_protect(wrapper))
+    return wrapper
 
 
 def render_portal(
