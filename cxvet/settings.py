@@ -132,8 +132,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3"),
-            # A Celery worker thread and the web process share the file: wait, not fail.
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": {
+                # A worker and the web process share the file: wait for a lock, take
+                # the write lock up front (no deadlocked upgrades), and use WAL so
+                # readers never block the writer and a commit costs no full fsync.
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
             # A file (not memory) so a worker and the live server share it; one per
             # process so that parallel test runs never share one.
             "TEST": {"NAME": BASE_DIR / f"test-db-{os.getpid()}.sqlite3"},
