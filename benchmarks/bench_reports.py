@@ -402,16 +402,17 @@ What the numbers mean and what was tried:
 - The section-risk chart is SVG: about 3 ms per `<text>` element, so 10 x 10 cells cost
   roughly 0.3 s; the score chart far less.
 - Rendering independent parts (front matter, two halves of the sections, appendix) in
-  two processes and joining them with pypdf was measured (last column). It shortens a
-  large report on an idle machine (10 x 60) and lengthens a smaller one (5 x 50: two
-  process starts and the join outweigh the split); the join itself runs outside
-  WeasyPrint (0.1-0.15 s); and correct "Page n of N" needs every part's page count
-  before any part is drawn (a second layout pass or a stamped overlay, more work
-  outside WeasyPrint), so the column is a lower bound. A Celery worker already runs
-  one report per core, so splitting one report would compete with the next. One
-  process meets both targets with a wide margin, so reports render in one process.
-- Chromium prints the same HTML in comparable time, faster for the larger document
-  even with its start (table above), at several times WeasyPrint's memory. It would add
+  two processes and joining them with pypdf was measured (last column). Across runs it
+  was sometimes faster and sometimes slower than one process, by up to a factor of 1.5
+  either way: on 2 cores shared with other work, the second process competes rather
+  than helps. The join runs outside WeasyPrint (0.05-0.3 s), and a correct "Page n of
+  N" needs every part's page count before any part is drawn (a second layout pass or a
+  stamped overlay, more work outside WeasyPrint), so the column is a lower bound. A
+  Celery worker already runs one report per core, so splitting one report would
+  compete with the next. One process meets both targets with a wide margin, so reports
+  render in one process.
+- Chromium prints the same HTML in comparable time including its start (ahead in some
+  runs, behind in others), at more than twice WeasyPrint's peak memory. It would add
   a browser to every worker, and a browser loading vendor text needs its own network
   and file lockdown; WeasyPrint with the static-only fetcher (cxvet/pdf.py) meets the
   targets and stays the one renderer.
