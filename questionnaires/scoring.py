@@ -145,19 +145,9 @@ class ScoreResult:
             "high": _round(self.high),
             "coverage": _round(self.coverage),
             "tier": self.tier,
-            "sections": [
-                {
-                    "key": s.key,
-                    "title": s.title,
-                    "weight": s.weight,
-                    "share": _round(s.share),
-                    "score": _round(s.score),
-                    "low": _round(s.low),
-                    "high": _round(s.high),
-                    "coverage": _round(s.coverage),
-                }
-                for s in self.sections
-            ],
+            # Only what the terms cannot give: each section's key, title and weight.
+            # Section scores, ranges and coverage are recomputed from the terms.
+            "sections": [[s.key, s.title, s.weight] for s in self.sections],
             "flags": [
                 {
                     "key": f.key,
@@ -183,7 +173,9 @@ class ScoreResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreResult:
-        sections = [SectionScore(**s) for s in data.get("sections", [])]
+        stored = data.get("sections", [])
+        section_keys = [s["key"] if isinstance(s, dict) else s[0] for s in stored]
+        terms = _decode_terms(data.get("terms") or "", section_keys)
         return cls(
             engine_version=data["engine_version"],
             profile_key=data["profile_key"],
@@ -192,13 +184,40 @@ class ScoreResult:
             high=data["high"],
             coverage=data["coverage"],
             tier=data["tier"],
-            sections=sections,
+            sections=_sections_from_terms(stored, terms),
             flags=[
                 Flag(**{**f, "questions": tuple(f["questions"])}) for f in data.get("flags", [])
             ],
-            terms=_decode_terms(data.get("terms") or "", [s.key for s in sections]),
+            terms=terms,
             encoded_terms=data.get("terms") or "",
         )
+
+
+def _sections_from_terms(stored: list, terms: tuple[tuple, ...]) -> list[SectionScore]:
+    """Section scores from the stored (key, title, weight) and the explanation rows."""
+    if stored and isinstance(stored[0], dict):  # results stored whole, before terms did it
+        return [SectionScore(**s) for s in stored]
+    sums = {key: [0.0, 0.0, 0.0, 0.0] for key, _, _ in stored}  # answered, risk, visible, worst
+    for _, section, risk, _, e, u in terms:
+        total = sums[section]
+        total[2] += e
+        if risk is None:
+            total[3] += e
+        else:
+            total[0] += e
+            total[1] += e * risk
+            total[3] += e * (risk + u * (1.0 - risk))
+    present = sum(weight for key, _, weight in stored if sums[key][2] > 0)
+    return [
+        SectionScore(
+            key,
+            title,
+            weight,
+            weight / present if sums[key][2] > 0 else 0.0,
+            *_summary(*sums[key]),
+        )
+        for key, title, weight in stored
+    ]
 
 
 def _encode_term(term: tuple, section: int | str) -> str:
@@ -543,12 +562,17 @@ class _Slot:
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """Effective weights for one set of visible questions (few sets occur in practice)."""
+class _SectionLayout:
+    """Effective weights in one section for one set of its visible questions.
 
-    slots: tuple[_Slot, ...]  # the visible scored questions, definition order
-    section_visible: tuple[float, ...]  # sum of e over each section's visible questions
-    section_shares: tuple[float, ...]  # W_s / sum of W over sections with visible questions
+    Cached per section and per set of hidden questions in it: a section has few such
+    sets even when the questionnaire as a whole has hundreds.
+    """
+
+    slots: tuple[_Slot, ...]  # the section's visible scored questions, in order
+    visible: float  # sum of e over them
+    # What the scoring loop needs of each slot, unpacked once rather than per response.
+    rows: tuple[tuple, ...]
 
 
 class ScoringPlan:
@@ -589,7 +613,7 @@ class ScoringPlan:
             if rule.get("when")
         ]
         self._with_knockouts = [q for q in self.questions if q.knockouts]
-        self._layouts: dict[tuple[str, ...], _Layout] = {}
+        self._layouts: dict[tuple[int, tuple[str, ...]], _SectionLayout] = {}
         self._entries: dict[tuple[str, float], dict] = {}
         self._hash_prefixes: dict[str, bytes] = {}
 
@@ -603,93 +627,99 @@ class ScoringPlan:
         """
         return self._visible(answers)[0]
 
-    def _visible(self, answers: Mapping[str, AnswerInput]) -> tuple[dict[str, Any], _Layout]:
+    def _visible(
+        self, answers: Mapping[str, AnswerInput]
+    ) -> tuple[dict[str, Any], list[_SectionLayout]]:
         seen: dict[str, Any] = {}
-        hidden: list[str] = []
+        hidden: list[list[str]] = [[] for _ in self.sections]
         get = answers.get
         for q in self.questions:
             if q.condition is not None and not q.condition(seen):
-                hidden.append(q.key)
+                hidden[q.section].append(q.key)
                 continue
             answer = get(q.key)
             seen[q.key] = None if answer is None else answer.value
-        pattern = tuple(hidden)
-        layout = self._layouts.get(pattern)
-        if layout is None:
-            layout = self._layouts[pattern] = self._layout(set(hidden))
-        return seen, layout
+        layouts = []
+        for index, keys in enumerate(hidden):
+            pattern = (index, tuple(keys))
+            layout = self._layouts.get(pattern)
+            if layout is None:
+                layout = self._layouts[pattern] = self._section_layout(index, set(keys))
+            layouts.append(layout)
+        return seen, layouts
 
-    def _layout(self, hidden: set[str]) -> _Layout:
-        n = len(self.sections)
-        raw = [0.0] * n
-        scored = [q for q in self.questions if q.risk is not None and q.key not in hidden]
-        for q in scored:
-            raw[q.section] += q.weight
+    def _section_layout(self, index: int, hidden: set[str]) -> _SectionLayout:
+        section = self.sections[index]
+        scored = [
+            q
+            for q in self.questions
+            if q.section == index and q.risk is not None and q.key not in hidden
+        ]
+        raw = sum(q.weight for q in scored)
         slots = []
         for q in scored:
-            section = self.sections[q.section]
-            e = section.weight * q.weight / raw[q.section]
+            e = section.weight * q.weight / raw
             entries = self._entries.setdefault((q.key, e), {})
             slots.append(_Slot(q, e, section.key, entries))
-        slots = tuple(slots)
-        visible = [0.0] * n
-        for slot in slots:
-            visible[slot.section_index] += slot.weight
-        present = sum(self.sections[i].weight for i in range(n) if raw[i] > 0)
-        shares = tuple(self.sections[i].weight / present if raw[i] > 0 else 0.0 for i in range(n))
-        return _Layout(slots, tuple(visible), shares)
+        rows = tuple(
+            (
+                slot.question.key,
+                slot.question.risk_by_answer,
+                slot.question.risk,
+                slot.entries,
+                slot,
+            )
+            for slot in slots
+        )
+        return _SectionLayout(tuple(slots), sum(slot.weight for slot in slots), rows)
 
     # scoring
 
     def score(self, answers: Mapping[str, AnswerInput]) -> ScoreResult:
         """Score one response's answers (docs/scoring.md)."""
-        values, layout = self._visible(answers)
-        n = len(self.sections)
-        sec_answered = [0.0] * n  # sum_A e
-        sec_risk = [0.0] * n  # sum_A e r
-        sec_worst = [0.0] * n  # the high end's numerator
+        values, layouts = self._visible(answers)
         terms = []
         encoded = []
-        for slot in layout.slots:
-            q = slot.question
-            value = values[q.key]
-            if value is None or value == "" or value == []:
-                risk = level = None
-            else:
-                by_answer = q.risk_by_answer
-                if by_answer is not None and value.__class__ is str:
-                    risk = by_answer.get(value)
+        sums = []  # per section: sum_A e, sum_A e r, sum_V e, the high end's numerator
+        for layout in layouts:
+            answered = risk_sum = worst = 0.0
+            for key, by_answer, risk_of, entries, slot in layout.rows:
+                value = values[key]
+                if value is None or value == "" or value == []:
+                    risk = level = None
                 else:
-                    risk = q.risk(value)
-                level = None if risk is None else answers[q.key].evidence_level
-            entry = slot.entries.get((risk, level)) or slot.entry(risk, level)
-            s = slot.section_index
-            sec_answered[s] += entry[0]
-            sec_risk[s] += entry[1]
-            sec_worst[s] += entry[2]
-            terms.append(entry[3])
-            encoded.append(entry[4])
+                    if by_answer is not None and value.__class__ is str:
+                        risk = by_answer.get(value)
+                    else:
+                        risk = risk_of(value)
+                    level = None if risk is None else answers[key].evidence_level
+                entry = entries.get((risk, level)) or slot.entry(risk, level)
+                answered += entry[0]
+                risk_sum += entry[1]
+                worst += entry[2]
+                terms.append(entry[3])
+                encoded.append(entry[4])
+            sums.append((answered, risk_sum, layout.visible, worst))
         flags = self._flags(values)
         score, low, high, coverage = _summary(
-            sum(sec_answered), sum(sec_risk), sum(layout.section_visible), sum(sec_worst)
+            sum(t[0] for t in sums),
+            sum(t[1] for t in sums),
+            sum(t[2] for t in sums),
+            sum(t[3] for t in sums),
         )
-        sections = []
-        for i, section in enumerate(self.sections):
-            s_score, s_low, s_high, s_coverage = _summary(
-                sec_answered[i], sec_risk[i], layout.section_visible[i], sec_worst[i]
+        present = sum(
+            section.weight for section, t in zip(self.sections, sums, strict=True) if t[2] > 0
+        )
+        sections = [
+            SectionScore(
+                section.key,
+                section.title,
+                section.weight,
+                section.weight / present if t[2] > 0 else 0.0,
+                *_summary(*t),
             )
-            sections.append(
-                SectionScore(
-                    section.key,
-                    section.title,
-                    section.weight,
-                    layout.section_shares[i],
-                    s_score,
-                    s_low,
-                    s_high,
-                    s_coverage,
-                )
-            )
+            for section, t in zip(self.sections, sums, strict=True)
+        ]
         return ScoreResult(
             engine_version=ENGINE_VERSION,
             profile_key=self.profile_key,
@@ -847,17 +877,20 @@ def _hash_prefix(definition_hash: str, profile: Mapping[str, Any]) -> bytes:
     return json.dumps(head, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-_plain_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _sorted_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
 
 
 def _answers_hash(prefix: bytes, answers: Mapping[str, AnswerInput]) -> str:
-    rows = [(key, a.value, a.evidence_level) for key, a in answers.items() if a is not None]
-    rows.sort()  # keys are unique, so values are never compared
-    # Answers are strings, numbers and lists; sorting keys (several times slower) only
-    # matters for mappings, which no question type stores but a hash must not trust.
-    has_mapping = any(row[1].__class__ is dict for row in rows)
-    body = (_sorted_json if has_mapping else _plain_json)(rows)
+    # One line per answer, in key order: key, repr of the value, evidence level. repr
+    # tells "12" from 12, is the same in every process for strings, numbers and lists,
+    # and escapes the separators; mappings (which no question type stores) are written
+    # as JSON with sorted keys, since their repr follows insertion order.
+    body = "\x1e".join(
+        f"{key}\x1f{_sorted_json(a.value) if a.value.__class__ is dict else repr(a.value)}"
+        f"\x1f{a.evidence_level}"
+        for key, a in sorted(answers.items())
+        if a is not None
+    )
     return hashlib.sha256(prefix + body.encode()).hexdigest()
 
 
@@ -955,11 +988,11 @@ class _Linear:
 
 
 def _linear_form(plan: ScoringPlan, answers: Mapping[str, AnswerInput]) -> _Linear:
-    values, layout = plan._visible(answers)
+    values, layouts = plan._visible(answers)
     n = len(plan.sections)
     a = [0.0] * n
     b = [0.0] * n
-    for slot in layout.slots:
+    for slot in (slot for layout in layouts for slot in layout.slots):
         q, e = slot.question, slot.weight
         value = values[q.key]
         risk = q.risk(value) if _is_answered(value) else None

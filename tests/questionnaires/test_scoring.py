@@ -402,6 +402,12 @@ def test_a_stored_result_rebuilds_with_its_explanation(definition, general):
     rebuilt = ScoreResult.from_dict(stored)
     assert rebuilt.to_dict() == result.to_dict()
     assert rebuilt.tier == result.tier and rebuilt.flags == result.flags
+    # Section scores are not stored: they are recomputed from the explanation rows.
+    assert "score" not in json.dumps(stored["sections"])
+    for old, new in zip(result.sections, rebuilt.sections, strict=True):
+        assert (new.key, new.title, new.weight) == (old.key, old.title, old.weight)
+        for name in ("share", "score", "low", "high", "coverage"):
+            assert getattr(new, name) == pytest.approx(getattr(old, name), abs=1e-4), name
     for old, new in zip(result.contributions, rebuilt.contributions, strict=True):
         assert new.question_key == old.question_key
         assert new.section_key == old.section_key

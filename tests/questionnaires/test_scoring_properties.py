@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from itertools import pairwise
 
@@ -22,6 +23,7 @@ from questionnaires.definition import dump_definition, load_definition, visible_
 from questionnaires.scoring import (
     EVIDENCE_LEVELS,
     AnswerInput,
+    ScoreResult,
     answer_risk,
     compile_expression,
     compile_plan,
@@ -310,3 +312,30 @@ sources = st.sampled_from(
 @given(sources, st.fixed_dictionaries({"a": answer_values, "b": answer_values, "c": answer_values}))
 def test_compiled_expressions_agree_with_the_evaluator(source, values):
     assert compile_expression(source)(values) == expressions.evaluate(source, values)
+
+
+@SETTINGS
+@given(scored_cases())
+def test_a_stored_result_rebuilds_the_same_explanation(case):
+    definition, answers = case
+    result = score_response(definition, definition["profiles"][0], answers)
+    rebuilt = ScoreResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert (rebuilt.score, rebuilt.tier, rebuilt.flags) == (
+        None if result.score is None else round(result.score, 6),
+        result.tier,
+        result.flags,
+    )
+    for old, new in zip(result.sections, rebuilt.sections, strict=True):
+        assert new.key == old.key
+        for name in ("share", "score", "low", "high", "coverage"):
+            a, b = getattr(old, name), getattr(new, name)
+            assert (a is None) == (b is None), name
+            if a is not None:
+                assert math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-4), name
+    for old, new in zip(result.contributions, rebuilt.contributions, strict=True):
+        assert (new.question_key, new.answered, new.risk) == (
+            old.question_key,
+            old.answered,
+            old.risk,
+        )
+        assert math.isclose(new.points, old.points, rel_tol=1e-4, abs_tol=1e-4)
