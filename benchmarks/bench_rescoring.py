@@ -6,7 +6,7 @@ merely to read the same answers from the database.
 Method: a generated 50-question definition (five sections; yes/no, single and multiple
 choice, percentage bands; conditions, knock-outs, cross-answer rules, evidence requests)
 and 10,000 submitted responses with an answer to every question (500,000 Answer rows),
-created once and reused by later runs. Then, alternating, three times each:
+created once and reused by later runs. Then, alternating, five times each:
   (a) read: `scoring_inputs` over every affected response, in the batches the rescoring
       job reads (the same query, the same rows, the same Python objects built);
   (b) rescore: a RescoreJob run to completion through `rescore_job_advance`, the code the
@@ -34,7 +34,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cx_bench_rescoring"
 RESPONSES = 10_000
 SECTIONS = 5
 QUESTIONS_PER_SECTION = 10
-REPEATS = 3
+REPEATS = 5
 QUESTIONNAIRE_KEY = "bench_rescoring"
 RESULTS = Path(__file__).parent / "results" / "rescoring.md"
 
@@ -403,7 +403,7 @@ def _report(url: str, figures: dict) -> None:
         f"({figures['rows']:,} Answer rows), 5 sections, 5 cross-answer rules; "
         f"batches of {RESCORE_BATCH_SIZE}",
         "",
-        "| measure | median of 3 | runs |",
+        f"| measure | median of {REPEATS} | runs |",
         "|---|---|---|",
         f"| (a) read the answers (`scoring_inputs`, same batches) | {figures['read']:.2f} s | "
         + ", ".join(f"{s:.2f}" for s in figures["reads"])

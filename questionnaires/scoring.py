@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import operator
 import random
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -471,7 +472,21 @@ def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
     return any_of
 
 
+# The plain comparisons, for the common `question <op> constant` shape below.
+_PLAIN_COMPARISONS = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
 def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
+    simple = _compile_simple_compare(node)
+    if simple is not None:
+        return simple
     first = _compile_node(node.left)
     steps = [
         (expressions.OPERATORS[type(op)], _compile_node(comparator))
@@ -489,6 +504,34 @@ def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
         return result
 
     return compare
+
+
+def _compile_simple_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any] | None:
+    """`q == 'yes'`, `rate <= 5`: one call instead of four, with the same semantics as
+    expressions.OPERATORS (false when either side is None or the types do not compare).
+    """
+    if len(node.ops) != 1 or type(node.ops[0]) not in _PLAIN_COMPARISONS:
+        return None
+    left, right = node.left, node.comparators[0]
+    if not (
+        isinstance(left, ast.Name)
+        and left.id not in expressions.FUNCTIONS
+        and isinstance(right, ast.Constant)
+        and right.value is not None
+    ):
+        return None
+    key, constant, compare = left.id, right.value, _PLAIN_COMPARISONS[type(node.ops[0])]
+
+    def compare_with_constant(values):
+        value = values.get(key)
+        if value is None:
+            return False
+        try:
+            return compare(value, constant)
+        except TypeError:
+            return False
+
+    return compare_with_constant
 
 
 # The plan: everything that depends on the definition and profile, not the answers --------
