@@ -574,19 +574,42 @@ class _Slot:
     """One visible scored question in a layout, with its effective weight e_q.
 
     `entries` memoises, per (risk, evidence level), everything the question adds to the
-    sums and to the stored explanation: answers repeat the same few risks and levels, so
-    scoring a response is mostly dictionary lookups. Slots of the same question with the
-    same e_q (in different layouts) share one memo.
+    sums and to the stored explanation; `by_answer` does the same per (text answer,
+    evidence level), so that a choice or yes/no answer costs one dictionary lookup.
+    Answers repeat the same few values and levels, and slots of the same question with
+    the same e_q (in different layouts) share their memos.
     """
 
-    __slots__ = ("entries", "question", "section_index", "section_key", "weight")
+    __slots__ = ("by_answer", "entries", "question", "section_index", "section_key", "weight")
 
-    def __init__(self, question: _Question, weight: float, section_key: str, entries: dict):
+    def __init__(
+        self, question: _Question, weight: float, section_key: str, memos: tuple[dict, dict]
+    ):
         self.question = question
         self.weight = weight
         self.section_index = question.section
         self.section_key = section_key
-        self.entries: dict[tuple, tuple] = entries
+        self.entries: dict[tuple, tuple] = memos[0]
+        self.by_answer: dict[tuple, tuple] = memos[1]
+
+    def for_answer(self, answer: AnswerInput | None) -> tuple:
+        """The entry for one answer (None: not answered), memoised for text answers."""
+        if answer is None:
+            return self.entries.get((None, None)) or self.entry(None, None)
+        value = answer.value
+        if value is None or value == "" or value == []:
+            risk = None
+        else:
+            by_answer = self.question.risk_by_answer
+            if by_answer is not None and value.__class__ is str:
+                risk = by_answer.get(value)
+            else:
+                risk = self.question.risk(value)
+        level = None if risk is None else answer.evidence_level
+        made = self.entries.get((risk, level)) or self.entry(risk, level)
+        if value.__class__ is str:
+            self.by_answer[(value, answer.evidence_level)] = made
+        return made
 
     def entry(self, risk: float | None, level: str | None) -> tuple:
         """(sum_A e, sum_A e*r, the high end's numerator, term row, encoded row)."""
@@ -657,7 +680,7 @@ class ScoringPlan:
         ]
         self._with_knockouts = [q for q in self.questions if q.knockouts]
         self._layouts: dict[tuple[int, tuple[str, ...]], _SectionLayout] = {}
-        self._entries: dict[tuple[str, float], dict] = {}
+        self._entries: dict[tuple[str, float], tuple[dict, dict]] = {}
         self._hash_prefixes: dict[str, bytes] = {}
 
     # visibility
@@ -702,18 +725,11 @@ class ScoringPlan:
         slots = []
         for q in scored:
             e = section.weight * q.weight / raw
-            entries = self._entries.setdefault((q.key, e), {})
-            slots.append(_Slot(q, e, section.key, entries))
-        rows = tuple(
-            (
-                slot.question.key,
-                slot.question.risk_by_answer,
-                slot.question.risk,
-                slot.entries,
-                slot,
-            )
-            for slot in slots
-        )
+            memos = self._entries.get((q.key, e))
+            if memos is None:
+                memos = self._entries[(q.key, e)] = ({}, {})
+            slots.append(_Slot(q, e, section.key, memos))
+        rows = tuple((slot.question.key, slot.by_answer, slot) for slot in slots)
         return _SectionLayout(tuple(slots), sum(slot.weight for slot in slots), rows)
 
     # scoring
@@ -721,22 +737,20 @@ class ScoringPlan:
     def score(self, answers: Mapping[str, AnswerInput]) -> ScoreResult:
         """Score one response's answers (docs/scoring.md)."""
         values, layouts = self._visible(answers)
+        get = answers.get
         terms = []
         encoded = []
         sums = []  # per section: sum_A e, sum_A e r, sum_V e, the high end's numerator
         for layout in layouts:
             answered = risk_sum = worst = 0.0
-            for key, by_answer, risk_of, entries, slot in layout.rows:
-                value = values[key]
-                if value is None or value == "" or value == []:
-                    risk = level = None
-                else:
-                    if by_answer is not None and value.__class__ is str:
-                        risk = by_answer.get(value)
-                    else:
-                        risk = risk_of(value)
-                    level = None if risk is None else answers[key].evidence_level
-                entry = entries.get((risk, level)) or slot.entry(risk, level)
+            for key, by_answer, slot in layout.rows:
+                answer = get(key)
+                if answer is not None and answer.value.__class__ is str:
+                    entry = by_answer.get((answer.value, answer.evidence_level))
+                    if entry is None:
+                        entry = slot.for_answer(answer)
+                else:  # a number, a list of choices, or not answered
+                    entry = slot.for_answer(answer)
                 answered += entry[0]
                 risk_sum += entry[1]
                 worst += entry[2]

@@ -6,12 +6,13 @@ stores what it returns as ResponseScore rows (one per response and profile).
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 import psycopg
 from django.core.exceptions import ValidationError
@@ -96,10 +97,29 @@ def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int
     version = profile.version
     plan = _plan(version, profile)
     inputs = scoring_inputs(response_ids)
-    rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in response_ids]
+    with _cyclic_gc_paused():
+        rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in response_ids]
     with transaction.atomic():
         _upsert(rows, timezone.now())
     return len(rows)
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Hold the cycle collector while a batch is scored (reference counting still frees).
+
+    Scoring creates no reference cycles, but it allocates enough small objects to set
+    the collector off again and again over the batch's tens of thousands of live
+    answers: measured, a fifth of the scoring time. A batch is bounded, so nothing
+    piles up; the collector resumes (if it was on) as soon as the batch is scored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _plan(version: QuestionnaireVersion, profile: Profile) -> ScoringPlan:
@@ -138,9 +158,8 @@ def _version_profiles(
     return [by_key[key] for key in wanted]
 
 
-@dataclass(frozen=True)
-class _Row:
-    """The computed columns of one ResponseScore."""
+class _Row(NamedTuple):
+    """The computed columns of one ResponseScore (a named tuple: cheap to build in bulk)."""
 
     response_id: int
     profile_key: str
@@ -191,20 +210,17 @@ def _upsert(rows: list[_Row], computed_at) -> None:
     )
 
 
-_ROW_FIELDS = [f.name for f in fields(_Row)]
-_PG_COLUMNS = (
-    ("response_id", "bigint"),
-    ("profile_key", "text"),
-    ("engine_version", "text"),
-    ("inputs_hash", "text"),
-    ("score", "float8"),
-    ("low", "float8"),
-    ("high", "float8"),
-    ("coverage", "float8"),
-    ("tier", "text"),
-    ("flag_count", "integer"),
-    ("result", "text"),
-)
+_ROW_FIELDS = list(_Row._fields)
+# PostgreSQL types of _Row's fields; the result travels as text and becomes jsonb.
+_PG_TYPES = {
+    "response_id": "bigint",
+    "score": "float8",
+    "low": "float8",
+    "high": "float8",
+    "coverage": "float8",
+    "flag_count": "integer",
+}
+_PG_COLUMNS = tuple((name, _PG_TYPES.get(name, "text")) for name in _Row._fields)
 
 
 def _upsert_postgresql(rows: list[_Row], computed_at) -> None:
@@ -225,7 +241,7 @@ def _upsert_postgresql(rows: list[_Row], computed_at) -> None:
         f"ON CONFLICT (response_id, profile_key) DO UPDATE SET {updates}"
     )
     dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-    columns = [[getattr(r, name) for r in rows] for name in names]
+    columns = [list(column) for column in zip(*rows, strict=True)]  # _Row's field order
     columns[-1] = [dumps(result) for result in columns[-1]]
     connection.ensure_connection()
     # Placeholders in the SQL's order: computed_at in the SELECT list, then the arrays.
