@@ -8,7 +8,7 @@ comment. Hidden questions (their `show_if` is false) are neither required nor co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ class SectionProgress:
 @dataclass
 class Completeness:
     sections: list[SectionProgress]
-    visible: set[str]
+    visible: Set[str]
 
     @property
     def missing(self) -> list[MissingItem]:
@@ -91,10 +91,19 @@ class Completeness:
 
 
 def completeness(
-    definition: Mapping[str, Any], values: Mapping[str, Any], comments: Mapping[str, str]
+    definition: Mapping[str, Any],
+    values: Mapping[str, Any],
+    comments: Mapping[str, str],
+    *,
+    visible: Set[str] | None = None,
 ) -> Completeness:
-    """Progress per section and every missing item, in questionnaire order."""
-    visible = visible_question_keys(dict(definition), dict(values))
+    """Progress per section and every missing item, in questionnaire order.
+
+    `visible` saves working out again which questions these values show, when the
+    caller already knows.
+    """
+    if visible is None:
+        visible = visible_question_keys(dict(definition), dict(values))
     sections = []
     for position, section in enumerate(definition["sections"]):
         progress = SectionProgress(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, wraps
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from django_ratelimit.core import get_usage
 from questionnaires.models import Response, ResponseStatus
 
 from .models import AccessLink, Contact, Vendor
+from .portal import QuestionnairePlan, questionnaire_plan
 from .services import contact_label, link_expires_on, link_touch, token_hash
 
 BAD_TOKEN_GROUP = "portal-bad-token"
@@ -55,6 +56,7 @@ class PortalAccess:
 
     token: str
     link: AccessLink
+    plan: QuestionnairePlan
 
     @property
     def response(self) -> Response:
@@ -70,7 +72,7 @@ class PortalAccess:
 
     @property
     def definition(self) -> dict[str, Any]:
-        return self.link.response.version.definition
+        return self.plan.definition
 
     @property
     def actor(self) -> str:
@@ -88,13 +90,13 @@ class PortalAccess:
     def expires_on(self) -> datetime.date:
         return link_expires_on(self.response.due_date)
 
-    @cached_property
+    @property
     def sections_by_key(self) -> dict[str, dict]:
-        return {s["key"]: s for s in self.definition["sections"]}
+        return self.plan.sections_by_key
 
-    @cached_property
+    @property
     def questions_by_key(self) -> dict[str, dict]:
-        return {q["key"]: q for s in self.definition["sections"] for q in s["questions"]}
+        return self.plan.questions_by_key
 
     def section(self, key: str) -> dict:
         """A section of this response's questionnaire, or 404."""
@@ -114,11 +116,16 @@ class PortalAccess:
 def portal_access(request: HttpRequest, token: str) -> PortalAccess:
     """The access a token grants, or raise Http404, LinkGone or TooManyBadTokens."""
     _refuse_blocked_client(request)
-    link = (
-        AccessLink.objects.select_related("contact", "response__vendor", "response__version")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    # Never cached: a revoked link must stop working at once. The definition comes from
+    # the per-process plan instead of being decoded from JSON on every request.
+    links = AccessLink.objects.select_related(
+        "contact", "response__vendor", "response__version"
+    ).defer("response__version__definition")
+    try:
+        # get(), not first(): the hash is unique, and ordering it would cost time.
+        link = links.get(token_hash=token_hash(token))
+    except AccessLink.DoesNotExist:
+        link = None
     if link is None:
         _count_bad_token(request)
         raise Http404("Unknown link.")
@@ -129,7 +136,7 @@ def portal_access(request: HttpRequest, token: str) -> PortalAccess:
     if expired and link.response.status != ResponseStatus.CLARIFICATION_REQUESTED:
         raise LinkGone(link, "expired")
     link_touch(link=link)
-    return PortalAccess(token=token, link=link)
+    return PortalAccess(token=token, link=link, plan=questionnaire_plan(link.response.version))
 
 
 def _usage(request: HttpRequest, *, increment: bool) -> dict | None:

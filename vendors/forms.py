@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
-import crispy_bootstrap5
-import crispy_forms
 from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
@@ -29,18 +25,18 @@ from crispy_forms.utils import TEMPLATE_PACK, render_field
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import conditional_escape
 
 from questionnaires.completeness import needs_explanation
-from questionnaires.definition import visible_question_keys
 from questionnaires.evidence import ALLOWED_NAMES, human_size
 from questionnaires.models import QuestionnaireVersion, VersionStatus
 from questionnaires.services.answers import AnswerChange, SaveResult
 
+from . import page_cache
 from .display import display_value
-from .portal import ResponseState
+from .portal import QuestionnairePlan, ResponseState
 
 COMMENT = "comment"
 REVISION = "revision"
@@ -239,18 +235,6 @@ def _value_for_field(question: Mapping[str, Any], value: Any) -> Any:
 
 
 CARD_TEMPLATE = "portal/_question.html"
-CARD_CACHE_SECONDS = 3600
-CARD_TEMPLATES = (CARD_TEMPLATE, "portal/_conflict.html", "portal/_evidence_list.html")
-
-
-@functools.cache
-def _card_code_digest() -> str:
-    """Changes whenever the code or templates that draw a card change (a deploy)."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for name in CARD_TEMPLATES:
-        digest.update(Path(get_template(name).origin.name).read_bytes())
-    digest.update(f"{crispy_forms.__version__}/{crispy_bootstrap5.__version__}".encode())
-    return digest.hexdigest()[:16]
 
 
 class QuestionCard(LayoutObject):
@@ -271,31 +255,39 @@ class QuestionsForm(forms.Form):
         data=None,
         files=None,
         *,
-        definition: Mapping[str, Any],
+        plan: QuestionnairePlan,
         questions: Iterable[Mapping[str, Any]],
         state: ResponseState,
         editable_keys: set[str],
-        numbers: Mapping[str, int] | None = None,
+        numbers: Mapping[str, str] | None = None,
     ):
         super().__init__(data, files)
-        self.definition = definition
+        self.plan = plan
         self.questions = {q["key"]: q for q in questions}
         self.state = state
         self.editable_keys = editable_keys
         self.numbers = numbers or {}
         self.conflicts: dict[str, SaveResult] = {}
-        self._cached_cards: dict[str, str] | None = None
-        self.sources = {s["key"]: s for s in definition.get("sources", [])}
+        self.sources = {s["key"]: s for s in plan.definition.get("sources", [])}
         # What is shown: decided in clean() for a post (from what it sends), else from the
         # stored answers (already known when the state carries its progress).
         if self.is_bound:
-            self.visible: set[str] = set()
+            self.visible: Set[str] = frozenset()
         elif state.progress is not None:
-            self.visible = set(state.progress.visible)
+            self.visible = state.progress.visible
         else:
-            self.visible = visible_question_keys(dict(definition), state.values)
-        for question in self.questions.values():
-            self._add_fields(question)
+            self.visible = plan.visible(state.values)
+        # A page as stored (not a re-rendered post) takes each card from the cache while
+        # nothing it shows has changed; only the other cards need their fields.
+        self._card_keys = (
+            {} if self.is_bound else {k: self._card_cache_key(k) for k in self.questions}
+        )
+        self._cached_cards = (
+            cache.get_many(list(self._card_keys.values())) if self._card_keys else {}
+        )
+        for key, question in self.questions.items():
+            if self._card_keys.get(key) not in self._cached_cards:
+                self._add_fields(question)
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -376,7 +368,7 @@ class QuestionsForm(forms.Form):
                 and self._was_on_page(key)
             ):
                 values[key] = _value_for_storage(question, cleaned.get(key))
-        self.visible = visible_question_keys(dict(self.definition), values)
+        self.visible = self.plan.visible(values)
         for key in self.questions:
             if key not in self.visible:
                 for name in self.names_of(key):
@@ -433,29 +425,19 @@ class QuestionsForm(forms.Form):
     def render_card(self, key: str, context, template_pack: str) -> str:
         """A question's card; a page as stored (not a re-rendered post) comes from the
         cache when nothing the card shows has changed."""
-        cache_key = self._card_cache_key(key)
-        if cache_key is not None:
-            if self._cached_cards is None:
-                keys = [k for k in (self._card_cache_key(q) for q in self.questions) if k]
-                self._cached_cards = cache.get_many(keys)
-            if cache_key in self._cached_cards:
-                return self._cached_cards[cache_key]
+        cache_key = self._card_keys.get(key)
+        if cache_key in self._cached_cards:
+            return self._cached_cards[cache_key]
         html = render_to_string(CARD_TEMPLATE, self.card_context(key, context, template_pack))
         if cache_key is not None:
-            cache.set(cache_key, html, CARD_CACHE_SECONDS)
+            cache.set(cache_key, html, page_cache.CACHE_SECONDS)
         return html
 
-    def _card_cache_key(self, key: str) -> str | None:
-        """Everything a card shows, digested; None when the page re-renders a post."""
-        if self.is_bound:
-            return None
-        question = self.questions[key]
+    def _card_cache_key(self, key: str) -> str:
+        """Everything a card shows, digested."""
         answer = self.state.answer(key)
         shown = [
-            _card_code_digest(),
-            settings.EVIDENCE_MAX_BYTES,
-            question,
-            [self.sources[s] for s in question["sources"] if s in self.sources],
+            self.plan.question_digests[key],
             self.numbers.get(key),
             [answer.value, answer.comment, answer.revision],
             [answer.needs_clarification, answer.clarification_note],
@@ -466,8 +448,7 @@ class QuestionsForm(forms.Form):
             key in self.visible,
             key in self.editable_keys,
         ]
-        canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), default=str)
-        return "portal-card:" + hashlib.sha256(canonical.encode()).hexdigest()
+        return page_cache.cache_key("card", shown)
 
     def card_context(self, key: str, context, template_pack: str) -> dict:
         question = self.questions[key]

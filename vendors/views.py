@@ -17,10 +17,10 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questionnaires.completeness import completeness, needs_explanation
+from questionnaires.completeness import needs_explanation
 from questionnaires.evidence import EvidenceRejected, check_upload
 from questionnaires.services.answers import (
     AnswerLocked,
@@ -37,53 +37,14 @@ from .access import PortalAccess, portal_view, render_portal
 from .display import display_value
 from .forms import EVIDENCE, LOADED, REVISION, QuestionsForm, answer_fingerprint, field_name
 from .portal import AnswerState, ResponseState, response_state
-
-
-def _editable_keys(access: PortalAccess, state: ResponseState, keys: list[str]) -> set[str]:
-    if not access.editable:
-        return set()
-    if access.clarifying:
-        return {k for k in keys if state.answer(k).needs_clarification}
-    return set(keys)
-
-
-def _numbers(access: PortalAccess, section: dict) -> dict[str, str]:
-    position = list(access.sections_by_key).index(section["key"]) + 1
-    return {q["key"]: f"{position}.{i}" for i, q in enumerate(section["questions"], start=1)}
-
-
-def _section_form(
-    access: PortalAccess, section: dict, state: ResponseState, data=None, files=None
-) -> QuestionsForm:
-    keys = [q["key"] for q in section["questions"]]
-    return QuestionsForm(
-        data,
-        files,
-        definition=access.definition,
-        questions=section["questions"],
-        state=state,
-        editable_keys=_editable_keys(access, state, keys),
-        numbers=_numbers(access, section),
-    )
-
-
-def _clarification_items(access: PortalAccess, state: ResponseState) -> list[dict[str, Any]]:
-    section_of = {q["key"]: s for s in access.definition["sections"] for q in s["questions"]}
-    return [
-        {
-            "section_key": section_of[a.question_key]["key"],
-            "question_key": a.question_key,
-            "question_text": access.questions_by_key[a.question_key]["text"],
-            "note": a.clarification_note,
-        }
-        for a in sorted(state.clarifications, key=lambda a: list(section_of).index(a.question_key))
-        if a.question_key in section_of
-    ]
-
-
-def _saved_label(when) -> str:
-    return date_format(timezone.localtime(when), "H:i T") if when else ""
-
+from .sections import (
+    body_of,
+    clarification_items,
+    editable_keys,
+    saved_label,
+    section_body,
+    section_form,
+)
 
 # Pages -------------------------------------------------------------------------------------
 
@@ -91,11 +52,11 @@ def _saved_label(when) -> str:
 @require_GET
 @portal_view
 def overview(request: HttpRequest, access: PortalAccess) -> HttpResponse:
-    state = response_state(access.response)
+    state = response_state(access.response, access.plan)
     context = {
         "state": state,
         "days_left": (access.response.due_date - timezone.localdate()).days,
-        "clarifications": _clarification_items(access, state),
+        "clarifications": clarification_items(access, state),
     }
     return render_portal(request, "portal/overview.html", context, access=access)
 
@@ -106,48 +67,34 @@ def section(request: HttpRequest, access: PortalAccess, section_key: str) -> Htt
     section = access.section(section_key)
     if not access.editable:
         return redirect(reverse("portal:sent", args=[access.token]) + f"#s-{section_key}")
-    state = response_state(access.response, with_evidence=True)
     if request.method == "POST":
-        return _section_post(request, access, section, state)
-    form = _section_form(access, section, state)
-    return _render_section(request, access, section, state, form)
+        return _section_post(request, access, section)
+    return _render_section(request, access, section, section_body(access, section))
 
 
 def _render_section(
-    request: HttpRequest,
-    access: PortalAccess,
-    section: dict,
-    state: ResponseState,
-    form: QuestionsForm,
-    *,
-    status: int = 200,
+    request: HttpRequest, access: PortalAccess, section: dict, body: dict[str, Any]
 ) -> HttpResponse:
     keys = list(access.sections_by_key)
     index = keys.index(section["key"])
-    progress = state.progress.section(section["key"])
     context = {
         "section": section,
         "section_number": index + 1,
         "section_count": len(keys),
         "previous_key": keys[index - 1] if index > 0 else None,
         "next_key": keys[index + 1] if index + 1 < len(keys) else None,
-        "progress": progress,
-        "state": state,
-        "form": form,
-        "error_summary": form.error_summary() if form.is_bound else [],
-        "conflicts": form.conflicts,
-        "last_saved": state.last_saved,
-        "last_saved_label": _saved_label(state.last_saved.updated_at) if state.last_saved else "",
-        "clarifications": _clarification_items(access, state),
+        "body": body,
+        # Drawn by our own templates (escaped there), possibly kept in the cache.
+        "cards_html": mark_safe(body["cards_html"]),
+        "clarifications": body["clarifications"],
         "max_bytes": settings.EVIDENCE_MAX_BYTES,
     }
-    return render_portal(request, "portal/section.html", context, access=access, status=status)
+    return render_portal(request, "portal/section.html", context, access=access)
 
 
-def _section_post(
-    request: HttpRequest, access: PortalAccess, section: dict, state: ResponseState
-) -> HttpResponse:
-    form = _section_form(access, section, state, request.POST.copy(), request.FILES)
+def _section_post(request: HttpRequest, access: PortalAccess, section: dict) -> HttpResponse:
+    state = response_state(access.response, access.plan, with_evidence=True)
+    form = section_form(access, section, state, request.POST.copy(), request.FILES)
     form.is_valid()
     try:
         changes = form.changes()
@@ -162,9 +109,9 @@ def _section_post(
         return redirect("portal:overview", access.token)
     if form.errors or form.conflicts:
         # Valid answers are saved already; show what still needs attention.
-        state = response_state(access.response, with_evidence=True)
+        state = response_state(access.response, access.plan, with_evidence=True)
         form.state = state
-        return _render_section(request, access, section, state, form, status=200)
+        return _render_section(request, access, section, body_of(access, section, state, form))
     messages.success(request, "Your answers are saved.")
     if request.POST.get("action") == "next":
         keys = list(access.sections_by_key)
@@ -217,16 +164,12 @@ def autosave(request: HttpRequest, access: PortalAccess, question_key: str) -> J
     if not access.editable:
         return _json_locked("This response was submitted; answers can no longer change.")
     # Progress is worked out once, after the save, for the reply.
-    state = response_state(access.response, with_progress=False)
-    editable_keys = _editable_keys(access, state, [question_key])
-    if question_key not in editable_keys:
+    state = response_state(access.response, access.plan, with_progress=False)
+    editable = editable_keys(access, state, [question_key])
+    if question_key not in editable:
         return _json_locked("Only the answers the analyst reopened can change.")
     form = QuestionsForm(
-        request.POST,
-        definition=access.definition,
-        questions=[question],
-        state=state,
-        editable_keys=editable_keys,
+        request.POST, plan=access.plan, questions=[question], state=state, editable_keys=editable
     )
     form.is_valid()
     errors = {form[name].auto_id: list(msgs) for name, msgs in form.errors.items()}
@@ -270,8 +213,8 @@ def _stored_result(answer: AnswerState) -> SaveResult:
 def _autosave_reply(
     access: PortalAccess, state: ResponseState, question: dict, result: SaveResult
 ) -> JsonResponse:
-    progress = completeness(access.definition, state.values, state.comments)
-    section = next(s for s in access.definition["sections"] if question in s["questions"])
+    progress = access.plan.progress(state.values, state.comments)
+    section = access.plan.section_of[question["key"]]
     section_progress = progress.section(section["key"])
     payload: dict[str, Any] = {
         "status": result.status,
@@ -280,7 +223,7 @@ def _autosave_reply(
         "loaded": answer_fingerprint(result.value, result.comment),
         "revision_field": field_name(question["key"], REVISION),
         "loaded_field": field_name(question["key"], LOADED),
-        "saved_at": _saved_label(result.updated_at),
+        "saved_at": saved_label(result.updated_at),
         "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
         "explain_needed": needs_explanation(question, result.value),
         "section_progress": {
@@ -359,7 +302,7 @@ def evidence_delete(
 def _evidence_reply(
     access: PortalAccess, question: dict, *, errors: list[str], added: list[str]
 ) -> JsonResponse:
-    state = response_state(access.response, with_evidence=True)
+    state = response_state(access.response, access.plan, with_evidence=True)
     items = state.evidence.get(question["key"], [])
     html = render_to_string(
         "portal/_evidence_list.html",
@@ -378,8 +321,7 @@ def _evidence_reply(
 
 
 def _progress_of(access: PortalAccess, state: ResponseState, question: dict) -> dict:
-    section = next(s for s in access.definition["sections"] if question in s["questions"])
-    progress = state.progress.section(section["key"])
+    progress = state.progress.section(access.plan.section_of[question["key"]]["key"])
     return {"answered": progress.answered, "total": progress.total}
 
 
@@ -391,7 +333,7 @@ def _progress_of(access: PortalAccess, state: ResponseState, question: dict) -> 
 def submit(request: HttpRequest, access: PortalAccess) -> HttpResponse:
     if not access.editable:
         return redirect("portal:sent", access.token)
-    state = response_state(access.response)
+    state = response_state(access.response, access.plan)
     missing = state.progress.missing
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:
@@ -408,7 +350,7 @@ def submit(request: HttpRequest, access: PortalAccess) -> HttpResponse:
         "state": state,
         "missing": missing,
         "attempted": request.method == "POST",
-        "clarifications": _clarification_items(access, state),
+        "clarifications": clarification_items(access, state),
     }
     return render_portal(request, "portal/submit.html", context, access=access)
 
@@ -417,7 +359,7 @@ def submit(request: HttpRequest, access: PortalAccess) -> HttpResponse:
 @portal_view
 def sent(request: HttpRequest, access: PortalAccess) -> HttpResponse:
     """Everything the vendor sent, read-only and ready to print."""
-    state = response_state(access.response, with_evidence=True)
+    state = response_state(access.response, access.plan, with_evidence=True)
     sections = []
     for index, section in enumerate(access.definition["sections"], start=1):
         rows = [

@@ -372,31 +372,3 @@ def test_a_draft_is_still_there_a_week_later(client, example_version):
     client.cookies.clear()  # another sitting, another browser
     body = client.get(url("section", token, "oversight")).content.decode()
     assert "Night shift lead" in body
-
-
-# Cached cards ----------------------------------------------------------------------------------
-
-
-def test_cached_cards_follow_every_change_to_what_they_show(client, example_version):
-    """Cards of an unchanged answer come from the cache; any change shows at once."""
-    token, response = open_response(example_version)
-    answer_all(response, {"live_deployments": 12, "kill_switch_owner": "Ops"})
-    section = url("section", token, "oversight")
-    assert "Ops" in client.get(section).content.decode()
-
-    # Changed by a save (new revision), by the analyst (flags, no new revision) and by
-    # a file (no new revision on an ordinary question).
-    client.post(
-        url("autosave", token, "kill_switch_owner"),
-        {"kill_switch_owner": "Night lead", "kill_switch_owner-revision": 1},
-    )
-    Answer.objects.filter(response=response, question__key="kill_switch_owner").update(
-        needs_clarification=True, clarification_note="Which team?"
-    )
-    body = client.get(section).content.decode()
-    assert "Night lead" in body and "Which team?" in body
-
-    Answer.objects.filter(response=response, question__key="kill_switch_owner").update(
-        clarification_note="Which team, and at what hours?"
-    )
-    assert "at what hours?" in client.get(section).content.decode()
