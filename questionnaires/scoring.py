@@ -574,8 +574,8 @@ class _Slot:
     """One visible scored question in a layout, with its effective weight e_q.
 
     `entries` memoises, per (risk, evidence level), everything the question adds to the
-    sums and to the stored explanation; `by_answer` does the same per (text answer,
-    evidence level), so that a choice or yes/no answer costs one dictionary lookup.
+    sums and to the stored explanation; `by_answer` does the same per (answer, evidence
+    level), so that most answers cost one dictionary lookup (see _memo_key).
     Answers repeat the same few values and levels, and slots of the same question with
     the same e_q (in different layouts) share their memos.
     """
@@ -607,8 +607,9 @@ class _Slot:
                 risk = self.question.risk(value)
         level = None if risk is None else answer.evidence_level
         made = self.entries.get((risk, level)) or self.entry(risk, level)
-        if value.__class__ is str:
-            self.by_answer[(value, answer.evidence_level)] = made
+        memo_key = _memo_key(value)
+        if memo_key is not None and len(self.by_answer) < ANSWER_MEMO_LIMIT:
+            self.by_answer[(memo_key, answer.evidence_level)] = made
         return made
 
     def entry(self, risk: float | None, level: str | None) -> tuple:
@@ -625,6 +626,23 @@ class _Slot:
             made = (e, e * risk, worst, term, _encode_term(term, self.section_index))
         self.entries[(risk, level)] = made
         return made
+
+
+# Numbers can take many values: past this many remembered answers a slot computes.
+ANSWER_MEMO_LIMIT = 4096
+
+
+def _memo_key(value: Any) -> Any:
+    """A hashable stand-in for an answer, or None when it is not worth remembering.
+
+    Exact types only: True is not 1 here, and "1" is not 1.
+    """
+    kind = value.__class__
+    if kind is str or kind is int or kind is float:
+        return value
+    if kind is list and all(item.__class__ is str for item in value):
+        return ("list", *value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -745,11 +763,18 @@ class ScoringPlan:
             answered = risk_sum = worst = 0.0
             for key, by_answer, slot in layout.rows:
                 answer = get(key)
-                if answer is not None and answer.value.__class__ is str:
-                    entry = by_answer.get((answer.value, answer.evidence_level))
-                    if entry is None:
-                        entry = slot.for_answer(answer)
-                else:  # a number, a list of choices, or not answered
+                entry = None
+                if answer is not None:
+                    value = answer.value
+                    kind = value.__class__
+                    if kind is str or kind is int or kind is float:
+                        entry = by_answer.get((value, answer.evidence_level))
+                    elif kind is list:
+                        try:
+                            entry = by_answer.get((("list", *value), answer.evidence_level))
+                        except TypeError:  # something unhashable among the choices
+                            entry = None
+                if entry is None:
                     entry = slot.for_answer(answer)
                 answered += entry[0]
                 risk_sum += entry[1]

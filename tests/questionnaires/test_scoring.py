@@ -479,3 +479,24 @@ def test_inputs_hash_ignores_answer_order_and_sees_every_input(definition, gener
         )
         == 5
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "risk"),
+    [
+        (["cost", {"not": "a choice"}], 0.2),
+        ([["latency"]], None),
+        (True, None),
+        (1, None),
+        ("latency", 0.4),  # a single choice key where a list belongs still counts
+        (["latency"], 0.4),
+    ],
+)
+def test_answers_of_the_wrong_shape_never_crash_and_repeat_consistently(
+    definition, general, value, risk
+):
+    plan = compile_plan(definition, general)
+    for _ in range(2):  # the second time through the plan's memo
+        result = plan.score(answers(live_deployments=5, rollback_rate=5, rollback_reasons=value))
+        reasons = next(c for c in result.contributions if c.question_key == "rollback_reasons")
+        assert reasons.risk == risk
