@@ -500,3 +500,12 @@ def test_answers_of_the_wrong_shape_never_crash_and_repeat_consistently(
         result = plan.score(answers(live_deployments=5, rollback_rate=5, rollback_reasons=value))
         reasons = next(c for c in result.contributions if c.question_key == "rollback_reasons")
         assert reasons.risk == risk
+
+
+def test_inputs_hash_tells_a_number_from_its_text_and_an_int_from_a_float(definition, general):
+    plan = compile_plan(definition, general)
+    hashes = {
+        plan.inputs_hash("abc", {"rollback_rate": AnswerInput(value)})
+        for value in (1, 1.0, "1", True, [1], None)
+    }
+    assert len(hashes) == 6

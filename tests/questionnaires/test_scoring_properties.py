@@ -27,6 +27,7 @@ from questionnaires.scoring import (
     answer_risk,
     compile_expression,
     compile_plan,
+    inputs_hash,
     score_response,
 )
 
@@ -339,3 +340,32 @@ def test_a_stored_result_rebuilds_the_same_explanation(case):
             old.risk,
         )
         assert math.isclose(new.points, old.points, rel_tol=1e-4, abs_tol=1e-4)
+
+
+hash_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-3, 3, allow_nan=False),
+    st.sampled_from(["yes", "no", "1", "", "a\x1eb"]),
+    st.lists(st.sampled_from(["c0", "c1", "c2"]), max_size=3),
+    st.dictionaries(st.sampled_from(["b", "a"]), st.integers(0, 2), max_size=2),
+)
+
+
+@SETTINGS
+@given(st.data())
+def test_a_plans_inputs_hash_equals_the_modules(data):
+    definition = data.draw(definitions())
+    keys = [q["key"] for q in all_questions(definition)] + ["not_a_question"]
+    answers = data.draw(
+        st.dictionaries(
+            st.sampled_from(keys),
+            st.builds(AnswerInput, hash_values, st.sampled_from(EVIDENCE_LEVELS)),
+        )
+    )
+    plan = compile_plan(definition, definition["profiles"][0])
+    for _ in range(2):  # the second time from the plan's memo
+        assert plan.inputs_hash("h", answers) == inputs_hash(
+            "h", definition["profiles"][0], answers
+        )
