@@ -397,7 +397,11 @@ class QuestionsForm(forms.Form):
             if answer_fingerprint(value, comment) == self.cleaned_data.get(field_name(key, LOADED)):
                 continue
             revision = self.cleaned_data.get(field_name(key, REVISION)) or 0
-            result.append(AnswerChange(key, value, comment, revision))
+            stored = self.state.answers.get(key)
+            base = (
+                (stored.value, stored.comment) if stored and stored.revision == revision else None
+            )
+            result.append(AnswerChange(key, value, comment, revision, base))
         return result
 
     def _was_on_page(self, key: str) -> bool:

@@ -67,6 +67,9 @@ class AnswerChange:
     value: Any
     comment: str
     base_revision: int
+    # The (value, comment) the caller read at `base_revision`, when it knows: a single
+    # change then saves with one conditional UPDATE instead of reading the answer again.
+    base: tuple[Any, str] | None = None
 
 
 @dataclass
@@ -153,6 +156,13 @@ def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: 
     """
     changes = list(changes)
     _lock_for_editing(response, actor)
+    clarifying = response.status == ResponseStatus.CLARIFICATION_REQUESTED
+    now = timezone.now()
+    if len(changes) == 1:
+        saved = _save_in_place(response, changes[0], clarifying=clarifying, actor=actor, now=now)
+        if saved is not None:
+            AuditEvent.objects.create(**_answer_event(response, saved, actor))
+            return SaveOutcome(results={saved.question_key: saved})
     keys = [c.question_key for c in changes]
     answers = {
         a.question.key: a
@@ -169,8 +179,6 @@ def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: 
             else []
         )
     }
-    clarifying = response.status == ResponseStatus.CLARIFICATION_REQUESTED
-    now = timezone.now()
     outcome = SaveOutcome()
     to_create: list[Answer] = []
     to_update: list[Answer] = []
@@ -187,25 +195,64 @@ def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: 
         if result.status != "saved":
             continue
         (to_update if answer.pk else to_create).append(answer)
-        events.append(
-            AuditEvent(
-                response=response,
-                kind=AuditEvent.Kind.ANSWER_CHANGED,
-                actor_label=actor,
-                data={
-                    "question": change.question_key,
-                    "value": answer.value,
-                    "comment": answer.comment,
-                    "revision": answer.revision,
-                },
-            )
-        )
+        events.append(AuditEvent(**_answer_event(response, result, actor)))
     if to_create:
         Answer.objects.bulk_create(to_create)
     _update_answers(to_update)
     if events:
         AuditEvent.objects.bulk_create(events)
     return outcome
+
+
+def _save_in_place(
+    response: Response,
+    change: AnswerChange,
+    *,
+    clarifying: bool,
+    actor: str,
+    now: datetime.datetime,
+) -> SaveResult | None:
+    """Save one change with a single UPDATE if the answer is still as the caller read it.
+
+    Every change of a value or comment bumps the revision, so an answer still at
+    `base_revision` holds `change.base`, which differs from the change: a real save.
+    Returns None when that cannot be settled here (the answer moved on, does not exist
+    yet, is locked, or is a file question); the general path then decides.
+    """
+    if change.base is None or change.base == (change.value, change.comment):
+        return None
+    rows = Answer.objects.filter(
+        response=response, question__key=change.question_key, revision=change.base_revision
+    ).exclude(question__type=QuestionType.FILE)
+    if clarifying:
+        rows = rows.filter(needs_clarification=True)
+    revision = change.base_revision + 1
+    fields = {"value": change.value, "comment": change.comment, "revision": revision}
+    if not rows.update(**fields, updated_at=now, updated_by=actor):
+        return None
+    return SaveResult(
+        question_key=change.question_key,
+        status="saved",
+        revision=revision,
+        value=change.value,
+        comment=change.comment,
+        updated_at=now,
+        updated_by=actor,
+    )
+
+
+def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str, Any]:
+    return {
+        "response": response,
+        "kind": AuditEvent.Kind.ANSWER_CHANGED,
+        "actor_label": actor,
+        "data": {
+            "question": saved.question_key,
+            "value": saved.value,
+            "comment": saved.comment,
+            "revision": saved.revision,
+        },
+    }
 
 
 def _update_answers(answers: list[Answer]) -> None:

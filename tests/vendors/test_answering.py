@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from questionnaires.models import Answer, AuditEvent, ResponseStatus
-from tests.factories import answer_all
+from questionnaires.services.answers import AnswerChange, answers_save, response_submit
+from questionnaires.services.reviews import clarification_request
+from tests.factories import UserFactory, answer_all
 from tests.vendors.helpers import open_response, section_post, url
+
+COMPLETE = {
+    "live_deployments": 12,
+    "rollback_rate": 8,
+    "live_monitoring": "realtime",
+    "human_approval_money": "yes",
+}
 
 
 def _answers(response) -> dict:
@@ -372,3 +381,81 @@ def test_a_draft_is_still_there_a_week_later(client, example_version):
     client.cookies.clear()  # another sitting, another browser
     body = client.get(url("section", token, "oversight")).content.decode()
     assert "Night shift lead" in body
+
+
+# Saving what the page read, in one UPDATE --------------------------------------------------------
+
+
+def _stored(response, key: str) -> Answer:
+    return Answer.objects.get(response=response, question__key=key)
+
+
+def test_a_change_to_the_answer_as_read_is_saved_in_place(example_version):
+    _, response = open_response(example_version)
+    answer_all(response, {"kill_switch_owner": "Ops"})
+    change = AnswerChange("kill_switch_owner", "Night lead", "24/7", 1, base=("Ops", ""))
+
+    result = answers_save(response=response, changes=[change], actor="Dana").results
+    assert result["kill_switch_owner"].status == "saved"
+    stored = _stored(response, "kill_switch_owner")
+    assert (stored.value, stored.comment, stored.revision) == ("Night lead", "24/7", 2)
+    event = AuditEvent.objects.get(response=response, kind=AuditEvent.Kind.ANSWER_CHANGED)
+    assert event.data == {
+        "question": "kill_switch_owner",
+        "value": "Night lead",
+        "comment": "24/7",
+        "revision": 2,
+    }
+
+
+def test_an_answer_changed_after_it_was_read_is_a_conflict_not_overwritten(example_version):
+    _, response = open_response(example_version)
+    answer_all(response, {"kill_switch_owner": "Ops"})
+    # A colleague saves between this page's read and its save.
+    answers_save(
+        response=response,
+        changes=[AnswerChange("kill_switch_owner", "Security team", "", 1, base=("Ops", ""))],
+        actor="Sam",
+    )
+    late = AnswerChange("kill_switch_owner", "Night lead", "", 1, base=("Ops", ""))
+
+    result = answers_save(response=response, changes=[late], actor="Dana").results
+    assert result["kill_switch_owner"].status == "conflict"
+    assert result["kill_switch_owner"].value == "Security team"
+    assert _stored(response, "kill_switch_owner").value == "Security team"
+
+
+def test_sending_back_the_answer_as_read_changes_nothing(example_version):
+    _, response = open_response(example_version)
+    answer_all(response, {"kill_switch_owner": "Ops"})
+    same = AnswerChange("kill_switch_owner", "Ops", "", 1, base=("Ops", ""))
+
+    result = answers_save(response=response, changes=[same], actor="Dana").results
+    assert result["kill_switch_owner"].status == "unchanged"
+    assert _stored(response, "kill_switch_owner").revision == 1
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ANSWER_CHANGED).exists()
+
+
+def test_a_file_question_keeps_its_files_when_its_comment_is_saved(example_version):
+    _, response = open_response(example_version)
+    answer_all(response, {"monitoring_report": ["report.pdf"]})
+    change = AnswerChange("monitoring_report", None, "From May", 1, base=(["report.pdf"], ""))
+
+    result = answers_save(response=response, changes=[change], actor="Dana").results
+    assert result["monitoring_report"].status == "saved"
+    stored = _stored(response, "monitoring_report")
+    assert (stored.value, stored.comment) == (["report.pdf"], "From May")
+
+
+def test_during_clarification_an_answer_not_reopened_stays_locked(example_version):
+    _, response = open_response(example_version)
+    answer_all(response, COMPLETE)
+    response_submit(response=response, actor="Dana")
+    clarification_request(
+        response=response, questions={"rollback_rate": "Which period?"}, user=UserFactory()
+    )
+    change = AnswerChange("live_deployments", 13, "", 1, base=(12, ""))
+
+    result = answers_save(response=response, changes=[change], actor="Dana").results
+    assert result["live_deployments"].status == "locked"
+    assert _stored(response, "live_deployments").value == 12

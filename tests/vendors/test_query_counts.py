@@ -15,9 +15,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SECTION_PAGE_CACHED_QUERIES = 2
 # After a change: also the answers and the files.
 SECTION_PAGE_QUERIES = 4
-# The link, the answers, then the transaction: begin, lock the response, read the answer,
-# write it and its audit event, commit.
-AUTOSAVE_QUERIES = 8
+# The link, the answers, then the transaction: begin, lock the response, write the answer
+# (still as the page read it) and its audit event, commit.
+AUTOSAVE_QUERIES = 7
 
 
 def questionnaire_yaml(question_count: int, key: str) -> str:
