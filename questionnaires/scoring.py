@@ -149,17 +149,7 @@ class ScoreResult:
             # Only what the terms cannot give: each section's key, title and weight.
             # Section scores, ranges and coverage are recomputed from the terms.
             "sections": [[s.key, s.title, s.weight] for s in self.sections],
-            "flags": [
-                {
-                    "key": f.key,
-                    "severity": f.severity,
-                    "title": f.title,
-                    "message": f.message,
-                    "questions": list(f.questions),
-                    "origin": f.origin,
-                }
-                for f in self.flags
-            ],
+            "flags": [_flag_dict(f) for f in self.flags],
             # One string rather than a mapping per question: every rescoring writes
             # thousands of these, and PostgreSQL parses and stores one long jsonb string
             # several times faster than hundreds of small values (see _encode_term).
@@ -605,7 +595,11 @@ class _Slot:
                 risk = by_answer.get(value)
             else:
                 risk = self.question.risk(value)
-        level = None if risk is None else answer.evidence_level
+        level = None
+        if risk is not None:
+            # An evidence level the engine does not know counts as the weakest.
+            level = answer.evidence_level
+            level = level if level in UNCERTAINTY else "self_attested"
         made = self.entries.get((risk, level)) or self.entry(risk, level)
         memo_key = _memo_key(value)
         if memo_key is not None and len(self.by_answer) < ANSWER_MEMO_LIMIT:
@@ -613,17 +607,20 @@ class _Slot:
         return made
 
     def entry(self, risk: float | None, level: str | None) -> tuple:
-        """(sum_A e, sum_A e*r, the high end's numerator, term row, encoded row)."""
+        """(sum_A e, sum_A e*r, the high end's numerator, term row, encoded row, and the
+        encoded row escaped for a JSON string)."""
         e = self.weight
         key = self.question.key
         if risk is None:
             term = (key, self.section_key, None, None, e, 0.0)
-            made = (0.0, 0.0, e, term, _encode_term(term, self.section_index))
+            encoded = _encode_term(term, self.section_index)
+            made = (0.0, 0.0, e, term, encoded, _json_safe(encoded))
         else:
             u = UNCERTAINTY.get(level, 1.0) if self.question.evidence else 0.0
             term = (key, self.section_key, risk, level, e, u)
             worst = e * (risk + u * (1.0 - risk))
-            made = (e, e * risk, worst, term, _encode_term(term, self.section_index))
+            encoded = _encode_term(term, self.section_index)
+            made = (e, e * risk, worst, term, encoded, _json_safe(encoded))
         self.entries[(risk, level)] = made
         return made
 
@@ -697,6 +694,18 @@ class ScoringPlan:
             if rule.get("when")
         ]
         self._with_knockouts = [q for q in self.questions if q.knockouts]
+        self._json_head = (
+            f'{{"engine_version":{json.dumps(ENGINE_VERSION)},'
+            f'"profile_key":{json.dumps(self.profile_key)},"score":'
+        )
+        self._sections_json = _compact_json([[s.key, s.title, s.weight] for s in self.sections])
+        self._flag_json = {
+            id(flag): _compact_json(_flag_dict(flag))
+            for flag in (
+                *(k.flag for q in self.questions for k in q.knockouts),
+                *(r.flag for r in self.rules),
+            )
+        }
         self._layouts: dict[tuple[int, tuple[str, ...]], _SectionLayout] = {}
         self._entries: dict[tuple[str, float], tuple[dict, dict]] = {}
         self._hash_prefixes: dict[str, bytes] = {}
@@ -754,41 +763,8 @@ class ScoringPlan:
 
     def score(self, answers: Mapping[str, AnswerInput]) -> ScoreResult:
         """Score one response's answers (docs/scoring.md)."""
-        values, layouts = self._visible(answers)
-        get = answers.get
-        terms = []
-        encoded = []
-        sums = []  # per section: sum_A e, sum_A e r, sum_V e, the high end's numerator
-        for layout in layouts:
-            answered = risk_sum = worst = 0.0
-            for key, by_answer, slot in layout.rows:
-                answer = get(key)
-                entry = None
-                if answer is not None:
-                    value = answer.value
-                    kind = value.__class__
-                    if kind is str or kind is int or kind is float:
-                        entry = by_answer.get((value, answer.evidence_level))
-                    elif kind is list:
-                        try:
-                            entry = by_answer.get((("list", *value), answer.evidence_level))
-                        except TypeError:  # something unhashable among the choices
-                            entry = None
-                if entry is None:
-                    entry = slot.for_answer(answer)
-                answered += entry[0]
-                risk_sum += entry[1]
-                worst += entry[2]
-                terms.append(entry[3])
-                encoded.append(entry[4])
-            sums.append((answered, risk_sum, layout.visible, worst))
-        flags = self._flags(values)
-        score, low, high, coverage = _summary(
-            sum(t[0] for t in sums),
-            sum(t[1] for t in sums),
-            sum(t[2] for t in sums),
-            sum(t[3] for t in sums),
-        )
+        entries, sums, flags = self._evaluate(answers)
+        score, low, high, coverage = _summary(*_totals(sums))
         present = sum(
             section.weight for section, t in zip(self.sections, sums, strict=True) if t[2] > 0
         )
@@ -812,9 +788,76 @@ class ScoringPlan:
             tier=tier_for(score, flags),
             sections=sections,
             flags=flags,
-            terms=tuple(terms),
-            encoded_terms=";".join(encoded),
+            terms=tuple(entry[3] for entry in entries),
+            encoded_terms=";".join(entry[4] for entry in entries),
         )
+
+    def stored(self, answers: Mapping[str, AnswerInput]) -> StoredScore:
+        """What a ResponseScore row stores, without building a ScoreResult.
+
+        `json` is the text of `score(answers).to_dict()` (tests hold the two equal),
+        assembled from pieces the plan prepared: rescoring thousands of responses
+        spends its time here.
+        """
+        entries, sums, flags = self._evaluate(answers)
+        score, low, high, coverage = _summary(*_totals(sums))
+        tier = tier_for(score, flags)
+        flag_json = self._flag_json
+        text = "".join(
+            (
+                self._json_head,
+                _json_number(score),
+                ',"low":',
+                _json_number(low),
+                ',"high":',
+                _json_number(high),
+                ',"coverage":',
+                _json_number(coverage),
+                ',"tier":"',
+                tier,
+                '","sections":',
+                self._sections_json,
+                ',"flags":[',
+                ",".join(flag_json[id(flag)] for flag in flags),
+                '],"terms":"',
+                ";".join(entry[5] for entry in entries),
+                '"}',
+            )
+        )
+        return StoredScore(score, low, high, coverage, tier, len(flags), text)
+
+    def _evaluate(
+        self, answers: Mapping[str, AnswerInput]
+    ) -> tuple[list[tuple], list[tuple], list[Flag]]:
+        """The memo entry of every visible scored question, the per-section sums
+        (sum_A e, sum_A e r, sum_V e, the high end's numerator) and the flags."""
+        values, layouts = self._visible(answers)
+        get = answers.get
+        entries = []
+        sums = []
+        for layout in layouts:
+            answered = risk_sum = worst = 0.0
+            for key, by_answer, slot in layout.rows:
+                answer = get(key)
+                entry = None
+                if answer is not None:
+                    value = answer.value
+                    kind = value.__class__
+                    if kind is str or kind is int or kind is float:
+                        entry = by_answer.get((value, answer.evidence_level))
+                    elif kind is list:
+                        try:
+                            entry = by_answer.get((("list", *value), answer.evidence_level))
+                        except TypeError:  # something unhashable among the choices
+                            entry = None
+                if entry is None:
+                    entry = slot.for_answer(answer)
+                answered += entry[0]
+                risk_sum += entry[1]
+                worst += entry[2]
+                entries.append(entry)
+            sums.append((answered, risk_sum, layout.visible, worst))
+        return entries, sums, self._flags(values)
 
     def _flags(self, values: dict[str, Any]) -> list[Flag]:
         flags: list[Flag] = []
@@ -840,6 +883,51 @@ class ScoringPlan:
                 definition_hash, self.profile
             )
         return _answers_hash(prefix, answers)
+
+
+class StoredScore(NamedTuple):
+    """The columns of a stored score, and its result as JSON text (ScoringPlan.stored)."""
+
+    score: float | None
+    low: float
+    high: float
+    coverage: float
+    tier: str
+    flag_count: int
+    json: str
+
+
+_compact_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _json_number(value: float | None) -> str:
+    return "null" if value is None else repr(round(value, 6))  # as to_dict rounds
+
+
+def _json_safe(text: str) -> str:
+    """Text that can sit between the quotes of a JSON string as it is."""
+    return json.dumps(text)[1:-1]
+
+
+def _totals(sums: list[tuple]) -> tuple[float, float, float, float]:
+    answered = risk = visible = worst = 0.0
+    for a, r, v, w in sums:
+        answered += a
+        risk += r
+        visible += v
+        worst += w
+    return answered, risk, visible, worst
+
+
+def _flag_dict(flag: Flag) -> dict[str, Any]:
+    return {
+        "key": flag.key,
+        "severity": flag.severity,
+        "title": flag.title,
+        "message": flag.message,
+        "questions": list(flag.questions),
+        "origin": flag.origin,
+    }
 
 
 def _severity_order(flag: Flag) -> int:

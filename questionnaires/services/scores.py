@@ -30,7 +30,7 @@ from ..models import (
     ResponseScore,
     ResponseStatus,
 )
-from ..scoring import TIERS, ScoringPlan, compile_plan, tier_for
+from ..scoring import ENGINE_VERSION, TIERS, ScoringPlan, compile_plan, tier_for
 from ..selectors import profile_as_dict, scoring_inputs
 
 # Responses that are rescored when a profile changes, besides those already scored.
@@ -171,23 +171,23 @@ class _Row(NamedTuple):
     coverage: float
     tier: str
     flag_count: int
-    result: dict[str, Any]
+    result: str  # ScoreResult.to_dict() as JSON text
 
 
 def _score_row(response_id: int, definition_hash: str, plan: ScoringPlan, inputs: Mapping) -> _Row:
-    result = plan.score(inputs)
+    stored = plan.stored(inputs)
     return _Row(
         response_id=response_id,
         profile_key=plan.profile_key,
-        engine_version=result.engine_version,
+        engine_version=ENGINE_VERSION,
         inputs_hash=plan.inputs_hash(definition_hash, inputs),
-        score=result.score,
-        low=result.low,
-        high=result.high,
-        coverage=result.coverage,
-        tier=result.tier,
-        flag_count=len(result.flags),
-        result=result.to_dict(),
+        score=stored.score,
+        low=stored.low,
+        high=stored.high,
+        coverage=stored.coverage,
+        tier=stored.tier,
+        flag_count=stored.flag_count,
+        result=stored.json,
     )
 
 
@@ -200,7 +200,11 @@ def _upsert(rows: list[_Row], computed_at) -> None:
         return
     ResponseScore.objects.bulk_create(
         [
-            ResponseScore(computed_at=computed_at, **{f: getattr(r, f) for f in _ROW_FIELDS})
+            ResponseScore(
+                computed_at=computed_at,
+                **{f: getattr(r, f) for f in _ROW_FIELDS},
+                result=json.loads(r.result),
+            )
             for r in rows
         ],
         update_conflicts=True,
@@ -210,7 +214,7 @@ def _upsert(rows: list[_Row], computed_at) -> None:
     )
 
 
-_ROW_FIELDS = list(_Row._fields)
+_ROW_FIELDS = [name for name in _Row._fields if name != "result"]
 # PostgreSQL types of _Row's fields; the result travels as text and becomes jsonb.
 _PG_TYPES = {
     "response_id": "bigint",
@@ -240,9 +244,7 @@ def _upsert_postgresql(rows: list[_Row], computed_at) -> None:
         f"%s, '', '' FROM unnest({arrays}) AS u({', '.join(names)}) "
         f"ON CONFLICT (response_id, profile_key) DO UPDATE SET {updates}"
     )
-    dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
     columns = [list(column) for column in zip(*rows, strict=True)]  # _Row's field order
-    columns[-1] = [dumps(result) for result in columns[-1]]
     connection.ensure_connection()
     # Placeholders in the SQL's order: computed_at in the SELECT list, then the arrays.
     with psycopg.Cursor(connection.connection) as cursor:

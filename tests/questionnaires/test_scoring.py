@@ -509,3 +509,19 @@ def test_inputs_hash_tells_a_number_from_its_text_and_an_int_from_a_float(defini
         for value in (1, 1.0, "1", True, [1], None)
     }
     assert len(hashes) == 6
+
+
+def test_the_stored_form_survives_quotes_and_unknown_evidence_levels(definition, general):
+    odd = json.loads(json.dumps(definition))
+    odd["sections"][0]["title"] = 'Track "record" \\ ünïcode'
+    odd["rules"][0]["message"] = 'Says "blind spot"; nobody watched.'
+    plan = compile_plan(odd, general)
+    values = {
+        **answers(**{**CLEAN, "rollback_rate": 0, "live_monitoring": "none"}),
+        "rollback_rate": AnswerInput(0, "notarised"),
+    }
+    result = plan.score(values)
+    assert json.loads(plan.stored(values).json) == result.to_dict()
+    rate = next(c for c in result.contributions if c.question_key == "rollback_rate")
+    assert rate.evidence_level == "self_attested"  # an unknown level counts as the weakest
+    assert ScoreResult.from_dict(result.to_dict()).sections[0].title == odd["sections"][0]["title"]

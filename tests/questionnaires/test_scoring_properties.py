@@ -369,3 +369,22 @@ def test_a_plans_inputs_hash_equals_the_modules(data):
         assert plan.inputs_hash("h", answers) == inputs_hash(
             "h", definition["profiles"][0], answers
         )
+
+
+@SETTINGS
+@given(scored_cases())
+def test_the_stored_form_is_the_results_dict_as_json(case):
+    definition, answers = case
+    plan = compile_plan(definition, definition["profiles"][0])
+    for _ in range(2):  # cold, then from the plan's memos
+        result = plan.score(answers)
+        stored = plan.stored(answers)
+        assert json.loads(stored.json) == result.to_dict()
+        assert stored[:6] == (
+            result.score,
+            result.low,
+            result.high,
+            result.coverage,
+            result.tier,
+            len(result.flags),
+        )
