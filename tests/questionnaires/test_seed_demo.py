@@ -22,6 +22,7 @@ from questionnaires.models import (
     Selection,
     VersionStatus,
 )
+from questionnaires.scoring import ScoreResult
 from questionnaires.services.definitions import questionnaire_import
 from questionnaires.services.demo import (
     DemoAnswer,
@@ -56,8 +57,12 @@ def score_of(vendor: str, profile: str = "general") -> ResponseScore:
     return ResponseScore.objects.get(response__vendor__name=vendor, profile_key=profile)
 
 
+def result_of(vendor: str, profile: str = "general") -> ScoreResult:
+    return ScoreResult.from_dict(score_of(vendor, profile).result)
+
+
 def flags_of(vendor: str, profile: str = "general") -> set[str]:
-    return {flag["key"] for flag in score_of(vendor, profile).result["flags"]}
+    return {flag.key for flag in result_of(vendor, profile).flags}
 
 
 def values_of(response: Response) -> dict:
@@ -212,7 +217,7 @@ def test_money_unsafe_vendor_is_critical_on_money_movement(seeded):
 
 def test_weak_context_vendor_is_strong_overall_but_worst_on_context(seeded):
     context = {
-        name: next(s for s in score_of(name).result["sections"] if s["key"] == "context")["score"]
+        name: next(s for s in result_of(name).sections if s.key == "context").score
         for name in SUBMITTED
     }
     assert max(context, key=context.get) == WEAK_CONTEXT
