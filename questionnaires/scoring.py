@@ -709,6 +709,7 @@ class ScoringPlan:
         self._layouts: dict[tuple[int, tuple[str, ...]], _SectionLayout] = {}
         self._entries: dict[tuple[str, float], tuple[dict, dict]] = {}
         self._hash_prefixes: dict[str, bytes] = {}
+        self._sorted_keys = sorted(q.key for q in self.questions)  # the hash's order
 
     # visibility
 
@@ -882,7 +883,19 @@ class ScoringPlan:
             prefix = self._hash_prefixes[definition_hash] = _hash_prefix(
                 definition_hash, self.profile
             )
-        return _answers_hash(prefix, answers)
+        if len(answers) > len(self._sorted_keys):
+            return _answers_hash(prefix, answers)  # answers to questions not asked here
+        get = answers.get
+        lines = []
+        for key in self._sorted_keys:
+            a = get(key)
+            if a is not None:
+                value = a.value
+                text = _sorted_json(value) if value.__class__ is dict else repr(value)
+                lines.append(f"{key}\x1f{text}\x1f{a.evidence_level}")
+        if len(lines) != len(answers):
+            return _answers_hash(prefix, answers)
+        return hashlib.sha256(prefix + "\x1e".join(lines).encode()).hexdigest()
 
 
 class StoredScore(NamedTuple):
