@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import operator
 import random
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -668,7 +669,7 @@ class ScoringPlan:
             "rules": list(profile.get("rules") or []),
         }
         self.sections: list[_Section] = [
-            _Section(s["key"], s["title"], float(weights.get(s["key"], s["weight"])))
+            _Section(s["key"], s["title"], _section_weight(self.profile_key, s, weights))
             for s in definition["sections"]
         ]
         index = {s["key"]: i for i, s in enumerate(definition["sections"])}
@@ -896,6 +897,21 @@ class ScoringPlan:
         if len(lines) != len(answers):
             return _answers_hash(prefix, answers)
         return hashlib.sha256(prefix + "\x1e".join(lines).encode()).hexdigest()
+
+
+def _section_weight(profile_key: str, section: Mapping, weights: Mapping) -> float:
+    weight = weights.get(section["key"], section["weight"])
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, (int, float))
+        or not math.isfinite(weight)
+        or weight <= 0
+    ):
+        raise ValueError(
+            f"Profile {profile_key!r} gives section {section['key']!r} the weight "
+            f"{weight!r}; a weight must be a positive number. Set it on the profile's page."
+        )
+    return float(weight)
 
 
 class StoredScore(NamedTuple):

@@ -273,3 +273,20 @@ def test_rescoring_job_completes_on_the_worker(celery_worker_process, example_ve
     assert general["section_weights"] == {"oversight": 5}
     assert ResponseScore.objects.filter(response__in=responses, profile_key="general").count() == 3
     assert stale_scores([r.id for r in responses]) == []
+
+
+def test_a_failing_batch_marks_the_job_failed_with_the_reason(example_version, eager_tasks):
+    from questionnaires.tasks.scoring import rescore_batch
+
+    submitted_response(example_version, RISKY_ANSWERS)
+    profile = Profile.objects.get(version=example_version, key="general")
+    # Bad data written around the service (which would have refused it).
+    Profile.objects.filter(pk=profile.pk).update(section_weights={"oversight": "heavy"})
+    profile.refresh_from_db()
+    job = score_services.profile_rescore(profile=profile, user=None)
+    with pytest.raises(ValueError, match="weight 'heavy'"):
+        rescore_batch.delay(job.id, 0)
+    job.refresh_from_db()
+    assert job.status == RescoreJob.Status.FAILED
+    assert "Profile 'general' gives section 'oversight' the weight 'heavy'" in job.error
+    assert job.finished_at is not None
