@@ -341,7 +341,8 @@ class ResponseScore(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.response} · {self.profile_key}: {self.score}"
+        score = "no score" if self.score is None else f"{self.score:.1f}"
+        return f"{self.response} · {self.profile_key}: {score}"
 
 
 class Selection(models.Model):
@@ -473,6 +474,7 @@ class RescoreJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "rescoring job"
 
     def __str__(self) -> str:
         return (

@@ -332,7 +332,6 @@ class ResponseScoreAdmin(admin.ModelAdmin):
         "coverage_percent",
         "flag_count",
         "freshness",
-        "computed_at",
     )
     list_filter = ("profile_key", "tier", "response__version__questionnaire")
     list_select_related = ("response__vendor", "response__version")
@@ -391,7 +390,7 @@ class ResponseScoreAdmin(admin.ModelAdmin):
 
     @admin.display(description="vendor", ordering="response__vendor__name")
     def vendor(self, score: ResponseScore) -> str:
-        return str(score.response.vendor)
+        return score.response.vendor.name
 
     @admin.display(description="computed score (range)", ordering="score")
     def computed(self, score: ResponseScore) -> str:
