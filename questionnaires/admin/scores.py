@@ -93,7 +93,7 @@ def progress_bar(job: RescoreJob) -> SafeString:
 
 @admin.register(RescoreJob)
 class RescoreJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "profile", "progress", "reason", "requested_by", "created_at")
+    list_display = ("created_at", "profile", "progress", "reason", "requested_by")
     list_filter = ("status", "profile__version__questionnaire")
     list_select_related = ("profile__version", "requested_by")
     readonly_fields = (
