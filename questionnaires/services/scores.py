@@ -40,6 +40,8 @@ SCORED_STATUSES = (
     ResponseStatus.ACCEPTED,
 )
 RESCORE_BATCH_SIZE = 1000
+# Within a batch, scores are written in chunks so that writing overlaps scoring.
+WRITE_CHUNK_SIZE = 250
 PLAN_CACHE_SIZE = 16
 _PLANS: OrderedDict[tuple, ScoringPlan] = OrderedDict()
 MIN_JUSTIFICATION_LENGTH = 20
@@ -91,17 +93,35 @@ def response_score(
 def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int:
     """Score many responses of the profile's version under it, in one bulk write.
 
-    Two queries whatever the number of responses (read the answers, upsert the scores);
-    returns how many were scored.
+    One query reads the answers; the scores are written in chunks of WRITE_CHUNK_SIZE,
+    one statement each. Returns how many were scored.
     """
     version = profile.version
     plan = _plan(version, profile)
     inputs = scoring_inputs(response_ids)
-    with _cyclic_gc_paused():
-        rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in response_ids]
-    with transaction.atomic():
-        _upsert(rows, timezone.now())
-    return len(rows)
+    now = timezone.now()
+    with transaction.atomic(), _writes_pipelined():
+        for start in range(0, len(response_ids), WRITE_CHUNK_SIZE):
+            chunk = response_ids[start : start + WRITE_CHUNK_SIZE]
+            with _cyclic_gc_paused():
+                rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in chunk]
+            _upsert(rows, now)
+    return len(response_ids)
+
+
+@contextmanager
+def _writes_pipelined():
+    """On PostgreSQL, send each chunk's upsert without waiting for its result.
+
+    The server writes one chunk while this process scores the next (psycopg's pipeline
+    mode); errors still surface, at the end of the block, inside the transaction.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
 
 
 @contextmanager

@@ -290,3 +290,34 @@ def test_a_failing_batch_marks_the_job_failed_with_the_reason(example_version, e
     assert job.status == RescoreJob.Status.FAILED
     assert "Profile 'general' gives section 'oversight' the weight 'heavy'" in job.error
     assert job.finished_at is not None
+
+
+def test_refresh_writes_every_chunk_of_a_batch(example_version, monkeypatch):
+    monkeypatch.setattr(score_services, "WRITE_CHUNK_SIZE", 2)
+    responses = [submitted_response(example_version, RISKY_ANSWERS) for _ in range(5)]
+    profile = Profile.objects.get(version=example_version, key="general")
+    ids = [r.id for r in responses]
+    assert score_services.response_scores_refresh(profile=profile, response_ids=ids) == 5
+    assert ResponseScore.objects.filter(response_id__in=ids, profile_key="general").count() == 5
+    assert stale_scores(ids) == []
+
+
+def test_a_failed_pipelined_write_raises_and_rolls_back(example_version):
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pipelined writes are PostgreSQL's")
+    response = submitted_response(example_version, RISKY_ANSWERS)
+    stored = response_score(response=response, profile_keys=["general"])[0]
+    good = score_services._Row(response.id, "general", "good", "h", 1, 0, 2, 1, "low", 0, "{}")
+    bad = good._replace(tier="far-too-long-for-the-column")
+    with (
+        pytest.raises(Exception, match="too long"),
+        transaction.atomic(),
+        score_services._writes_pipelined(),
+    ):
+        score_services._upsert([good], timezone.now())
+        score_services._upsert([bad], timezone.now())
+    stored.refresh_from_db()
+    assert stored.engine_version == ENGINE_VERSION
