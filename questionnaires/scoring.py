@@ -17,9 +17,11 @@ import json
 import math
 import operator
 import random
+from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 from . import expressions
@@ -332,10 +334,31 @@ def _risk_function(question: dict[str, Any]) -> Callable[[Any], float | None] | 
 
         return choice_risk
     if "bands" in scoring:
-        bands = scoring["bands"]
-        return lambda value: _band_risk(bands, value)
+        return _band_function(scoring["bands"])
     yes_no = {"yes": scoring.get("yes"), "no": scoring.get("no")}
     return lambda value: yes_no.get(value) if isinstance(value, str) else None
+
+
+def _band_function(bands: list[dict[str, Any]]) -> Callable[[Any], float | None]:
+    """_band_risk by binary search over the bands' starts (they are contiguous once
+    imported; otherwise the plain walk through the bands)."""
+    contiguous = all(a["max"] is not None and a["max"] == b["min"] for a, b in pairwise(bands))
+    if not contiguous:
+        return lambda value: _band_risk(bands, value)
+    starts = [b["min"] for b in bands[1:]]
+    risks = [b["risk"] for b in bands]
+    low, high = bands[0]["min"], bands[-1]["max"]
+
+    def band_risk(value: Any) -> float | None:
+        kind = value.__class__
+        if kind is not int and kind is not float:
+            return _band_risk(bands, value)  # not a number (or a subclass): the walk
+        if (low is not None and value < low) or (high is not None and value > high):
+            return None
+        # A band includes its min, not its max; the last band includes its max too.
+        return risks[bisect_right(starts, value)]
+
+    return band_risk
 
 
 def _risk_by_answer(question: dict[str, Any]) -> dict[str, float] | None:
@@ -539,6 +562,7 @@ class _Question:
     knockouts: tuple[_Knockout, ...]
     # For single-choice and yes/no questions: answer -> risk, looked up without a call.
     risk_by_answer: dict[str, float] | None = None
+    numeric: bool = False  # scored by bands
 
 
 @dataclass(frozen=True)
@@ -686,6 +710,7 @@ class ScoringPlan:
                     _compile_knockout(q["key"], i, k, order) for i, k in enumerate(q["knockouts"])
                 ),
                 risk_by_answer=_risk_by_answer(q),
+                numeric=q["scoring"] is not None and "bands" in q["scoring"],
             )
             for s, q in iter_questions(definition)
         ]
@@ -758,7 +783,16 @@ class ScoringPlan:
             if memos is None:
                 memos = self._entries[(q.key, e)] = ({}, {})
             slots.append(_Slot(q, e, section.key, memos))
-        rows = tuple((slot.question.key, slot.by_answer, slot) for slot in slots)
+        rows = tuple(
+            (
+                slot.question.key,
+                slot.by_answer,
+                slot.question.risk if slot.question.numeric else None,
+                slot.entries,
+                slot,
+            )
+            for slot in slots
+        )
         return _SectionLayout(tuple(slots), sum(slot.weight for slot in slots), rows)
 
     # scoring
@@ -839,14 +873,17 @@ class ScoringPlan:
         sums = []
         for layout in layouts:
             answered = risk_sum = worst = 0.0
-            for key, by_answer, slot in layout.rows:
+            for key, by_answer, numeric, entries_by_risk, slot in layout.rows:
                 answer = get(key)
                 entry = None
                 if answer is not None:
                     value = answer.value
                     kind = value.__class__
-                    if kind is str or kind is int or kind is float:
+                    if kind is str:
                         entry = by_answer.get((value, answer.evidence_level))
+                    elif (kind is int or kind is float) and numeric is not None:
+                        # Numbers take too many values to remember; their band is quick.
+                        entry = entries_by_risk.get((numeric(value), answer.evidence_level))
                     elif kind is list:
                         try:
                             entry = by_answer.get((("list", *value), answer.evidence_level))

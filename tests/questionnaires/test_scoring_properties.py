@@ -388,3 +388,35 @@ def test_the_stored_form_is_the_results_dict_as_json(case):
             result.tier,
             len(result.flags),
         )
+
+
+@SETTINGS
+@given(st.data())
+def test_every_contribution_has_the_answers_own_risk(data):
+    definition = data.draw(definitions())
+    questions = {q["key"]: q for q in all_questions(definition)}
+    # Band edges and their neighbours, where an off-by-one would show.
+    edges = sorted(
+        {
+            edge
+            for q in questions.values()
+            if q["scoring"] and "bands" in q["scoring"]
+            for band in q["scoring"]["bands"]
+            for edge in (band["min"], band["max"])
+            if edge is not None
+        }
+    )
+    numbers = st.one_of(
+        st.sampled_from(edges or [0]),
+        st.sampled_from(edges or [0]).map(lambda x: x - 0.001),
+        st.floats(-1, 101, allow_nan=False),
+        st.integers(-1, 101),
+    )
+    answers = {}
+    for key, question in questions.items():
+        value = data.draw(numbers if question["type"] == "percentage" else values_for(question))
+        answers[key] = AnswerInput(value, data.draw(st.sampled_from(EVIDENCE_LEVELS)))
+    plan = compile_plan(definition, definition["profiles"][0])
+    for _ in range(2):  # cold, then from the plan's memos
+        for c in plan.score(answers).contributions:
+            assert c.risk == answer_risk(questions[c.question_key], answers[c.question_key].value)
