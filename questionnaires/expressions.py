@@ -4,13 +4,17 @@ Evaluated with simpleeval (never Python's eval) and restricted further at parse 
 comparisons, boolean logic, arithmetic and two functions. A comparison or arithmetic
 step that involves an unanswered question (None) is false or None, so a condition on a
 missing answer hides its question and a rule never fires on missing data.
+
+`evaluate` is the reference; `compile_expression` turns a parsed expression into a
+closure with the same semantics for the scoring engine's hot loop (tests hold the two
+equal on generated expressions and answers).
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -190,3 +194,145 @@ def evaluate(source: str, values: Mapping[str, Any]) -> bool:
     except TypeError:
         return False
     return bool(result)
+
+
+# Expressions compiled to closures ------------------------------------------------------------
+#
+# evaluate builds a simpleeval evaluator per call, which dominates the cost
+# of scoring when a definition has conditions and rules. parse has already
+# restricted the tree to a handful of node types; each becomes a closure with exactly
+# simpleeval's semantics and the same operators (tests check both agree).
+
+
+def compile_expression(source: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A function of the answers' values that equals evaluate(source, values)."""
+    node = _compile_node(parse(source).tree.body)
+
+    def holds(values: Mapping[str, Any]) -> bool:
+        try:
+            return bool(node(values))
+        except TypeError:
+            return False
+
+    return holds
+
+
+def _compile_node(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        return lambda values: constant
+    if isinstance(node, ast.Name):
+        key = node.id
+        if key in FUNCTIONS:
+            function = FUNCTIONS[key]
+            return lambda values: function
+        return lambda values: values.get(key)
+    if isinstance(node, ast.Call):
+        function = FUNCTIONS[node.func.id]
+        args = [_compile_node(a) for a in node.args]
+        return lambda values: function(*[a(values) for a in args])
+    if isinstance(node, (ast.List, ast.Tuple)):
+        elements = [_compile_node(e) for e in node.elts]
+        if isinstance(node, ast.Tuple):
+            return lambda values: tuple(e(values) for e in elements)
+        return lambda values: [e(values) for e in elements]
+    if isinstance(node, ast.UnaryOp):
+        unary = OPERATORS[type(node.op)]
+        operand = _compile_node(node.operand)
+        return lambda values: unary(operand(values))
+    if isinstance(node, ast.BinOp):
+        binary = OPERATORS[type(node.op)]
+        left, right = _compile_node(node.left), _compile_node(node.right)
+        return lambda values: binary(left(values), right(values))
+    if isinstance(node, ast.BoolOp):
+        return _compile_boolop(node)
+    if isinstance(node, ast.Compare):
+        return _compile_compare(node)
+    raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
+
+
+def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
+    parts = [_compile_node(v) for v in node.values]
+    if isinstance(node.op, ast.And):
+
+        def all_of(values):
+            result = False
+            for part in parts:
+                result = part(values)
+                if not result:
+                    break
+            return result
+
+        return all_of
+
+    def any_of(values):
+        result = False
+        for part in parts:
+            result = part(values)
+            if result:
+                break
+        return result
+
+    return any_of
+
+
+# The plain comparisons, for the common `question <op> constant` shape below.
+_PLAIN_COMPARISONS = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
+    simple = _compile_simple_compare(node)
+    if simple is not None:
+        return simple
+    first = _compile_node(node.left)
+    steps = [
+        (OPERATORS[type(op)], _compile_node(comparator))
+        for op, comparator in zip(node.ops, node.comparators, strict=True)
+    ]
+
+    def compare(values):
+        right = first(values)
+        result = True
+        for operation, comparator in steps:
+            if not result:
+                break
+            left, right = right, comparator(values)
+            result = operation(left, right)
+        return result
+
+    return compare
+
+
+def _compile_simple_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any] | None:
+    """`q == 'yes'`, `rate <= 5`: one call instead of four, with the same semantics as
+    OPERATORS (false when either side is None or the types do not compare).
+    """
+    if len(node.ops) != 1 or type(node.ops[0]) not in _PLAIN_COMPARISONS:
+        return None
+    left, right = node.left, node.comparators[0]
+    if not (
+        isinstance(left, ast.Name)
+        and left.id not in FUNCTIONS
+        and isinstance(right, ast.Constant)
+        and right.value is not None
+    ):
+        return None
+    key, constant, compare = left.id, right.value, _PLAIN_COMPARISONS[type(node.ops[0])]
+
+    def compare_with_constant(values):
+        value = values.get(key)
+        if value is None:
+            return False
+        try:
+            return compare(value, constant)
+        except TypeError:
+            return False
+
+    return compare_with_constant

@@ -11,11 +11,9 @@ closures), which is what makes rescoring thousands of responses cheap.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import math
-import operator
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -406,148 +404,6 @@ def _score_tier(score: float) -> str:
     return "low"
 
 
-# Expressions compiled to closures ------------------------------------------------------------
-#
-# expressions.evaluate builds a simpleeval evaluator per call, which dominates the cost
-# of scoring when a definition has conditions and rules. expressions.parse has already
-# restricted the tree to a handful of node types; each becomes a closure with exactly
-# simpleeval's semantics and the same operators (tests check both agree).
-
-
-def compile_expression(source: str) -> Callable[[Mapping[str, Any]], bool]:
-    """A function of the answers' values that equals expressions.evaluate(source, values)."""
-    node = _compile_node(expressions.parse(source).tree.body)
-
-    def holds(values: Mapping[str, Any]) -> bool:
-        try:
-            return bool(node(values))
-        except TypeError:
-            return False
-
-    return holds
-
-
-def _compile_node(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
-    if isinstance(node, ast.Constant):
-        constant = node.value
-        return lambda values: constant
-    if isinstance(node, ast.Name):
-        key = node.id
-        if key in expressions.FUNCTIONS:
-            function = expressions.FUNCTIONS[key]
-            return lambda values: function
-        return lambda values: values.get(key)
-    if isinstance(node, ast.Call):
-        function = expressions.FUNCTIONS[node.func.id]
-        args = [_compile_node(a) for a in node.args]
-        return lambda values: function(*[a(values) for a in args])
-    if isinstance(node, (ast.List, ast.Tuple)):
-        elements = [_compile_node(e) for e in node.elts]
-        if isinstance(node, ast.Tuple):
-            return lambda values: tuple(e(values) for e in elements)
-        return lambda values: [e(values) for e in elements]
-    if isinstance(node, ast.UnaryOp):
-        unary = expressions.OPERATORS[type(node.op)]
-        operand = _compile_node(node.operand)
-        return lambda values: unary(operand(values))
-    if isinstance(node, ast.BinOp):
-        binary = expressions.OPERATORS[type(node.op)]
-        left, right = _compile_node(node.left), _compile_node(node.right)
-        return lambda values: binary(left(values), right(values))
-    if isinstance(node, ast.BoolOp):
-        return _compile_boolop(node)
-    if isinstance(node, ast.Compare):
-        return _compile_compare(node)
-    raise expressions.ExpressionError(f"{type(node).__name__} is not allowed in an expression")
-
-
-def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
-    parts = [_compile_node(v) for v in node.values]
-    if isinstance(node.op, ast.And):
-
-        def all_of(values):
-            result = False
-            for part in parts:
-                result = part(values)
-                if not result:
-                    break
-            return result
-
-        return all_of
-
-    def any_of(values):
-        result = False
-        for part in parts:
-            result = part(values)
-            if result:
-                break
-        return result
-
-    return any_of
-
-
-# The plain comparisons, for the common `question <op> constant` shape below.
-_PLAIN_COMPARISONS = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
-
-
-def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
-    simple = _compile_simple_compare(node)
-    if simple is not None:
-        return simple
-    first = _compile_node(node.left)
-    steps = [
-        (expressions.OPERATORS[type(op)], _compile_node(comparator))
-        for op, comparator in zip(node.ops, node.comparators, strict=True)
-    ]
-
-    def compare(values):
-        right = first(values)
-        result = True
-        for operation, comparator in steps:
-            if not result:
-                break
-            left, right = right, comparator(values)
-            result = operation(left, right)
-        return result
-
-    return compare
-
-
-def _compile_simple_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any] | None:
-    """`q == 'yes'`, `rate <= 5`: one call instead of four, with the same semantics as
-    expressions.OPERATORS (false when either side is None or the types do not compare).
-    """
-    if len(node.ops) != 1 or type(node.ops[0]) not in _PLAIN_COMPARISONS:
-        return None
-    left, right = node.left, node.comparators[0]
-    if not (
-        isinstance(left, ast.Name)
-        and left.id not in expressions.FUNCTIONS
-        and isinstance(right, ast.Constant)
-        and right.value is not None
-    ):
-        return None
-    key, constant, compare = left.id, right.value, _PLAIN_COMPARISONS[type(node.ops[0])]
-
-    def compare_with_constant(values):
-        value = values.get(key)
-        if value is None:
-            return False
-        try:
-            return compare(value, constant)
-        except TypeError:
-            return False
-
-    return compare_with_constant
-
-
 # The plan: everything that depends on the definition and profile, not the answers --------
 
 
@@ -703,7 +559,7 @@ class ScoringPlan:
                 key=q["key"],
                 section=index[s["key"]],
                 weight=float(q["weight"]),
-                condition=compile_expression(q["show_if"]) if q["show_if"] else None,
+                condition=expressions.compile_expression(q["show_if"]) if q["show_if"] else None,
                 risk=_risk_function(q),
                 evidence=bool(q["evidence"]),
                 knockouts=tuple(
@@ -1047,7 +903,7 @@ def _compile_knockout(key: str, index: int, knockout: Mapping, order: list[str])
     answers = knockout.get("answers")
     return _Knockout(
         answers=frozenset(answers) if answers is not None else None,
-        when=compile_expression(when) if when else None,
+        when=expressions.compile_expression(when) if when else None,
         flag=Flag(
             key=f"{key}.knockout{index + 1}",
             severity=knockout["severity"],
@@ -1061,7 +917,7 @@ def _compile_knockout(key: str, index: int, knockout: Mapping, order: list[str])
 
 def _compile_rule(rule: Mapping, order: list[str]) -> _Rule:
     return _Rule(
-        when=compile_expression(rule["when"]),
+        when=expressions.compile_expression(rule["when"]),
         flag=Flag(
             key=rule["key"],
             severity=rule["severity"],

@@ -19,7 +19,6 @@ from questionnaires.scoring import (
     Flag,
     ScoreResult,
     answer_risk,
-    compile_expression,
     compile_plan,
     inputs_hash,
     score_response,
@@ -454,7 +453,7 @@ def test_compiled_expressions_agree_with_the_evaluator(source):
         {"rollback_reasons": ["cost", "latency"], "kill_switch_owner": "CTO"},
         {"rollback_rate": "twelve", "live_deployments": [1]},
     ]
-    holds = compile_expression(source)
+    holds = expressions.compile_expression(source)
     for values in cases:
         assert holds(values) == expressions.evaluate(source, values), values
 

@@ -25,7 +25,6 @@ from questionnaires.scoring import (
     AnswerInput,
     ScoreResult,
     answer_risk,
-    compile_expression,
     compile_plan,
     inputs_hash,
     score_response,
@@ -312,7 +311,7 @@ sources = st.sampled_from(
 @SETTINGS
 @given(sources, st.fixed_dictionaries({"a": answer_values, "b": answer_values, "c": answer_values}))
 def test_compiled_expressions_agree_with_the_evaluator(source, values):
-    assert compile_expression(source)(values) == expressions.evaluate(source, values)
+    assert expressions.compile_expression(source)(values) == expressions.evaluate(source, values)
 
 
 @SETTINGS
