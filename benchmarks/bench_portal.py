@@ -525,20 +525,22 @@ view costs about 0.2 ms in-process and 0.8 ms over HTTP, which leaves 0.4 ms and
 for everything a portal page does at 3x. The remaining time, from the parts table:
 
 - The link lookup, on every request and never cached: one query joining link, contact,
-  response, vendor and version, about 0.9 ms on SQLite and 1.9 ms on PostgreSQL. Running
-  it takes a tenth of that on SQLite; the rest is the ORM building the query and five
-  model instances (PostgreSQL also plans the join each time).
-- The page template around the cached body, about 0.65 ms: base and section templates,
+  response, vendor and version, about 1 ms on SQLite and 2 ms on PostgreSQL. Running its
+  SQL takes 0.07 ms on SQLite; the rest is the ORM building the query and five model
+  instances (PostgreSQL also plans the join each time).
+- The page template around the cached body, about 0.7 ms: base and section templates,
   seven URL reversals, static files, the CSRF token.
-- After a save, also: the answers and files (two queries, 1.6 ms on SQLite and 3.1 ms on
-  PostgreSQL, mostly turning some 70 rows into values: JSON, timestamps) and drawing the
-  changed card (about 0.7 ms for crispy's answer field and 0.75 ms for the card template
-  with its comment, file and hidden inputs), which makes it 25x in-process and 9-11x over
-  HTTP on SQLite.
-- An autosave (18x in-process and 7x over HTTP on SQLite, 28x and 12x on PostgreSQL) is
-  the link lookup, all the answers (its reply reports progress and what is shown), the
-  form's validation, and the write transaction: lock, answer, audit event, commit, about
-  1.5 ms on SQLite and 2.9 ms on PostgreSQL, where the commit waits for the log flush.
+- After a save, also: the answers and files (two queries, about 1.8 ms on SQLite and
+  3.5 ms on PostgreSQL, mostly the ORM building the queries and turning some 70 rows
+  into values: JSON, timestamps) and
+  drawing the changed card (about 0.7 ms for crispy's answer field and 0.75 ms for the
+  card template with its comment, file and hidden inputs), which makes it 25x in-process
+  and 10x over HTTP on SQLite.
+- An autosave (17-18x in-process and 7-8x over HTTP on SQLite, 26-28x and 10-12x on
+  PostgreSQL) is the link lookup, all the answers (its reply reports progress and what
+  is shown), the form's validation, and the write transaction: lock, answer, audit
+  event, commit, about 1.6 ms on SQLite and 3-4 ms on PostgreSQL, where the commit waits
+  for the log flush.
 
 Not done, and why: plain SQL for the link lookup and the answers (most of their time is
 the ORM, but this is the code that decides who sees what, and it should stay plain
@@ -548,7 +550,7 @@ on PostgreSQL (a crash could lose a save the vendor was told about). PostgreSQL'
 server-side parameter binding made no difference in a quick trial.
 
 The machine is shared with other work: medians move by tens of percent between runs;
-the before and after runs above were taken an hour apart.
+the before and after runs above were taken twenty minutes apart.
 """.strip().splitlines()
 
 
