@@ -14,7 +14,6 @@ cannot be compared.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 from collections import defaultdict
@@ -26,6 +25,7 @@ from django.core.cache import cache
 from django.db.models import Count
 
 from .definition import iter_questions
+from .display import answer_display
 from .models import (
     Answer,
     Evidence,
@@ -606,41 +606,6 @@ def _is_answered(question: dict, value: Any, evidence_files: int) -> bool:
     if question["type"] == "file":
         return evidence_files > 0
     return value not in (None, "", [])
-
-
-def answer_display(question: dict, value: Any, evidence_files: int = 0) -> str:
-    """An answer as a person reads it: choice labels, Yes/No, numbers with units, dates."""
-    kind = question["type"]
-    if kind == "yes_no":
-        return {"yes": "Yes", "no": "No"}.get(value, str(value))
-    if kind in ("single_choice", "multiple_choice"):
-        labels = {c["key"]: c["label"] for c in question["choices"]}
-        chosen = value if isinstance(value, list) else [value]
-        return "; ".join(labels.get(key, str(key)) for key in chosen)
-    if kind == "percentage":
-        return f"{_number(value)}%"
-    if kind in ("integer", "decimal"):
-        return _number(value)
-    if kind == "date":
-        return _date(value)
-    if kind == "file":
-        return f"{evidence_files} file" + ("" if evidence_files == 1 else "s")
-    return str(value)
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{int(value):,}"
-
-
-def _date(value: Any) -> str:
-    try:
-        return datetime.date.fromisoformat(str(value)).strftime("%-d %b %Y")
-    except ValueError:
-        return str(value)
 
 
 def _hashable(value: Any) -> Any:

@@ -30,12 +30,12 @@ from django.utils import timezone
 from django.utils.html import conditional_escape
 
 from questionnaires.completeness import needs_explanation
+from questionnaires.display import answer_display
 from questionnaires.evidence import ALLOWED_NAMES, human_size
 from questionnaires.models import QuestionnaireVersion, VersionStatus
 from questionnaires.services.answers import AnswerChange, SaveResult
 
 from . import page_cache
-from .display import display_value
 from .portal import QuestionnairePlan, ResponseState
 
 COMMENT = "comment"
@@ -484,8 +484,8 @@ class QuestionsForm(forms.Form):
             "explain_needed": explain,
             "comment_open": bool(explain or comment.value() or comment.errors),
             "conflict": conflict,
-            "theirs_display": display_value(question, conflict.value) if conflict else "",
-            "yours_display": display_value(question, conflict.yours_value) if conflict else "",
+            "theirs_display": answer_display(question, conflict.value) if conflict else "",
+            "yours_display": answer_display(question, conflict.yours_value) if conflict else "",
             "sources": [self.sources[s] for s in question["sources"] if s in self.sources],
             "evidence": self.state.evidence.get(key, []),
             "value_html": value_html,

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questionnaires.completeness import needs_explanation
+from questionnaires.display import answer_display
 from questionnaires.evidence import EvidenceRejected, check_upload
 from questionnaires.services.answers import (
     AnswerLocked,
@@ -34,7 +35,6 @@ from questionnaires.services.answers import (
 )
 
 from .access import PortalAccess, portal_view, render_portal
-from .display import display_value
 from .forms import EVIDENCE, LOADED, REVISION, QuestionsForm, answer_fingerprint, field_name
 from .portal import AnswerState, ResponseState, response_state
 from .sections import (
@@ -241,8 +241,8 @@ def _autosave_reply(
                 "question": question,
                 "section": section,
                 "conflict": result,
-                "theirs_display": display_value(question, result.value),
-                "yours_display": display_value(question, result.yours_value),
+                "theirs_display": answer_display(question, result.value),
+                "yours_display": answer_display(question, result.yours_value),
             },
         )
     if result.status == "locked":

@@ -31,8 +31,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from ..comparison import ComparisonError, answer_display, build_comparison
+from ..comparison import ComparisonError, build_comparison
 from ..definition import iter_questions
+from ..display import answer_display
 from ..models import (
     Answer,
     AuditEvent,

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from questionnaires.comparison import (
     ComparisonError,
     UnknownProfile,
-    answer_display,
     build_comparison,
     risk_word,
 )
+from questionnaires.display import NOT_ANSWERED, answer_display
 from questionnaires.models import Evidence, EvidenceLevel, ResponseScore, ResponseStatus
 from questionnaires.scoring import score_response
 from questionnaires.selectors import profile_as_dict, scoring_inputs
@@ -349,6 +349,7 @@ def test_queries_do_not_grow_with_vendors_or_questions(db):
         ({"type": "percentage"}, 12.5, "12.5%"),
         ({"type": "integer"}, 12000, "12,000"),
         ({"type": "decimal"}, 3.25, "3.25"),
+        ({"type": "decimal"}, 1234.5, "1,234.5"),
         ({"type": "decimal"}, 2.0, "2"),
         ({"type": "date"}, "2026-03-07", "7 Mar 2026"),
         ({"type": "date"}, "not a date", "not a date"),
@@ -358,6 +359,10 @@ def test_queries_do_not_grow_with_vendors_or_questions(db):
 )
 def test_answer_display(question, value, expected):
     assert answer_display(question, value) == expected
+
+
+def test_answer_display_of_nothing():
+    assert answer_display({"type": "text"}, "") == NOT_ANSWERED
 
 
 def test_answer_display_of_files_counts_them():

@@ -4,14 +4,14 @@ from typing import Any
 
 from django import template
 
-from ..display import display_value
+from questionnaires import display
 
 register = template.Library()
 
 
 @register.simple_tag
 def answer_display(question: dict, value: Any) -> str:
-    return display_value(question, value)
+    return display.answer_display(question, value)
 
 
 @register.filter
