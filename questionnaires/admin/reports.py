@@ -24,6 +24,7 @@ from ..models import Profile, Report, ReportKind, ReportStatus, Response, Select
 from ..reports import ReportNotPossible, report_subject
 from ..services.reports import report_request
 
+POLL_SCRIPT = "cxvet/admin/poll.js"
 STATUS_SCRIPT = "reports/report_status.js"
 STATUS_STYLE = "reports/report_admin.css"
 FINISHED = (ReportStatus.READY, ReportStatus.FAILED)
@@ -94,7 +95,7 @@ class ReportAdmin(admin.ModelAdmin):
     actions = ["render_again"]
 
     class Media:
-        js = [STATUS_SCRIPT]
+        js = [POLL_SCRIPT, STATUS_SCRIPT]
         css = {"all": [STATUS_STYLE]}
 
     # Reports are made by requesting them, never typed in.

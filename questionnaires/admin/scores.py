@@ -40,6 +40,7 @@ from ..templatetags.workspace import tier_badge
 
 WORKSPACE_CSS = "cxvet/admin/workspace.css"
 SCORES_CSS = "scores/scores.css"
+POLL_SCRIPT = "cxvet/admin/poll.js"
 PROGRESS_SCRIPT = "scores/rescore_progress.js"
 RECENT_JOBS = 5
 EXPLANATION_ROWS = 12
@@ -114,7 +115,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": (WORKSPACE_CSS, SCORES_CSS)}
-        js = (PROGRESS_SCRIPT,)
+        js = (POLL_SCRIPT, PROGRESS_SCRIPT)
 
     @admin.display(description="progress")
     def progress(self, job: RescoreJob) -> SafeString:
@@ -207,7 +208,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": (WORKSPACE_CSS, SCORES_CSS)}
-        js = (PROGRESS_SCRIPT,)
+        js = (POLL_SCRIPT, PROGRESS_SCRIPT)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # profiles come with the questionnaire's YAML
