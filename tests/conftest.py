@@ -75,6 +75,19 @@ def shipped_version(db):
     return questionnaire_import(text=SHIPPED_DEFINITION.read_text(), publish=True).version
 
 
+# People ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def analyst(client):
+    """A staff user, logged in on the `client` fixture."""
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="analyst")
+    client.force_login(user)
+    return user
+
+
 # Celery -----------------------------------------------------------------------------------
 
 

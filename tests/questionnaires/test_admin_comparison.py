@@ -15,7 +15,6 @@ from questionnaires.models import ResponseStatus
 from tests.factories import (
     ResponseFactory,
     SelectionFactory,
-    UserFactory,
     VendorFactory,
     answer_all,
 )
@@ -40,13 +39,6 @@ RECKLESS = {
     "live_monitoring": "none",
     "human_approval_money": "no",
 }
-
-
-@pytest.fixture
-def analyst(client):
-    user = UserFactory(username="analyst")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

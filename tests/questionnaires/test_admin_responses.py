@@ -45,13 +45,6 @@ RISKY = {
 }
 
 
-@pytest.fixture
-def analyst(client):
-    user = UserFactory(username="analyst")
-    client.force_login(user)
-    return user
-
-
 def _submitted(version, name: str, answers: dict):
     response = ResponseFactory(
         version=version,

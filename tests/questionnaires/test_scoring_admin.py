@@ -15,7 +15,7 @@ from questionnaires.models import (
     ResponseStatus,
 )
 from questionnaires.services.scores import response_score, score_override
-from tests.factories import ResponseFactory, UserFactory, VendorFactory, answer_all
+from tests.factories import ResponseFactory, VendorFactory, answer_all
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +27,6 @@ GOOD = {
     "live_monitoring": "realtime",
     "human_approval_money": "yes",
 }
-
-
-@pytest.fixture
-def analyst(client):
-    user = UserFactory(username="analyst")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
