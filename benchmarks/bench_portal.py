@@ -413,8 +413,7 @@ def _breakdown(case: dict) -> list[tuple[str, float]]:
     from questionnaires.services.answers import AnswerChange, answers_save
     from vendors.access import portal_access
     from vendors.portal import response_fingerprint, response_state
-    from vendors.sections import body_of, section_body, section_form
-    from vendors.views import _render_section
+    from vendors.sections import body_of, render_section, section_body, section_form, section_page
 
     request = RequestFactory().get("/")
     request.session = {}
@@ -460,8 +459,12 @@ def _breakdown(case: dict) -> list[tuple[str, float]]:
         ("link lookup (rate-limit check, one query)", lambda: portal_access(request, token)),
         ("response fingerprint (one query)", lambda: response_fingerprint(response)),
         (
-            "section page template around a cached body",
-            lambda: _render_section(request, access, section, body),
+            "section page from the cache (fingerprint, cache read, CSRF token)",
+            lambda: section_page(request, access, section),
+        ),
+        (
+            "section page template around a drawn body",
+            lambda: render_section(request, access, section, body),
         ),
         (
             "answers and files (two queries)",

@@ -1,4 +1,4 @@
-"""Keys for what the portal keeps in the cache (question cards, section bodies).
+"""Keys for what the portal keeps in the cache (question cards, section pages).
 
 A key digests everything the cached HTML shows, plus the code that draws it, so a
 change of data or a deploy is a different key: nothing is ever invalidated by hand, and
@@ -19,12 +19,15 @@ import crispy_forms
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-# What decides how a card or a section body looks: the portal's code and templates, and
-# the questionnaire logic behind progress, conditions and explanations.
+# What decides how a card or a section page looks: the portal's code, templates and
+# static files (a page names them by their hashed names), and the questionnaire logic
+# behind progress, conditions and explanations.
 RENDERING_SOURCES = (
     "vendors/*.py",
     "vendors/templatetags/*.py",
     "templates/portal/*.html",
+    "static/portal/*",
+    "static/vendor/bootstrap/*",
     "questionnaires/completeness.py",
     "questionnaires/definition.py",
     "questionnaires/expressions.py",

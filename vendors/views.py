@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questionnaires.completeness import needs_explanation
@@ -41,9 +39,10 @@ from .sections import (
     body_of,
     clarification_items,
     editable_keys,
+    render_section,
     saved_label,
-    section_body,
     section_form,
+    section_page,
 )
 
 # Pages -------------------------------------------------------------------------------------
@@ -69,27 +68,7 @@ def section(request: HttpRequest, access: PortalAccess, section_key: str) -> Htt
         return redirect(reverse("portal:sent", args=[access.token]) + f"#s-{section_key}")
     if request.method == "POST":
         return _section_post(request, access, section)
-    return _render_section(request, access, section, section_body(access, section))
-
-
-def _render_section(
-    request: HttpRequest, access: PortalAccess, section: dict, body: dict[str, Any]
-) -> HttpResponse:
-    keys = list(access.sections_by_key)
-    index = keys.index(section["key"])
-    context = {
-        "section": section,
-        "section_number": index + 1,
-        "section_count": len(keys),
-        "previous_key": keys[index - 1] if index > 0 else None,
-        "next_key": keys[index + 1] if index + 1 < len(keys) else None,
-        "body": body,
-        # Drawn by our own templates (escaped there), possibly kept in the cache.
-        "cards_html": mark_safe(body["cards_html"]),
-        "clarifications": body["clarifications"],
-        "max_bytes": settings.EVIDENCE_MAX_BYTES,
-    }
-    return render_portal(request, "portal/section.html", context, access=access)
+    return section_page(request, access, section)
 
 
 def _section_post(request: HttpRequest, access: PortalAccess, section: dict) -> HttpResponse:
@@ -111,7 +90,7 @@ def _section_post(request: HttpRequest, access: PortalAccess, section: dict) -> 
         # Valid answers are saved already; show what still needs attention.
         state = response_state(access.response, access.plan, with_evidence=True)
         form.state = state
-        return _render_section(request, access, section, body_of(access, section, state, form))
+        return render_section(request, access, section, body_of(access, section, state, form))
     messages.success(request, "Your answers are saved.")
     if request.POST.get("action") == "next":
         keys = list(access.sections_by_key)

@@ -12,6 +12,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from questionnaires.definition import visible_question_keys
 from questionnaires.models import Evidence, QuestionnaireVersion
@@ -21,6 +22,7 @@ from questionnaires.services.reviews import clarification_request
 from tests.factories import ContactFactory, UserFactory, answer_all
 from tests.vendors.helpers import link_for, open_response, section_post, url
 from vendors.portal import questionnaire_plan
+from vendors.sections import CSRF_PLACEHOLDER
 from vendors.services import link_revoke
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -108,8 +110,8 @@ def test_an_unchanged_section_comes_from_the_cache_without_building_the_form(
     assert 'value="30"' in _card(again, "rollback_rate")
 
 
-def test_the_cached_section_holds_no_token(client, example_version):
-    """Contacts of one vendor share the cached section; each page links with its own token."""
+def test_each_link_is_served_a_page_with_its_own_token(client, example_version):
+    """Contacts of one vendor answer the same response; each page links with its own token."""
     token, response = open_response(example_version)
     other_token, _ = link_for(response, contact=ContactFactory(vendor=response.vendor))
     _page(client, token, "track_record")
@@ -118,7 +120,54 @@ def test_the_cached_section_holds_no_token(client, example_version):
     assert url("autosave", other_token, "__key__") in other
 
 
+def test_a_cached_page_carries_each_visitors_own_csrf_token(example_version):
+    """The page is filed per link, the CSRF token is per visitor: two people at the vendor
+    on one link each get a form their own browser can post."""
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.get(url("section", token, "track_record"))
+
+    page = second.get(url("section", token, "track_record")).content.decode()
+
+    assert CSRF_PLACEHOLDER not in page
+    posted = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    saved = second.post(
+        url("section", token, "track_record"),
+        {
+            **section_post({"live_deployments": "40"}, revisions={"live_deployments": 1}),
+            "csrfmiddlewaretoken": posted,
+        },
+    )
+    assert saved.status_code == 302
+    assert 'value="40"' in _card(_page(first, token, "track_record"), "live_deployments")
+
+
+def test_a_notice_shows_once_and_is_never_filed_with_the_page(
+    client, example_version, django_assert_num_queries
+):
+    token, _ = open_response(example_version)
+    saved = client.post(
+        url("section", token, "track_record"), section_post({"live_deployments": "40"})
+    )
+    assert saved.status_code == 302
+
+    assert "Your answers are saved." in _page(client, token, "track_record")
+    assert "Your answers are saved." not in _page(client, token, "track_record")
+    with django_assert_num_queries(2):  # filed by the view before, without the notice
+        assert "Your answers are saved." not in _page(client, token, "track_record")
+
+
 # Every change shows at once ---------------------------------------------------------------
+
+
+def test_a_renamed_vendor_shows_on_the_next_view(client, example_version):
+    token, response = open_response(example_version)
+    _page(client, token, "track_record")
+    response.vendor.name = "Renamed Voice AI"
+    response.vendor.save()
+
+    assert "Renamed Voice AI" in _page(client, token, "track_record")
 
 
 def test_an_autosave_shows_on_the_next_view(client, example_version):
