@@ -30,7 +30,7 @@ lookup, the fingerprint, the page template, the answers and files, drawing cards
 write transaction, the reply's progress), to say where the time goes.
 
 Run: `make benchmarks BENCH=portal` (BENCH_REPEATS and BENCH_WARMUP shorten a trial run;
-BENCH_POSTGRES_URL points at another server).
+BENCH_DATABASE_URL points at another server).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ RESULTS = Path(__file__).parent / "results" / "portal.md"
 # Under benchmarks/out/ (git-ignored); settings read SQLITE_NAME relative to the project.
 SQLITE_NAME = "benchmarks/out/bench-portal.sqlite3"
 POSTGRES_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/cx_bench_portal"
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cx_bench_portal"
 )
 WARMUP = int(os.environ.get("BENCH_WARMUP", "30"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "300"))

@@ -8,15 +8,14 @@ import pytest
 
 from tests.conftest import ROOT
 
+SHOW_ENGINE_AND_TASKS = "s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER"
 
-def load_settings(**env: str) -> subprocess.CompletedProcess:
+
+def load_settings(show: str = SHOW_ENGINE_AND_TASKS, **env: str) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh process with `env`; print `show` (an expression of s)."""
     base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import cxvet.settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
-        ],
+        [sys.executable, "-c", f"import cxvet.settings as s; print({show})"],
         cwd=ROOT,
         env={**base, **env},
         capture_output=True,
@@ -71,3 +70,22 @@ def test_manage_py_defaults_to_development_mode():
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "options"),
+    [
+        ({}, "{'server_side_binding': True, 'prepare_threshold': 2}"),
+        ({"DATABASE_PREPARED_STATEMENTS": "false"}, "{}"),
+    ],
+)
+def test_postgresql_prepares_repeated_statements_unless_told_not_to(setting, options):
+    # Behind a pooler that cannot keep prepared statements, they are turned off.
+    result = load_settings(
+        show="s.DATABASES['default'].get('OPTIONS', {})",
+        DEBUG="true",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+        **setting,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == options
