@@ -495,65 +495,53 @@ def _median_ms(call, repeats: int = 300) -> float:
 READING = """
 ## Reading
 
-Before this work (the same benchmark on the earlier code, 150 repetitions, 26 Nov 2026):
-on SQLite the section page after a save took 10.7 ms in-process (34x) and 12.7 ms over
-HTTP (13x), the unchanged page 8.7 ms (28x) and 10.9 ms (12x), an autosave 9.3 ms (30x)
-and 11.3 ms (12x); on PostgreSQL 15.1 / 16.2, 13.0 / 14.4 and 16.0 / 17.0 ms. (The first
-version of this benchmark, with a thread per HTTP request, read 34x / 11x for the section
-page and 32x / 10x for the autosave on SQLite.)
+Where the 3x target stands (SQLite / PostgreSQL, from the table above):
 
-What changed (docs/portal.md, Speed):
+- The section page, unchanged (a vendor moving between sections or coming back):
+  **met over HTTP on SQLite (2.5x) and just missed on PostgreSQL (3.1-3.7x)**; in-process,
+  where a trivial view costs only 0.1-0.2 ms, 6-9x.
+- The section page right after a save (one card redrawn): **not met**, 8-10x over HTTP,
+  26-33x in-process.
+- An autosave: **not met**, 5-8x over HTTP, 17-26x in-process.
 
-- The section page is cached whole under the response's fingerprint (one aggregate query
-  over answers and files, in plain SQL: the ORM took 1.3 ms to build it and 0.08 ms to
-  run it). An unchanged page is the link lookup, that query and the page template: no
-  form, no answers, no files. After a change only the changed card is drawn, and the
-  form gets fields only for the cards it draws.
-- Definitions are decoded once per process and version (the link lookup leaves the JSON
-  out); visibility is remembered by the answers that steer conditions.
-- Autosave: 10 queries down to 7. The response is locked with one conditional UPDATE on
-  the status already read, the answer written with one UPDATE that holds only while it is
-  still at the revision the page read (otherwise the full check reports the conflict),
-  and a plain UPDATE replaces bulk_update's CASE expressions.
-- SQLite connections are kept between requests (CONN_MAX_AGE 60, as for PostgreSQL):
-  opening one cost about 1.7 ms per request.
-- The benchmark: its HTTP server handles requests in one thread, like a worker process
-  in production (a thread per request opened a database connection per request, which
-  the trivial view never pays); the section page is measured unchanged and right after a
-  save; the parts table says where the time goes.
+What changed in this round (the same benchmark at the start of it, same machine, 100
+repetitions: unchanged page 1.60 / 2.73 ms in-process and 2.33 / 3.77 ms over HTTP, after
+a save 4.98 / 7.23 and 5.40 / 7.82 ms, autosave 3.58 / 6.37 and 4.27 / 7.30 ms):
 
-Where the 3x target stands. Only the unchanged section page over HTTP comes near it
-(about 4x on SQLite, 6x on PostgreSQL); in-process it is about 8x and 12x. A trivial
-view costs about 0.2 ms in-process and 0.8 ms over HTTP, which leaves 0.4 ms and 1.6 ms
-for everything a portal page does at 3x. The remaining time, from the parts table:
+- The whole section page is filed in the cache per link (it used to be the body only,
+  with the page template drawn around it on every view). The CSRF token is the one
+  thing in it that belongs to the visitor: the page is filed with a placeholder and each
+  view puts the visitor's own token in its place. A page that carries a notice ("Your
+  answers are saved.") is drawn fresh and not filed. An unchanged page is now the link
+  lookup, the fingerprint and one cache read.
+- PostgreSQL sends parameters separately, so psycopg prepares a statement the second
+  time a connection runs it (`DATABASE_PREPARED_STATEMENTS`). Planning the link lookup's
+  five-table join cost four times running it (0.38 ms against 0.09 ms prepared); every
+  portal request and the rescoring job repeat the same statements.
 
-- The link lookup, on every request and never cached: one query joining link, contact,
-  response, vendor and version, about 1 ms on SQLite and 2 ms on PostgreSQL. Running its
-  SQL takes 0.07 ms on SQLite; the rest is the ORM building the query and five model
-  instances (PostgreSQL also plans the join each time).
-- The page template around the cached body, about 0.7 ms: base and section templates,
-  seven URL reversals, static files, the CSRF token.
-- After a save, also: the answers and files (two queries, about 1.8 ms on SQLite and
-  3.5 ms on PostgreSQL, mostly the ORM building the queries and turning some 70 rows
-  into values: JSON, timestamps) and
-  drawing the changed card (about 0.7 ms for crispy's answer field and 0.75 ms for the
-  card template with its comment, file and hidden inputs), which makes it 25x in-process
-  and 10x over HTTP on SQLite.
-- An autosave (17-18x in-process and 7-8x over HTTP on SQLite, 26-28x and 10-12x on
-  PostgreSQL) is the link lookup, all the answers (its reply reports progress and what
-  is shown), the form's validation, and the write transaction: lock, answer, audit
-  event, commit, about 1.6 ms on SQLite and 3-4 ms on PostgreSQL, where the commit waits
-  for the log flush.
+Where the rest of the time goes (the parts table):
 
-Not done, and why: plain SQL for the link lookup and the answers (most of their time is
-the ORM, but this is the code that decides who sees what, and it should stay plain
-Django); drawing the answer inputs without crispy's and Django's widget templates (markup
-and accessibility to keep in step by hand); turning off synchronous commit for autosaves
-on PostgreSQL (a crash could lose a save the vendor was told about). PostgreSQL's
-server-side parameter binding made no difference in a quick trial.
+- The link lookup, on every request and never cached (a revoked link stops at once):
+  0.5 ms on SQLite, 0.7 ms on PostgreSQL, almost all of it the ORM compiling the query
+  and building five model instances (running its SQL takes 0.04 ms on SQLite). That
+  alone is 3-4 trivial views in-process, which is why no portal request meets the
+  target in-process. Restricting it to the columns used saves about 0.09 ms.
+- After a save: the answers and files (two queries, 0.9 / 1.4 ms) and drawing the
+  changed card (about 1.2 ms, most of it crispy's field templates).
+- An autosave: the link lookup, the answers (its reply reports progress and what is
+  shown), the form's validation and the write transaction (lock the response, write the
+  answer and its audit event, commit: 0.75 / 1.6 ms).
 
-The machine is shared with other work: medians move by tens of percent between runs;
-the before and after runs above were taken twenty minutes apart.
+Not done, and why: caching the link lookup (a revoked link must stop at once, and a
+lookup cache would have to be invalidated by hand from every service that changes a
+link or a response's status); plain SQL for the link lookup and the answers (this is the
+code that decides who sees what; it stays plain Django); drawing the answer inputs
+without crispy's and Django's widget templates (markup and accessibility to keep in step
+by hand); turning off synchronous commit for autosaves on PostgreSQL (a crash could lose
+a save the vendor was told about). Meeting 3x for an autosave would take all of these:
+its write transaction alone costs four trivial views.
+
+The machine is shared with other work: medians move by tens of percent between runs.
 """.strip().splitlines()
 
 
