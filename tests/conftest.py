@@ -98,25 +98,13 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     Without REDIS_URL tasks run eagerly in-process and this yields None. The worker
     listens on a queue of its own so that nothing else on the broker is consumed.
     """
-    from django.conf import settings
-    from django.db import connection
-
     from cxvet.celery import app
 
     if not os.environ.get("REDIS_URL"):
         yield None
         return
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ)
-    with django_db_blocker.unblock():
-        test_db_name = connection.settings_dict["NAME"]
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        env["SQLITE_NAME"] = str(test_db_name)
-    else:
-        from urllib.parse import urlsplit, urlunsplit
-
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{test_db_name}"))
+    env = subprocess_env_for_test_database(django_db_blocker)
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
     with open(_artifacts() / "celery-worker.log", "w") as log:
         proc = subprocess.Popen(
@@ -148,6 +136,25 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def subprocess_env_for_test_database(django_db_blocker) -> dict[str, str]:
+    """The environment for another process (a worker, a web server) to use the test
+    database this session created."""
+    from django.conf import settings
+    from django.db import connection
+
+    env = dict(os.environ)
+    with django_db_blocker.unblock():
+        test_db_name = connection.settings_dict["NAME"]
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_NAME"] = str(test_db_name)
+    else:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{test_db_name}"))
+    return env
 
 
 def _wait_for_worker(app, proc, name: str) -> None:

@@ -1,0 +1,156 @@
+"""The production configuration serves the app: DEBUG off, a SECRET_KEY, static files
+collected with hashed names and served by WhiteNoise, gunicorn as the web server, and
+the test database (SQLite or PostgreSQL, whichever this run uses)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from questionnaires.models import Answer
+from tests.conftest import ARTIFACTS, ROOT, subprocess_env_for_test_database
+from tests.vendors.helpers import open_response, url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory, django_db_setup, django_db_blocker):
+    """The address of gunicorn serving the app as README.md says to deploy it."""
+    env = subprocess_env_for_test_database(django_db_blocker)
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="production-test-" + "k" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+    )
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stderr
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "gunicorn.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "cxvet.wsgi", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_port(server, port)
+            yield f"127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(
+                f"gunicorn exited with {server.returncode}; see test-artifacts/gunicorn.log"
+            )
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail("gunicorn did not accept connections within 30 s")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+
+def _request(server: str, method: str, path: str, body: str = "", headers=None) -> Reply:
+    connection = http.client.HTTPConnection(server, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read().decode())
+    finally:
+        connection.close()
+
+
+def test_a_private_link_opens_with_its_collected_static_files(production_server, example_version):
+    token, response = open_response(example_version)
+
+    page = _request(production_server, "GET", url("overview", token))
+
+    assert page.status == 200
+    assert response.vendor.name in page.text
+    stylesheet = re.search(r'href="(/static/portal/portal\.[0-9a-f]{12}\.css)"', page.text)
+    assert stylesheet, "the page should name the stylesheet by its hashed name"
+    css = _request(production_server, "GET", stylesheet.group(1))
+    assert css.status == 200
+    assert "immutable" in css.headers["Cache-Control"]
+
+
+def test_an_autosave_from_a_cached_section_page_is_accepted(production_server, example_version):
+    """The CSRF token put into a filed page is the visitor's own: the save goes through."""
+    token, response = open_response(example_version)
+    section_path = url("section", token, "oversight")
+    _request(production_server, "GET", section_path)  # files the page
+    page = _request(production_server, "GET", section_path)
+    cookie = re.search(r"csrftoken=([^;]+)", page.headers["Set-Cookie"]).group(1)
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+    saved = _request(
+        production_server,
+        "POST",
+        url("autosave", token, "kill_switch_owner"),
+        "kill_switch_owner=Night+shift+lead&kill_switch_owner-revision=0",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "X-CSRFToken": form_token,
+            "Origin": f"http://{production_server}",
+        },
+    )
+
+    assert saved.status == 200, saved.text
+    assert json.loads(saved.text)["status"] == "saved"
+    stored = Answer.objects.get(response=response, question__key="kill_switch_owner")
+    assert stored.value == "Night shift lead"
+
+
+def test_an_unknown_link_gets_the_portal_page_not_debug_details(production_server):
+    page = _request(production_server, "GET", url("overview", "x" * 43))
+
+    assert page.status == 404
+    assert "We could not find this page" in page.text
+    assert "DEBUG = True" not in page.text
+
+
+def test_the_admin_sign_in_page_is_served_with_its_styles(production_server):
+    page = _request(production_server, "GET", "/admin/login/")
+
+    assert page.status == 200
+    stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page.text)
+    assert stylesheet, "the admin should name its stylesheet by its hashed name"
+    assert _request(production_server, "GET", stylesheet.group(1)).status == 200
