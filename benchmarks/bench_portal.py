@@ -8,13 +8,12 @@ Method: each database backend runs in a process of its own (SQLite in
 rebuilt each run; PostgreSQL is skipped with a note when it is not reachable), DEBUG off,
 the full middleware stack, the default (local-memory) cache. Requests are measured two
 ways: in-process through Django's test client (no network: the strictest ratio) and over
-HTTP against Django's WSGI server on a local port, a new HTTP connection per request (as
-a browser's first request). The server handles requests in one thread, like a worker
-process of a production server, so database connections are kept as the settings say
-(CONN_MAX_AGE); runserver's thread per request would open a new database connection for
-every request, which the trivial view never pays. Each repetition runs the four kinds in
-turn, so that drift on a shared machine affects all alike; after a warm-up, the median
-of many repetitions is reported, with the 90th percentile. What is measured:
+HTTP against gunicorn, the production server (README.md, Deploying), in a process of
+its own with one sync worker, a new HTTP connection per request (as a browser's first
+request). Its worker keeps database connections as the settings say (CONN_MAX_AGE), as
+in production. Each repetition runs the four kinds in turn, so that drift on a shared
+machine affects all alike; after a warm-up, the median of many repetitions is
+reported, with the 90th percentile. What is measured:
 
   - the trivial view: `HttpResponse("ok")` behind the same middleware, same client;
   - the largest section of the shipped questionnaire (every question answered, one
@@ -35,9 +34,11 @@ BENCH_DATABASE_URL points at another server).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -93,34 +94,44 @@ def main() -> None:
 
 def run(backend: str) -> None:
     """Measure one backend in this process; print the rows as JSON on the last line."""
-    _setup_django(backend)
+    _prepare_database(backend)
+    configure_django(backend)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
     cases = [_shipped_case(), _generated_case(40)]
-    port = _serve()
-    rows = []
-    for case in cases:
-        for transport in (InProcess(case["client"]), OverHttp(port)):
-            rows.append(_summary(backend, _measure(case, transport)))
+    with _serve(backend) as port:
+        rows = []
+        for case in cases:
+            for transport in (InProcess(case["client"]), OverHttp(port)):
+                rows.append(_summary(backend, _measure(case, transport)))
     parts = [{"backend": backend, "part": part, "ms": ms} for part, ms in _breakdown(cases[0])]
     print(json.dumps({"rows": rows, "parts": parts}))
 
 
-def _setup_django(backend: str) -> None:
+def _prepare_database(backend: str) -> None:
+    """An empty database for this run (and benchmarks/out/ for the files it leaves)."""
+    (ROOT / SQLITE_NAME).parent.mkdir(parents=True, exist_ok=True)
+    if backend == "postgresql":
+        _recreate_postgres(POSTGRES_URL)
+    else:
+        (ROOT / SQLITE_NAME).unlink(missing_ok=True)
+
+
+def configure_django(backend: str) -> None:
+    """Set Django up as measured: DEBUG off, the local-memory cache, and this module's
+    URLconf (the project's URLs plus the trivial view). The HTTP server process
+    (benchmarks/portal_server.py) is configured by this same function."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxvet.settings")
     # DEBUG=true only while settings load (plain static storage, no collectstatic
     # needed); the measurements run with DEBUG off, set below.
     os.environ["DEBUG"] = "true"
     os.environ.pop("REDIS_URL", None)
     if backend == "postgresql":
-        _recreate_postgres(POSTGRES_URL)
         os.environ["DATABASE_URL"] = POSTGRES_URL
     else:
         os.environ.pop("DATABASE_URL", None)
         os.environ["SQLITE_NAME"] = SQLITE_NAME
-        (ROOT / SQLITE_NAME).parent.mkdir(parents=True, exist_ok=True)
-        (ROOT / SQLITE_NAME).unlink(missing_ok=True)
     import django
 
     django.setup()
@@ -260,9 +271,9 @@ class InProcess:
 
 
 class OverHttp:
-    """A real HTTP server (Django's WSGI server, one worker thread) on a local port."""
+    """gunicorn on a local port, a new connection per request."""
 
-    name = "over HTTP (new connection per request)"
+    name = "over HTTP (gunicorn, new connection per request)"
 
     def __init__(self, port: int):
         self.port = port
@@ -296,21 +307,50 @@ class OverHttp:
         return self._request("POST", path, urlencode(data, doseq=True), headers)
 
 
-def _serve() -> int:
-    """Start Django's WSGI server in a background thread; return its port."""
-    import threading
+@contextlib.contextmanager
+def _serve(backend: str):
+    """gunicorn (the production server, README.md's Deploying) in a process of its own,
+    one sync worker, serving the app configured as here; yields its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = ROOT / "benchmarks" / "out" / f"portal-server-{backend}.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "benchmarks.portal_server:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "BENCH_BACKEND": backend},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_port(server, port, log_path)
+            yield port
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
-    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
-    from django.core.wsgi import get_wsgi_application
 
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = WSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
-    server.set_app(get_wsgi_application())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server.server_address[1]
+def _wait_for_port(server: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited; see {log_path.relative_to(ROOT)}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not accept connections within 60 s")
 
 
 def _autosave_values(question: dict) -> tuple[str, str]:
@@ -495,14 +535,15 @@ def _median_ms(call, repeats: int = 300) -> float:
 READING = """
 ## Reading
 
-Where the 3x target stands (SQLite / PostgreSQL, from the table above):
+Where the 3x target stands (SQLite / PostgreSQL, from the table above; over HTTP means
+gunicorn in its own process, as deployed):
 
 - The section page, unchanged (a vendor moving between sections or coming back):
-  **met over HTTP on SQLite (2.5x) and just missed on PostgreSQL (3.1-3.7x)**; in-process,
-  where a trivial view costs only 0.1-0.2 ms, 6-9x.
-- The section page right after a save (one card redrawn): **not met**, 8-10x over HTTP,
-  26-33x in-process.
-- An autosave: **not met**, 5-8x over HTTP, 17-26x in-process.
+  **at the target on SQLite over HTTP (2.6-3.1x across runs) and just above it on
+  PostgreSQL (3.3-3.6x)**; in-process, where a trivial view costs only 0.1-0.2 ms, 6-9x.
+- The section page right after a save (one card redrawn): **not met**, 9-12x over HTTP,
+  26-31x in-process.
+- An autosave: **not met**, 6-10x over HTTP, 17-25x in-process.
 
 What changed in this round (the same benchmark at the start of it, same machine, 100
 repetitions: unchanged page 1.60 / 2.73 ms in-process and 2.33 / 3.77 ms over HTTP, after
@@ -518,6 +559,8 @@ a save 4.98 / 7.23 and 5.40 / 7.82 ms, autosave 3.58 / 6.37 and 4.27 / 7.30 ms):
   time a connection runs it (`DATABASE_PREPARED_STATEMENTS`). Planning the link lookup's
   five-table join cost four times running it (0.38 ms against 0.09 ms prepared); every
   portal request and the rescoring job repeat the same statements.
+- The benchmark's HTTP server is now gunicorn in a process of its own (it was Django's
+  development server in a thread of the measuring process). The ratios hardly moved.
 
 Where the rest of the time goes (the parts table):
 
