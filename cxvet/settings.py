@@ -7,6 +7,7 @@ error naming the variable, rather than running with a surprise default.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -235,11 +236,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 600_000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
+
+def _next_redis_database(url: str) -> str:
+    """The same Redis server with the next database number (redis://h:6379/0 -> /1)."""
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or "0"
+    if not number.isdigit():
+        raise ImproperlyConfigured(
+            f"REDIS_URL={url!r} names database {number!r}: use a number, e.g. redis://host:6379/0"
+        )
+    return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
+
+
 if REDIS_URL:
+    # The cache has a Redis database of its own: clearing it empties the whole database
+    # (FLUSHDB), which must never take the tasks queued on the broker with it.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": env_str("REDIS_CACHE_URL") or _next_redis_database(REDIS_URL),
         }
     }
 else:

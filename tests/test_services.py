@@ -34,3 +34,22 @@ def test_tasks_run_in_process_without_redis_and_on_a_worker_with_it(celery_worke
     assert celery_worker_process.poll() is None, "the worker process is not running"
     replies = app.control.ping(timeout=5)
     assert replies, "no Celery worker answered on the broker"
+
+
+def test_clearing_the_cache_keeps_the_tasks_queued_on_the_broker():
+    from django.core.cache import cache
+
+    if not os.environ.get("REDIS_URL"):
+        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+        return
+    import redis
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.rpush("test-queued-task", "a message")
+    try:
+        cache.set("test-cached", "a page")
+        cache.clear()
+        assert cache.get("test-cached") is None
+        assert broker.lrange("test-queued-task", 0, -1) == [b"a message"]
+    finally:
+        broker.delete("test-queued-task")

@@ -89,3 +89,29 @@ def test_postgresql_prepares_repeated_statements_unless_told_not_to(setting, opt
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == options
+
+
+@pytest.mark.parametrize(
+    ("env", "cache"),
+    [
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "redis://127.0.0.1:6379/1"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379"}, "redis://127.0.0.1:6379/1"),
+        ({"REDIS_URL": "redis://:pw@redis.internal:6380/4"}, "redis://:pw@redis.internal:6380/5"),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CACHE_URL": "redis://cache:6379/0"},
+            "redis://cache:6379/0",
+        ),
+    ],
+)
+def test_the_cache_never_shares_a_redis_database_with_the_broker(env, cache):
+    result = load_settings(
+        show="s.CACHES['default']['LOCATION'], s.CELERY_BROKER_URL", DEBUG="true", **env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [cache, env["REDIS_URL"]]
+
+
+def test_a_redis_database_that_is_not_a_number_is_refused():
+    result = load_settings(DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/cache")
+    assert result.returncode != 0
+    assert "REDIS_URL='redis://127.0.0.1:6379/cache' names database 'cache'" in result.stderr
