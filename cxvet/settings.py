@@ -266,6 +266,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Vendor portal.
 PORTAL_LINK_GRACE_DAYS = env_int("PORTAL_LINK_GRACE_DAYS", 14)
 PORTAL_BAD_TOKEN_RATE = env_str("PORTAL_BAD_TOKEN_RATE", "20/m")
+# Behind a proxy every request comes from the proxy's address: name the header it puts
+# the client's address in (e.g. X-Forwarded-For), or all vendors share one limit.
+PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER")
+RATELIMIT_IP_META_KEY = "vendors.access.client_ip"
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

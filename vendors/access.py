@@ -149,6 +149,22 @@ def _usage(request: HttpRequest, *, increment: bool) -> dict | None:
     )
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The address bad tokens are counted against (django-ratelimit's "ip" key).
+
+    With PORTAL_CLIENT_IP_HEADER set, the last address in that header: the one the
+    proxy in front of this server added. Addresses before it came from the client and
+    could be anything.
+    """
+    header = settings.PORTAL_CLIENT_IP_HEADER
+    if header:
+        meta_key = "HTTP_" + header.upper().replace("-", "_")
+        forwarded = request.META.get(meta_key, "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META["REMOTE_ADDR"]
+
+
 def _refuse_blocked_client(request: HttpRequest) -> None:
     # Checked before the lookup: a blocked client learns nothing, not even that a
     # guessed token happens to be right.

@@ -91,6 +91,37 @@ def test_repeated_bad_tokens_are_rate_limited_then_even_good_ones_wait(
     assert client.get(url("overview", token), REMOTE_ADDR="10.0.0.9").status_code == 200
 
 
+def test_behind_a_proxy_each_client_is_limited_by_the_address_the_proxy_saw(
+    client, example_version, settings
+):
+    settings.PORTAL_BAD_TOKEN_RATE = "3/m"
+    settings.PORTAL_CLIENT_IP_HEADER = "X-Forwarded-For"
+    token, _ = open_response(example_version)
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def guess(forwarded_for: str, token: str = "guess") -> int:
+        return client.get(
+            url("overview", token), HTTP_X_FORWARDED_FOR=forwarded_for, **proxy
+        ).status_code
+
+    # A guesser cannot dodge the limit by sending addresses of its own first.
+    for spoofed in ("1.1.1.1", "2.2.2.2", "3.3.3.3"):
+        assert guess(f"{spoofed}, 203.0.113.5") == 404
+    assert guess("4.4.4.4, 203.0.113.5") == 429
+    # Another vendor behind the same proxy is not affected.
+    assert guess("198.51.100.7", token) == 200
+
+
+def test_without_the_proxy_header_setting_the_connecting_address_counts(
+    client, example_version, settings
+):
+    settings.PORTAL_BAD_TOKEN_RATE = "3/m"
+    for i in range(3):
+        client.get(url("overview", f"guess{i}"), HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+    # The header is ignored unless configured: a client cannot pick its own address.
+    assert client.get(url("overview", "guess"), HTTP_X_FORWARDED_FOR="9.9.9.9").status_code == 429
+
+
 def test_good_tokens_do_not_count_towards_the_limit(client, example_version, settings):
     settings.PORTAL_BAD_TOKEN_RATE = "2/m"
     token, _ = open_response(example_version)
