@@ -1,0 +1,20 @@
+"""An automated accessibility audit (axe-core) of the page open in the browser."""
+
+from __future__ import annotations
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+# WCAG 2.1 levels A and AA, and axe's best practices (landmarks, headings, regions).
+STANDARDS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail with each problem axe finds: the rule, why it matters and where."""
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": STANDARDS}})
+    problems = [
+        f"- {v['id']} ({v['impact']}): {v['help']}; at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+    ]
+    assert not problems, f"accessibility problems on {page.url}:\n" + "\n".join(problems)
