@@ -45,7 +45,10 @@ class ClarificationForm(forms.Form):
                 required=False,
                 max_length=2000,
                 label="Note",
-                widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+                # The page lays notes out in a table: name each one for screen readers.
+                widget=forms.Textarea(
+                    attrs={"rows": 2, "cols": 60, "aria-label": f"Note on “{question['text']}”"}
+                ),
             )
             if current is None or current[0]["key"] != section["key"]:
                 current = (section, [])

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from questionnaires.models import ResponseStatus
 from questionnaires.services.scores import response_score
+from tests.browser.accessibility import DJANGO_ADMIN_CHROME, assert_accessible
 from tests.factories import ResponseFactory, UserFactory, VendorFactory, answer_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,6 +61,12 @@ def responses(example_version):
     return created
 
 
+def _shot(page, artifacts_dir, name: str) -> None:
+    """Screenshot a workspace page for review and audit the accessibility of our part."""
+    page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
+    assert_accessible(page, exclude=DJANGO_ADMIN_CHROME)
+
+
 def _log_in(page, base_url: str) -> None:
     page.set_viewport_size({"width": 1600, "height": 1000})
     user = UserFactory(username="browser-analyst")
@@ -78,7 +85,7 @@ def test_from_the_response_list_to_a_comparison_and_an_export(
     page.wait_for_selector("#result_list")
     assert page.locator("#result_list tbody tr").count() == 3
     assert page.locator("#result_list .cx-tier-critical", has_text="Critical").count() == 1
-    page.screenshot(path=str(artifacts_dir / "admin-response-list.png"), full_page=True)
+    _shot(page, artifacts_dir, "admin-response-list")
 
     # Tick every response and run the admin action.
     page.check("#action-toggle")
@@ -96,7 +103,7 @@ def test_from_the_response_list_to_a_comparison_and_an_export(
     assert not comment.locator(".cx-comment").is_visible()
     comment.locator("summary").click()
     assert comment.locator(".cx-comment").is_visible()
-    page.screenshot(path=str(artifacts_dir / "admin-comparison.png"), full_page=True)
+    _shot(page, artifacts_dir, "admin-comparison")
 
     # Controls: lowest risk first, only flagged questions, another profile.
     page.select_option("#id_order", "risk")
@@ -108,7 +115,7 @@ def test_from_the_response_list_to_a_comparison_and_an_export(
     assert heads[0] == "Careful Co"
     assert page.locator("#comparison-matrix tbody tr[id^=q-]").count() == 1
     assert page.locator("#id_profile").input_value() == "financial_services"
-    page.screenshot(path=str(artifacts_dir / "admin-comparison-flagged.png"), full_page=True)
+    _shot(page, artifacts_dir, "admin-comparison-flagged")
 
     with page.expect_download() as download_info:
         page.click("text=XLSX (answers and summary)")
@@ -127,7 +134,7 @@ def test_reviewing_a_response_in_the_browser(page, live_server, responses, artif
     _log_in(page, live_server.url)
     page.goto(f"{live_server.url}/admin/questionnaires/response/{careful.pk}/change/")
     page.wait_for_selector("#answers")
-    page.screenshot(path=str(artifacts_dir / "admin-response-review.png"), full_page=True)
+    _shot(page, artifacts_dir, "admin-response-review")
 
     page.select_option("#level-rollback_rate", "verified")
     page.click("input[name=set-rollback_rate]")
@@ -149,7 +156,7 @@ def test_requesting_clarification_in_the_browser(page, live_server, responses, a
 
     page.check("#id_reopen__rollback_rate")
     page.fill("#id_note__rollback_rate", "Which of the 25 deployments were rolled back, and why?")
-    page.screenshot(path=str(artifacts_dir / "admin-clarification-form.png"), full_page=True)
+    _shot(page, artifacts_dir, "admin-clarification-form")
     page.click("#clarification-form input[type=submit]")
     page.wait_for_selector(".messagelist")
 

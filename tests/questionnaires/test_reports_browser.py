@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from questionnaires.models import Report, ReportKind, ReportStatus
 from questionnaires.reports import current_inputs_hash, report_subject
 from questionnaires.tasks.reports import report_render
+from tests.browser.accessibility import DJANGO_ADMIN_CHROME, assert_accessible
 from tests.factories import UserFactory
 from tests.questionnaires.reports_data import (  # noqa: F401  (eager_tasks is a fixture)
     eager_tasks,
@@ -49,6 +50,7 @@ def test_generate_pdf_from_the_selection_page_and_download_it(
     assert report.profile_key == "financial_services"
     expect(page.locator(".cx-report-status")).to_have_text("Ready", timeout=30_000)
     page.screenshot(path=str(artifacts_dir / "admin-report-ready.png"), full_page=True)
+    assert_accessible(page, exclude=DJANGO_ADMIN_CHROME)
     with page.expect_download() as download_info:
         page.click("a.cx-report-download")
     download = download_info.value
