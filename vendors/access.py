@@ -10,6 +10,7 @@ section, a question, a file) is looked up inside that response, never by id alon
 from __future__ import annotations
 
 import datetime
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -160,8 +161,10 @@ def client_ip(request: HttpRequest) -> str:
     if header:
         meta_key = "HTTP_" + header.upper().replace("-", "_")
         forwarded = request.META.get(meta_key, "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass  # missing or not an address (no proxy set it): the connecting address
     return request.META["REMOTE_ADDR"]
 
 

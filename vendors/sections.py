@@ -116,6 +116,7 @@ def render_section(
     body: dict[str, Any],
     **extra: Any,
 ) -> HttpResponse:
+    """The section page around a body; `extra` adds to or overrides the context."""
     keys = list(access.sections_by_key)
     index = keys.index(section["key"])
     context = {

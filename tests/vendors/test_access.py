@@ -112,6 +112,17 @@ def test_behind_a_proxy_each_client_is_limited_by_the_address_the_proxy_saw(
     assert guess("198.51.100.7", token) == 200
 
 
+def test_a_proxy_header_that_holds_no_address_counts_the_connecting_one(
+    client, example_version, settings
+):
+    settings.PORTAL_BAD_TOKEN_RATE = "2/m"
+    settings.PORTAL_CLIENT_IP_HEADER = "X-Forwarded-For"
+    for forwarded in ("not-an-address", ""):
+        page = client.get(url("overview", "guess"), HTTP_X_FORWARDED_FOR=forwarded)
+        assert page.status_code == 404
+    assert client.get(url("overview", "guess")).status_code == 429
+
+
 def test_without_the_proxy_header_setting_the_connecting_address_counts(
     client, example_version, settings
 ):
