@@ -295,25 +295,16 @@ def score_override(
     if not tier:
         flags = [f["severity"] for f in response_score.result.get("flags", [])]
         tier = tier_for(score, flags)
-    with transaction.atomic():
-        locked = ResponseScore.objects.select_for_update().get(pk=response_score.pk)
-        before = _override_state(locked)
-        locked.override_score = score
-        locked.override_tier = tier
-        locked.override_justification = justification
-        locked.overridden_by = user
-        locked.overridden_at = timezone.now()
-        locked.save(
-            update_fields=[
-                "override_score",
-                "override_tier",
-                "override_justification",
-                "overridden_by",
-                "overridden_at",
-            ]
-        )
-        _record_override(locked, user, before, justification)
-    return locked
+    return _write_override(
+        response_score,
+        user,
+        justification,
+        override_score=score,
+        override_tier=tier,
+        override_justification=justification,
+        overridden_by=user,
+        overridden_at=timezone.now(),
+    )
 
 
 def score_override_clear(
@@ -324,23 +315,28 @@ def score_override_clear(
     problem = _justification_error(justification)
     if problem:
         raise ValidationError({"justification": problem})
+    return _write_override(
+        response_score,
+        user,
+        justification,
+        override_score=None,
+        override_tier="",
+        override_justification="",
+        overridden_by=None,
+        overridden_at=None,
+    )
+
+
+def _write_override(
+    response_score: ResponseScore, user, justification: str, **fields: Any
+) -> ResponseScore:
+    """Write the override fields under a row lock and record the change with its reason."""
     with transaction.atomic():
         locked = ResponseScore.objects.select_for_update().get(pk=response_score.pk)
         before = _override_state(locked)
-        locked.override_score = None
-        locked.override_tier = ""
-        locked.override_justification = ""
-        locked.overridden_by = None
-        locked.overridden_at = None
-        locked.save(
-            update_fields=[
-                "override_score",
-                "override_tier",
-                "override_justification",
-                "overridden_by",
-                "overridden_at",
-            ]
-        )
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields))
         _record_override(locked, user, before, justification)
     return locked
 
