@@ -75,3 +75,20 @@ def answer_all(response: Response, values: dict) -> list[Answer]:
         AnswerFactory(response=response, question=questions[key], value=value)
         for key, value in values.items()
     ]
+
+
+def scored_submission(version, vendor_name: str, values: dict) -> Response:
+    """A submitted response of a new vendor with these answers, scored for every profile."""
+    from django.utils import timezone
+
+    from questionnaires.services.scores import response_score
+
+    response = ResponseFactory(
+        version=version,
+        vendor=VendorFactory(name=vendor_name),
+        status=ResponseStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    answer_all(response, values)
+    response_score(response=response)
+    return response

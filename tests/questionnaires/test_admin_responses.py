@@ -21,8 +21,14 @@ from questionnaires.models import (
     ResponseStatus,
 )
 from questionnaires.services.reviews import answer_evidence_level_set
-from questionnaires.services.scores import response_score, score_override
-from tests.factories import ResponseFactory, UserFactory, VendorFactory, answer_all
+from questionnaires.services.scores import score_override
+from tests.factories import (
+    ResponseFactory,
+    UserFactory,
+    VendorFactory,
+    answer_all,
+    scored_submission,
+)
 
 from .workspace_data import answered_responses, generated_definition, import_definition
 
@@ -45,18 +51,6 @@ RISKY = {
 }
 
 
-def _submitted(version, name: str, answers: dict):
-    response = ResponseFactory(
-        version=version,
-        vendor=VendorFactory(name=name),
-        status=ResponseStatus.SUBMITTED,
-        submitted_at=timezone.now(),
-    )
-    answer_all(response, answers)
-    response_score(response=response)
-    return response
-
-
 def _change_url(response) -> str:
     return reverse("admin:questionnaires_response_change", args=[response.pk])
 
@@ -69,8 +63,8 @@ def _text(page) -> str:
 
 
 def test_list_shows_score_with_range_tier_coverage_and_flags(client, analyst, example_version):
-    good = _submitted(example_version, "Good Bots", GOOD)
-    _submitted(example_version, "Risky Bots", RISKY)
+    good = scored_submission(example_version, "Good Bots", GOOD)
+    scored_submission(example_version, "Risky Bots", RISKY)
     stored = ResponseScore.objects.get(response=good, profile_key="general")
 
     page = client.get(LIST_URL)
@@ -88,7 +82,7 @@ def test_list_shows_score_with_range_tier_coverage_and_flags(client, analyst, ex
 
 
 def test_list_shows_an_override_next_to_the_computed_value(client, analyst, example_version):
-    good = _submitted(example_version, "Good Bots", GOOD)
+    good = scored_submission(example_version, "Good Bots", GOOD)
     stored = ResponseScore.objects.get(response=good, profile_key="general")
     score_override(
         response_score=stored,
@@ -116,12 +110,12 @@ def test_list_without_a_score_says_so(client, analyst, example_version):
 
 def test_list_queries_do_not_grow_with_responses(client, analyst, example_version):
     for i in range(2):
-        _submitted(example_version, f"First {i}", GOOD)
+        scored_submission(example_version, f"First {i}", GOOD)
     client.get(LIST_URL)  # warm the session and content types
     with CaptureQueriesContext(connection) as two:
         assert client.get(LIST_URL).status_code == 200
     for i in range(18):
-        _submitted(example_version, f"More {i}", RISKY if i % 2 else GOOD)
+        scored_submission(example_version, f"More {i}", RISKY if i % 2 else GOOD)
     with CaptureQueriesContext(connection) as twenty:
         page = client.get(LIST_URL)
 
@@ -142,8 +136,8 @@ def test_list_queries_do_not_grow_with_responses(client, analyst, example_versio
     ],
 )
 def test_list_filters_and_search(client, analyst, example_version, query, expected):
-    good = _submitted(example_version, "Good Bots", GOOD)
-    _submitted(example_version, "Risky Bots", RISKY)
+    good = scored_submission(example_version, "Good Bots", GOOD)
+    scored_submission(example_version, "Risky Bots", RISKY)
     ResponseScore.objects.filter(response=good).update(tier="low")
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     ResponseFactory(
@@ -159,7 +153,7 @@ def test_list_filters_and_search(client, analyst, example_version, query, expect
 
 def test_list_filters_by_questionnaire(client, analyst, example_version):
     other = import_definition(generated_definition(key="other_check"))
-    _submitted(example_version, "Good Bots", GOOD)
+    scored_submission(example_version, "Good Bots", GOOD)
     answered_responses(other, 1)
 
     page = client.get(LIST_URL, {"version__questionnaire__id__exact": other.questionnaire_id})
@@ -168,8 +162,8 @@ def test_list_filters_by_questionnaire(client, analyst, example_version):
 
 
 def test_list_sorts_by_score(client, analyst, example_version):
-    _submitted(example_version, "Good Bots", GOOD)
-    _submitted(example_version, "Risky Bots", RISKY)
+    scored_submission(example_version, "Good Bots", GOOD)
+    scored_submission(example_version, "Risky Bots", RISKY)
     columns = list(page_columns := client.get(LIST_URL).context["cl"].list_display)
     score_index = columns.index("score_column")
     del page_columns
@@ -193,7 +187,7 @@ def test_list_sorts_by_score(client, analyst, example_version):
 def test_response_page_shows_answers_by_section_with_risk_evidence_and_comments(
     client, analyst, example_version
 ):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
     rate = Answer.objects.get(response=response, question__key="rollback_rate")
     rate.comment = "Two pilots in retail were paused."
     rate.save(update_fields=["comment"])
@@ -225,7 +219,7 @@ def test_response_page_shows_answers_by_section_with_risk_evidence_and_comments(
 def test_response_page_shows_flags_with_the_answers_that_raised_them(
     client, analyst, example_version
 ):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
 
     page = client.get(_change_url(response))
 
@@ -239,7 +233,7 @@ def test_response_page_shows_flags_with_the_answers_that_raised_them(
 def test_response_page_explains_the_score_by_the_answers_that_moved_it_most(
     client, analyst, example_version
 ):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
 
     page = client.get(_change_url(response))
 
@@ -251,7 +245,7 @@ def test_response_page_explains_the_score_by_the_answers_that_moved_it_most(
 
 
 def test_response_page_switches_profile(client, analyst, example_version):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
     finance = ResponseScore.objects.get(response=response, profile_key="financial_services")
 
     page = client.get(_change_url(response), {"profile": "financial_services"})
@@ -262,7 +256,7 @@ def test_response_page_switches_profile(client, analyst, example_version):
 
 
 def test_response_page_shows_the_history(client, analyst, example_version):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
     answer = Answer.objects.get(response=response, question__key="rollback_rate")
     answer_evidence_level_set(answer=answer, level=EvidenceLevel.VERIFIED, user=analyst)
 
@@ -277,7 +271,7 @@ def test_response_page_shows_the_history(client, analyst, example_version):
 
 
 def test_accept_from_the_response_page(client, analyst, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
 
     page = client.post(
         reverse("admin:questionnaires_response_accept", args=[response.pk]), follow=True
@@ -302,7 +296,7 @@ def test_accept_refused_says_why(client, analyst, example_version):
 
 
 def test_the_response_page_itself_accepts_no_changes(client, analyst, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
 
     page = client.post(_change_url(response), {"status": "accepted", "due_date": "2030-01-01"})
 
@@ -312,7 +306,7 @@ def test_the_response_page_itself_accepts_no_changes(client, analyst, example_ve
 
 
 def test_accept_needs_post(client, analyst, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
 
     page = client.get(reverse("admin:questionnaires_response_accept", args=[response.pk]))
 
@@ -322,7 +316,7 @@ def test_accept_needs_post(client, analyst, example_version):
 def test_clarification_form_reopens_ticked_questions_with_notes(
     client, analyst, example_version, django_capture_on_commit_callbacks
 ):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
     url = reverse("admin:questionnaires_response_clarify", args=[response.pk])
     form_page = client.get(url)
     assert "Sampled review after the fact" in _text(form_page)
@@ -355,7 +349,7 @@ def test_clarification_form_reopens_ticked_questions_with_notes(
 
 
 def test_clarification_form_without_questions_or_notes_explains(client, analyst, example_version):
-    response = _submitted(example_version, "Risky Bots", RISKY)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
     url = reverse("admin:questionnaires_response_clarify", args=[response.pk])
 
     nothing = client.post(url, {"note": "hello"})
@@ -382,7 +376,7 @@ def test_clarification_on_an_accepted_response_redirects_with_the_reason(
 
 
 def test_evidence_level_set_from_the_response_page(client, analyst, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
     answer = Answer.objects.get(response=response, question__key="rollback_rate")
     before = ResponseScore.objects.get(response=response, profile_key="general").high
 
@@ -399,8 +393,8 @@ def test_evidence_level_set_from_the_response_page(client, analyst, example_vers
 
 
 def test_evidence_level_of_another_responses_answer_is_not_found(client, analyst, example_version):
-    response = _submitted(example_version, "Risky Bots", RISKY)
-    other = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Risky Bots", RISKY)
+    other = scored_submission(example_version, "Good Bots", GOOD)
     foreign = Answer.objects.filter(response=other).first()
 
     page = client.post(
@@ -412,7 +406,7 @@ def test_evidence_level_of_another_responses_answer_is_not_found(client, analyst
 
 
 def test_override_with_justification(client, analyst, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
     url = reverse("admin:questionnaires_response_override", args=[response.pk])
     assert client.get(url).status_code == 200
 
@@ -435,7 +429,7 @@ def test_override_with_justification(client, analyst, example_version):
 
 
 def test_override_errors_are_shown_and_nothing_is_saved(client, analyst, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
     url = reverse("admin:questionnaires_response_override", args=[response.pk])
 
     short = client.post(url, {"profile": "general", "score": "64", "justification": "meh"})
@@ -478,7 +472,7 @@ def test_review_pages_need_a_staff_login(client, example_version):
 
 
 def test_review_actions_need_change_permission(client, example_version):
-    response = _submitted(example_version, "Good Bots", GOOD)
+    response = scored_submission(example_version, "Good Bots", GOOD)
     viewer = UserFactory(username="viewer", is_superuser=False)
     viewer.user_permissions.add(Permission.objects.get(codename="view_response"))
     client.force_login(viewer)

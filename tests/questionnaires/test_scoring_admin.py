@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from questionnaires.models import (
     Answer,
@@ -12,10 +11,9 @@ from questionnaires.models import (
     Profile,
     RescoreJob,
     ResponseScore,
-    ResponseStatus,
 )
-from questionnaires.services.scores import response_score, score_override
-from tests.factories import ResponseFactory, VendorFactory, answer_all
+from questionnaires.services.scores import score_override
+from tests.factories import scored_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -39,18 +37,6 @@ def eager_tasks():
     app.conf.task_always_eager = previous
 
 
-def scored(version, name: str, answers: dict = GOOD):
-    response = ResponseFactory(
-        version=version,
-        vendor=VendorFactory(name=name),
-        status=ResponseStatus.SUBMITTED,
-        submitted_at=timezone.now(),
-    )
-    answer_all(response, answers)
-    response_score(response=response)
-    return response
-
-
 def text(page) -> str:
     return page.content.decode()
 
@@ -61,8 +47,8 @@ def text(page) -> str:
 def test_score_list_shows_computed_and_override_side_by_side_and_staleness(
     client, analyst, example_version
 ):
-    steady = scored(example_version, "Steady Bots")
-    shaky = scored(example_version, "Shaky Bots")
+    steady = scored_submission(example_version, "Steady Bots", GOOD)
+    shaky = scored_submission(example_version, "Shaky Bots", GOOD)
     stored = ResponseScore.objects.get(response=steady, profile_key="general")
     score_override(
         response_score=stored, user=analyst, score=62, tier="high", justification=JUSTIFICATION
@@ -82,11 +68,11 @@ def test_score_list_queries_do_not_grow_with_rows(
     client, analyst, example_version, django_assert_max_num_queries
 ):
     for i in range(3):
-        scored(example_version, f"Vendor {i}")
+        scored_submission(example_version, f"Vendor {i}", GOOD)
     with django_assert_max_num_queries(14) as few:
         client.get(SCORES_URL)
     for i in range(3, 12):
-        scored(example_version, f"Vendor {i}")
+        scored_submission(example_version, f"Vendor {i}", GOOD)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(SCORES_URL)
     assert text(page).count("up to date") == 24  # 12 responses x 2 profiles
@@ -95,7 +81,7 @@ def test_score_list_queries_do_not_grow_with_rows(
 def test_score_page_shows_both_values_the_explanation_and_the_history(
     client, analyst, example_version
 ):
-    response = scored(
+    response = scored_submission(
         example_version,
         "Steady Bots",
         {**GOOD, "live_monitoring": "sampled", "human_approval_money": "no"},
@@ -121,7 +107,7 @@ def test_score_page_shows_both_values_the_explanation_and_the_history(
 def test_recompute_action_refreshes_computed_values_and_keeps_the_override(
     client, analyst, example_version
 ):
-    response = scored(example_version, "Steady Bots")
+    response = scored_submission(example_version, "Steady Bots", GOOD)
     stored = ResponseScore.objects.get(response=response, profile_key="general")
     score_override(
         response_score=stored, user=analyst, score=40, tier="", justification=JUSTIFICATION
@@ -161,8 +147,8 @@ def test_profile_page_edits_weights_one_number_per_section(client, analyst, exam
 def test_saving_new_weights_rescores_in_the_background_and_shows_progress(
     client, analyst, example_version, eager_tasks, django_capture_on_commit_callbacks
 ):
-    steady = scored(example_version, "Steady Bots")
-    shaky = scored(example_version, "Shaky Bots", {**GOOD, "live_monitoring": "none"})
+    steady = scored_submission(example_version, "Steady Bots", GOOD)
+    shaky = scored_submission(example_version, "Shaky Bots", {**GOOD, "live_monitoring": "none"})
     profile = Profile.objects.get(version=example_version, key="general")
     before = ResponseScore.objects.get(response=shaky, profile_key="general").score
 
@@ -223,7 +209,7 @@ def test_unchanged_weights_start_no_job_and_blank_means_the_sections_own(
 
 
 def test_rescore_action_and_job_list(client, analyst, example_version, eager_tasks):
-    scored(example_version, "Steady Bots")
+    scored_submission(example_version, "Steady Bots", GOOD)
     profile = Profile.objects.get(version=example_version, key="general")
     page = client.post(
         reverse("admin:questionnaires_profile_changelist"),
