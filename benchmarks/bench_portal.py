@@ -34,11 +34,9 @@ BENCH_DATABASE_URL points at another server).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -307,50 +305,16 @@ class OverHttp:
         return self._request("POST", path, urlencode(data, doseq=True), headers)
 
 
-@contextlib.contextmanager
 def _serve(backend: str):
     """gunicorn (the production server, README.md's Deploying) in a process of its own,
-    one sync worker, serving the app configured as here; yields its port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log_path = ROOT / "benchmarks" / "out" / f"portal-server-{backend}.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "benchmarks.portal_server:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "BENCH_BACKEND": backend},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(server, port, log_path)
-            yield port
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    one sync worker, serving the app configured as here; a context that yields its port."""
+    from tests.servers import gunicorn
 
-
-def _wait_for_port(server: subprocess.Popen, port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited; see {log_path.relative_to(ROOT)}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not accept connections within 60 s")
+    return gunicorn(
+        "benchmarks.portal_server:application",
+        env={**os.environ, "BENCH_BACKEND": backend},
+        log_path=ROOT / "benchmarks" / "out" / f"portal-server-{backend}.log",
+    )
 
 
 def _autosave_values(question: dict) -> tuple[str, str]:
@@ -386,7 +350,7 @@ def _measure(case: dict, transport) -> dict:
     revision = stored.revision
     # As the form stores them: numbers as numbers.
     values = [v if question["type"] == "text" else int(v) for v in _autosave_values(question)]
-    if str(stored.value) == values[0]:
+    if stored.value == values[0]:
         values = values[::-1]  # every autosave must change the answer
     timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
 

@@ -7,16 +7,15 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 import pytest
 
 from questionnaires.models import Answer
 from tests.conftest import ARTIFACTS, ROOT, subprocess_env_for_test_database
+from tests.servers import gunicorn
 from tests.vendors.helpers import open_response, url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,43 +40,8 @@ def production_server(tmp_path_factory, django_db_setup, django_db_blocker):
         check=False,
     )
     assert collected.returncode == 0, collected.stderr
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "gunicorn.log", "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "cxvet.wsgi", "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(server, port)
-            yield f"127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(
-                f"gunicorn exited with {server.returncode}; see test-artifacts/gunicorn.log"
-            )
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail("gunicorn did not accept connections within 30 s")
+    with gunicorn("cxvet.wsgi", env=env, log_path=ARTIFACTS / "gunicorn.log") as port:
+        yield f"127.0.0.1:{port}"
 
 
 @dataclass
