@@ -21,6 +21,7 @@ from questionnaires.services.definitions import questionnaire_import
 from questionnaires.services.reviews import clarification_request
 from tests.factories import ContactFactory, UserFactory, answer_all
 from tests.vendors.helpers import link_for, open_response, section_post, url
+from vendors import page_cache
 from vendors.portal import questionnaire_plan
 from vendors.sections import CSRF_PLACEHOLDER
 from vendors.services import link_revoke
@@ -322,3 +323,28 @@ def _random_value(question: dict, rng: random.Random):
     if kind in ("integer", "decimal", "percentage"):
         return rng.choice([0, 1, 5, 30, None])
     return rng.choice(["text", None])
+
+
+@pytest.mark.parametrize(
+    "changed", ["static/portal/portal.css", "templates/portal/section.html", "vendors/forms.py"]
+)
+def test_a_deploy_that_changes_how_pages_look_files_them_under_new_keys(
+    changed, tmp_path, monkeypatch
+):
+    """Pages name static files by hashed names and are drawn by templates and code: a
+    change to any of them must not serve pages filed by the old deploy."""
+    for pattern in page_cache.RENDERING_SOURCES:
+        for source in page_cache.ROOT.glob(pattern):
+            copy = tmp_path / source.relative_to(page_cache.ROOT)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(source.read_bytes())
+    monkeypatch.setattr(page_cache, "ROOT", tmp_path)
+    page_cache.code_digest.cache_clear()
+    before = page_cache.cache_key("section", ["same", "data"])
+
+    with open(tmp_path / changed, "a") as source:
+        source.write("\n/* next release */\n")
+    page_cache.code_digest.cache_clear()
+
+    assert page_cache.cache_key("section", ["same", "data"]) != before
+    page_cache.code_digest.cache_clear()
