@@ -215,6 +215,18 @@ class ResponseStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
 
 
+# Every rule about which statuses allow what is stated here, once.
+# The vendor may still change answers (during clarification only the reopened ones); a
+# response in one of these is also "open", so overdue once past its due date.
+EDITABLE_STATUSES = frozenset(
+    {ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS, ResponseStatus.CLARIFICATION_REQUESTED}
+)
+# Handed over to analysts at least once: scored, and evidence can be reviewed.
+HANDED_OVER_STATUSES = frozenset(
+    {ResponseStatus.SUBMITTED, ResponseStatus.CLARIFICATION_REQUESTED, ResponseStatus.ACCEPTED}
+)
+
+
 class Response(models.Model):
     """One vendor's answers to one questionnaire version."""
 
@@ -240,10 +252,6 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vendor} · {self.version}"
-
-    @property
-    def is_locked(self) -> bool:
-        return self.status in (ResponseStatus.SUBMITTED, ResponseStatus.ACCEPTED)
 
 
 class EvidenceLevel(models.TextChoices):

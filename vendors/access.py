@@ -22,20 +22,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
-from questionnaires.models import Response, ResponseStatus
+from questionnaires.models import EDITABLE_STATUSES, Response, ResponseStatus
 
 from .models import AccessLink, Contact, Vendor
 from .portal import QuestionnairePlan, questionnaire_plan
 from .services import contact_label, link_expires_on, link_touch, token_hash
 
 BAD_TOKEN_GROUP = "portal-bad-token"
-
-# Statuses in which the vendor may still change answers.
-EDITABLE_STATUSES = (
-    ResponseStatus.INVITED,
-    ResponseStatus.IN_PROGRESS,
-    ResponseStatus.CLARIFICATION_REQUESTED,
-)
 
 
 class LinkGone(Exception):

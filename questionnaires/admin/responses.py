@@ -35,6 +35,8 @@ from ..comparison import ComparisonError, build_comparison
 from ..definition import iter_questions
 from ..display import answer_display
 from ..models import (
+    EDITABLE_STATUSES,
+    HANDED_OVER_STATUSES,
     Answer,
     AuditEvent,
     Evidence,
@@ -63,11 +65,6 @@ from .comparison_pages import (
 )
 from .review_forms import ClarificationForm, EvidenceLevelForm, OverrideForm
 
-OPEN_STATUSES = (
-    ResponseStatus.INVITED,
-    ResponseStatus.IN_PROGRESS,
-    ResponseStatus.CLARIFICATION_REQUESTED,
-)
 # How many answers the explanation names: enough to see what drives the score.
 EXPLANATION_SIZE = 6
 HISTORY_SIZE = 200
@@ -145,7 +142,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request, queryset):
-        overdue = Q(due_date__lt=timezone.localdate(), status__in=OPEN_STATUSES)
+        overdue = Q(due_date__lt=timezone.localdate(), status__in=EDITABLE_STATUSES)
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":
@@ -216,7 +213,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
     @admin.display(description="Due", ordering="due_date")
     def due_column(self, obj: Response) -> str:
-        if obj.status in OPEN_STATUSES and obj.due_date < timezone.localdate():
+        if obj.status in EDITABLE_STATUSES and obj.due_date < timezone.localdate():
             return format_html(
                 '{} <span class="cx-overdue">overdue</span>', obj.due_date.strftime("%-d %b %Y")
             )
@@ -553,13 +550,7 @@ class ResponseAdmin(admin.ModelAdmin):
                 )[:HISTORY_SIZE]
             ],
             "can_review": can_change and response.status == ResponseStatus.SUBMITTED,
-            "can_set_evidence": can_change
-            and response.status
-            in (
-                ResponseStatus.SUBMITTED,
-                ResponseStatus.CLARIFICATION_REQUESTED,
-                ResponseStatus.ACCEPTED,
-            ),
+            "can_set_evidence": can_change and response.status in HANDED_OVER_STATUSES,
             "can_override": can_change,
             "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
         }

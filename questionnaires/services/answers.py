@@ -24,6 +24,7 @@ from django.utils import timezone
 from ..completeness import MissingItem, completeness
 from ..evidence import CheckedUpload
 from ..models import (
+    EDITABLE_STATUSES,
     Answer,
     AuditEvent,
     Evidence,
@@ -36,13 +37,6 @@ from ..models import (
 from .scores import response_score
 
 logger = logging.getLogger(__name__)
-
-EDITABLE_STATUSES = (
-    ResponseStatus.INVITED,
-    ResponseStatus.IN_PROGRESS,
-    ResponseStatus.CLARIFICATION_REQUESTED,
-)
-SUBMITTABLE_STATUSES = (ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS)
 
 
 class ResponseNotEditable(Exception):

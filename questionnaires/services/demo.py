@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from ..definition import iter_questions, load_definition, visible_question_keys
 from ..models import (
+    HANDED_OVER_STATUSES,
     Answer,
     AuditEvent,
     Evidence,
@@ -49,7 +50,6 @@ SELECTION_FILE = DEMO_DIR / "selection.yaml"
 
 # Who the audit trail names for steps an analyst would have taken.
 DEMO_ANALYST = "Demo analyst"
-SCORED_STATUSES = (ResponseStatus.SUBMITTED, ResponseStatus.ACCEPTED)
 ANSWER_FIELDS = {"value", "comment", "files", "level"}
 
 
@@ -170,7 +170,7 @@ def demo_vendor_problems(definition: dict[str, Any], vendor: DemoVendor) -> list
         if answer.value is not None:
             problems.extend(f"{key}: {p}" for p in _value_problems(question, answer.value))
         problems.extend(f"{key}: {p}" for p in _evidence_problems(answer))
-    if vendor.status in SCORED_STATUSES:
+    if vendor.status in HANDED_OVER_STATUSES:
         problems.extend(_submission_problems(definition, vendor, visible))
     return problems
 
@@ -246,7 +246,7 @@ def _selection_spec() -> dict[str, Any]:
 def _selection_problems(version: QuestionnaireVersion, vendors: list[DemoVendor]) -> list[str]:
     spec = _selection_spec()
     profiles = {p["key"] for p in version.definition["profiles"]}
-    scored = {v.name for v in vendors if v.status in SCORED_STATUSES}
+    scored = {v.name for v in vendors if v.status in HANDED_OVER_STATUSES}
     problems = []
     if spec["profile_key"] not in profiles:
         problems.append(f"profile {spec['profile_key']!r} is not one of {sorted(profiles)}")
@@ -286,7 +286,7 @@ def demo_seed() -> DemoSummary:
         summary.responses.append((spec.name, response.get_status_display()))
         if response.status == ResponseStatus.IN_PROGRESS:
             summary.in_progress_vendor_id = response.vendor_id
-        if response.status in SCORED_STATUSES and (created or not response.scores.exists()):
+        if response.status in HANDED_OVER_STATUSES and (created or not response.scores.exists()):
             to_score.append(response)
     _selection(version, summary)
     for response in to_score:
@@ -420,7 +420,7 @@ def _evidence_attach(answer: Answer, name: str, author: str) -> Evidence:
 def _status_history(spec: DemoVendor, response: Response, author: str) -> None:
     """The status changes a real response would have gone through to reach its status."""
     path = [ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS]
-    if spec.status in SCORED_STATUSES:
+    if spec.status in HANDED_OVER_STATUSES:
         path.append(ResponseStatus.SUBMITTED)
     if spec.status == ResponseStatus.ACCEPTED:
         path.append(ResponseStatus.ACCEPTED)
@@ -443,7 +443,7 @@ def _selection(version: QuestionnaireVersion, summary: DemoSummary) -> Selection
     )
     if created:
         responses = Response.objects.filter(
-            version=version, vendor__name__in=spec["vendors"], status__in=SCORED_STATUSES
+            version=version, vendor__name__in=spec["vendors"], status__in=HANDED_OVER_STATUSES
         )
         selection.responses.set(responses)
         summary.selection_created = True

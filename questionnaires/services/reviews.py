@@ -13,20 +13,20 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Answer, AuditEvent, EvidenceLevel, Question, Response, ResponseStatus
+from ..models import (
+    HANDED_OVER_STATUSES,
+    Answer,
+    AuditEvent,
+    EvidenceLevel,
+    Question,
+    Response,
+    ResponseStatus,
+)
 from .scores import response_score
 
 
 class ReviewNotAllowed(Exception):
     """The review step does not apply to the response as it is; the message says why."""
-
-
-# Evidence levels can be set by an analyst once the vendor has handed the answers over.
-EVIDENCE_REVIEWABLE_STATUSES = (
-    ResponseStatus.SUBMITTED,
-    ResponseStatus.CLARIFICATION_REQUESTED,
-    ResponseStatus.ACCEPTED,
-)
 
 
 def _status_label(status: str) -> str:
@@ -128,7 +128,7 @@ def answer_evidence_level_set(*, answer: Answer, level: str, user) -> Answer:
         raise ReviewNotAllowed(f"Unknown evidence level {level!r}; use one of: {allowed}.")
     current = Answer.objects.select_for_update().select_related("question").get(pk=answer.pk)
     response = Response.objects.get(pk=current.response_id)
-    if response.status not in EVIDENCE_REVIEWABLE_STATUSES:
+    if response.status not in HANDED_OVER_STATUSES:
         raise ReviewNotAllowed(
             f"Cannot change the evidence level: the response is "
             f"{_status_label(response.status)}. Evidence is reviewed once the vendor "

@@ -22,23 +22,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import (
+    HANDED_OVER_STATUSES,
     AuditEvent,
     Profile,
     QuestionnaireVersion,
     RescoreJob,
     Response,
     ResponseScore,
-    ResponseStatus,
 )
 from ..scoring import ENGINE_VERSION, TIERS, ScoringPlan, compile_plan, tier_for
 from ..selectors import profile_as_dict, scoring_inputs
 
-# Responses that are rescored when a profile changes, besides those already scored.
-SCORED_STATUSES = (
-    ResponseStatus.SUBMITTED,
-    ResponseStatus.CLARIFICATION_REQUESTED,
-    ResponseStatus.ACCEPTED,
-)
 RESCORE_BATCH_SIZE = 1000
 # Within a batch, scores are written in chunks so that writing overlaps scoring.
 WRITE_CHUNK_SIZE = 250
@@ -467,7 +461,7 @@ def affected_responses(profile: Profile) -> QuerySet[Response]:
     """Responses a change to this profile rescores: already scored under it, or submitted."""
     scored = ResponseScore.objects.filter(response=OuterRef("pk"), profile_key=profile.key)
     return Response.objects.filter(version_id=profile.version_id).filter(
-        Q(status__in=SCORED_STATUSES) | Exists(scored)
+        Q(status__in=HANDED_OVER_STATUSES) | Exists(scored)
     )
 
 
