@@ -30,7 +30,6 @@ from .models import (
     Answer,
     Evidence,
     EvidenceLevel,
-    Profile,
     QuestionnaireVersion,
     Response,
     ResponseScore,
@@ -44,7 +43,7 @@ from .scoring import (
     compile_plan,
     ranking_robustness,
 )
-from .selectors import profile_as_dict
+from .selectors import profiles_of_versions, shared_profiles
 
 # Risk of one answer in words; the same cut points as the tiers of the 0-100 score.
 RISK_WORDS = ((0.25, "low"), (0.5, "moderate"), (0.75, "high"), (float("inf"), "severe"))
@@ -218,9 +217,9 @@ def build_comparison(
     loaded = _load_responses(ids)
     versions = _versions_of(loaded)
     base = max(versions.values(), key=lambda v: v.number)
-    profiles_by_version = _profiles(versions)
-    profile_key = profile_key or base.definition["profiles"][0]["key"]
-    offered = _common_profiles(base, profiles_by_version)
+    profiles_by_version = profiles_of_versions(versions)
+    profile_key = profile_key or base.default_profile_key
+    offered = shared_profiles(versions.values(), profiles_by_version)
     if profile_key not in dict(offered):
         raise UnknownProfile(
             f"Profile {profile_key!r} is not defined in every compared version; choose one "
@@ -303,23 +302,6 @@ def _load_responses(ids: list[int]) -> list[Response]:
 
 def _versions_of(responses: list[Response]) -> dict[int, Any]:
     return {r.version_id: r.version for r in responses}
-
-
-def _profiles(versions: dict[int, Any]) -> dict[int, dict[str, dict]]:
-    by_version: dict[int, dict[str, dict]] = defaultdict(dict)
-    for profile in Profile.objects.filter(version_id__in=versions):
-        by_version[profile.version_id][profile.key] = profile_as_dict(profile)
-    return by_version
-
-
-def _common_profiles(base, profiles_by_version) -> tuple[tuple[str, str], ...]:
-    """Profiles of the newest version, in definition order, that every version defines."""
-    common = set.intersection(*(set(p) for p in profiles_by_version.values()))
-    return tuple(
-        (p["key"], profiles_by_version[base.pk][p["key"]].get("title") or p["title"])
-        for p in base.definition["profiles"]
-        if p["key"] in common
-    )
 
 
 def _answers(ids: list[int]) -> tuple[dict[int, dict[str, AnswerInput]], dict[int, dict]]:

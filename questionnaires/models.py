@@ -9,6 +9,8 @@ so that answers can point at questions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -95,6 +97,20 @@ class QuestionnaireVersion(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status in self.FROZEN_STATUSES
+
+    # The default profile is the definition's first (a definition lists at least one):
+    # the one pages, exports and reports use until the analyst picks another. Written as
+    # a path into the definition so that a query can follow the same rule
+    # (selectors.default_profile_key_in_sql).
+    DEFAULT_PROFILE_KEY_PATH = ("profiles", 0, "key")
+
+    @property
+    def default_profile_key(self) -> str:
+        """The key of the version's default profile."""
+        node: Any = self.definition
+        for step in self.DEFAULT_PROFILE_KEY_PATH:
+            node = node[step]
+        return node
 
     def _refuse_content_change(self) -> None:
         stored = (

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,6 +155,27 @@ def link_reissue(*, link: AccessLink, user) -> AccessLink:
     """Revoke a link and email its contact a new one to the same response."""
     link_revoke(link=link, user=user, reason="reissued")
     return _link_issue(response=link.response, contact=link.contact, user=user)
+
+
+@transaction.atomic
+def links_revoke(
+    *, links: QuerySet[AccessLink], user: AbstractBaseUser | None, reason: str = ""
+) -> int:
+    """Revoke those of these links not revoked yet; returns how many it revoked."""
+    pending = list(links.filter(revoked_at__isnull=True).select_related("contact"))
+    for link in pending:
+        link_revoke(link=link, user=user, reason=reason)
+    return sum(link.revoked_at is not None for link in pending)
+
+
+@transaction.atomic
+def links_reissue(
+    *, links: QuerySet[AccessLink], user: AbstractBaseUser | None
+) -> list[AccessLink]:
+    """Reissue each of these links (see link_reissue); returns the new links."""
+    return [
+        link_reissue(link=link, user=user) for link in links.select_related("contact", "response")
+    ]
 
 
 def link_touch(*, link: AccessLink) -> None:

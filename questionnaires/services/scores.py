@@ -6,23 +6,25 @@ stores what it returns as ResponseScore rows (one per response and profile).
 
 from __future__ import annotations
 
+import datetime
 import gc
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import psycopg
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import (
-    HANDED_OVER_STATUSES,
     AuditEvent,
     Profile,
     QuestionnaireVersion,
@@ -31,7 +33,7 @@ from ..models import (
     ResponseScore,
 )
 from ..scoring import ENGINE_VERSION, TIERS, ScoringPlan, compile_plan, tier_for
-from ..selectors import profile_as_dict, scoring_inputs
+from ..selectors import affected_responses, profile_as_dict, scoring_inputs
 
 RESCORE_BATCH_SIZE = 1000
 # Within a batch, scores are written in chunks so that writing overlaps scoring.
@@ -84,6 +86,36 @@ def response_score(
     )
 
 
+@dataclass(frozen=True)
+class Recomputed:
+    """What `response_scores_recompute` did: how many scores, and which it could not."""
+
+    count: int
+    # Stored scores under a profile that the response's version no longer defines.
+    missing: list[tuple[Response, list[str]]]
+
+
+def response_scores_recompute(*, scores: QuerySet[ResponseScore]) -> Recomputed:
+    """Compute these stored scores again now (overrides stay as they are).
+
+    A score whose profile its version no longer defines is left alone and reported.
+    """
+    profiles_by_response: dict[int, set[str]] = {}
+    for response_id, key in scores.values_list("response_id", "profile_key"):
+        profiles_by_response.setdefault(response_id, set()).add(key)
+    responses = Response.objects.select_related("version").in_bulk(profiles_by_response)
+    count = 0
+    missing = []
+    with transaction.atomic():
+        for response_id, keys in profiles_by_response.items():
+            response = responses[response_id]
+            known = {p["key"] for p in response.version.definition["profiles"]}
+            if keys - known:
+                missing.append((response, sorted(keys - known)))
+            count += len(response_score(response=response, profile_keys=sorted(keys & known)))
+    return Recomputed(count=count, missing=missing)
+
+
 def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int:
     """Score many responses of the profile's version under it, in one bulk write.
 
@@ -104,7 +136,7 @@ def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int
 
 
 @contextmanager
-def _writes_pipelined():
+def _writes_pipelined() -> Iterator[None]:
     """On PostgreSQL, send each chunk's upsert without waiting for its result.
 
     The server writes one chunk while this process scores the next (psycopg's pipeline
@@ -119,7 +151,7 @@ def _writes_pipelined():
 
 
 @contextmanager
-def _cyclic_gc_paused():
+def _cyclic_gc_paused() -> Iterator[None]:
     """Hold the cycle collector while a batch is scored (reference counting still frees).
 
     Scoring creates no reference cycles, but it allocates enough small objects to set
@@ -205,7 +237,7 @@ def _score_row(response_id: int, definition_hash: str, plan: ScoringPlan, inputs
     )
 
 
-def _upsert(rows: list[_Row], computed_at) -> None:
+def _upsert(rows: list[_Row], computed_at: datetime.datetime) -> None:
     """Insert or update the computed columns; the override columns are never touched."""
     if not rows:
         return
@@ -241,7 +273,7 @@ _PG_TYPES = {
 _PG_COLUMNS = tuple((name, _PG_TYPES.get(name, "text")) for name in _Row._fields)
 
 
-def _upsert_postgresql(rows: list[_Row], computed_at) -> None:
+def _upsert_postgresql(rows: list[_Row], computed_at: datetime.datetime) -> None:
     # Measured (benchmarks/results/rescoring.md): bulk_create quotes every parameter in
     # Python on Django's client-side-binding cursor, which took longer than scoring. One
     # INSERT ... SELECT FROM unnest(arrays) with server-side binding sends the columns as
@@ -271,7 +303,7 @@ def _upsert_postgresql(rows: list[_Row], computed_at) -> None:
 def score_override(
     *,
     response_score: ResponseScore,
-    user,
+    user: AbstractBaseUser | None,
     score: float | None,
     tier: str,
     justification: str,
@@ -301,8 +333,31 @@ def score_override(
     )
 
 
+def response_score_override(
+    *,
+    response: Response,
+    profile_key: str,
+    user: AbstractBaseUser | None,
+    score: float | None,
+    tier: str,
+    justification: str,
+) -> ResponseScore:
+    """Override the response's score under a profile, scoring it first if it never was.
+
+    As `score_override`, which it calls: raises ValidationError naming the field at
+    fault, and then writes nothing (not even the first score).
+    """
+    with transaction.atomic():
+        stored = ResponseScore.objects.filter(response=response, profile_key=profile_key).first()
+        if stored is None:
+            [stored] = response_score(response=response, profile_keys=[profile_key])
+        return score_override(
+            response_score=stored, user=user, score=score, tier=tier, justification=justification
+        )
+
+
 def score_override_clear(
-    *, response_score: ResponseScore, user, justification: str
+    *, response_score: ResponseScore, user: AbstractBaseUser | None, justification: str
 ) -> ResponseScore:
     """Remove an override (the computed values apply again); the reason is recorded."""
     justification = " ".join((justification or "").split())
@@ -322,7 +377,10 @@ def score_override_clear(
 
 
 def _write_override(
-    response_score: ResponseScore, user, justification: str, **fields: Any
+    response_score: ResponseScore,
+    user: AbstractBaseUser | None,
+    justification: str,
+    **fields: Any,
 ) -> ResponseScore:
     """Write the override fields under a row lock and record the change with its reason."""
     with transaction.atomic():
@@ -375,7 +433,10 @@ def _override_state(score: ResponseScore) -> dict[str, Any]:
 
 
 def _record_override(
-    score: ResponseScore, user, before: dict[str, Any], justification: str
+    score: ResponseScore,
+    user: AbstractBaseUser | None,
+    before: dict[str, Any],
+    justification: str,
 ) -> None:
     AuditEvent.objects.create(
         response_id=score.response_id,
@@ -395,7 +456,9 @@ def _record_override(
 # Profiles and rescoring ------------------------------------------------------------------
 
 
-def profile_weights_update(*, profile: Profile, section_weights: dict, user) -> RescoreJob:
+def profile_weights_update(
+    *, profile: Profile, section_weights: dict[str, Any], user: AbstractBaseUser | None
+) -> RescoreJob:
     """Save a profile's section weights and rescore every affected response in batches.
 
     `section_weights` maps section keys to positive numbers; a section left out keeps
@@ -418,7 +481,9 @@ def profile_weights_update(*, profile: Profile, section_weights: dict, user) -> 
     return job
 
 
-def profile_rescore(*, profile: Profile, user, reason: str = "Requested") -> RescoreJob:
+def profile_rescore(
+    *, profile: Profile, user: AbstractBaseUser | None, reason: str = "Requested"
+) -> RescoreJob:
     """Rescore every affected response under the profile as it stands (e.g. on request)."""
     with transaction.atomic():
         return _rescore_job_start(
@@ -427,6 +492,14 @@ def profile_rescore(*, profile: Profile, user, reason: str = "Requested") -> Res
             reason=reason,
             weights_before=dict(profile.section_weights or {}),
         )
+
+
+def profiles_rescore(
+    *, profiles: Iterable[Profile], user: AbstractBaseUser | None, reason: str = "Requested"
+) -> list[RescoreJob]:
+    """`profile_rescore` for each of these profiles, in one transaction."""
+    with transaction.atomic():
+        return [profile_rescore(profile=profile, user=user, reason=reason) for profile in profiles]
 
 
 def _clean_weights(profile: Profile, section_weights: Mapping[str, Any]) -> dict[str, float]:
@@ -457,15 +530,13 @@ def _clean_weights(profile: Profile, section_weights: Mapping[str, Any]) -> dict
     return {key: cleaned[key] for key in section_keys if key in cleaned}
 
 
-def affected_responses(profile: Profile) -> QuerySet[Response]:
-    """Responses a change to this profile rescores: already scored under it, or submitted."""
-    scored = ResponseScore.objects.filter(response=OuterRef("pk"), profile_key=profile.key)
-    return Response.objects.filter(version_id=profile.version_id).filter(
-        Q(status__in=HANDED_OVER_STATUSES) | Exists(scored)
-    )
-
-
-def _rescore_job_start(*, profile: Profile, user, reason: str, weights_before: dict) -> RescoreJob:
+def _rescore_job_start(
+    *,
+    profile: Profile,
+    user: AbstractBaseUser | None,
+    reason: str,
+    weights_before: dict[str, Any],
+) -> RescoreJob:
     # A newer job rescores with the newest weights; older ones would only repeat work.
     RescoreJob.objects.filter(profile=profile, status__in=ACTIVE_JOB_STATUSES).update(
         status=RescoreJob.Status.SUPERSEDED, finished_at=timezone.now()

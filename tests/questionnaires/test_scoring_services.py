@@ -19,7 +19,10 @@ from questionnaires.selectors import profile_as_dict, scoring_inputs, stale_scor
 from questionnaires.services import scores as score_services
 from questionnaires.services.scores import (
     profile_weights_update,
+    profiles_rescore,
     response_score,
+    response_score_override,
+    response_scores_recompute,
     score_override,
     score_override_clear,
 )
@@ -184,6 +187,71 @@ def test_override_is_kept_beside_the_computed_score_and_recorded(example_version
     row.refresh_from_db()
     assert row.override_score is None and row.override_tier == ""
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SCORE_OVERRIDDEN).count() == 2
+
+
+def test_overriding_a_response_never_scored_scores_it_first(example_version):
+    response = submitted_response(example_version, RISKY_ANSWERS)
+    analyst = UserFactory()
+
+    stored = response_score_override(
+        response=response,
+        profile_key="financial_services",
+        user=analyst,
+        score=None,
+        tier="critical",
+        justification=JUSTIFICATION,
+    )
+
+    assert stored.profile_key == "financial_services"
+    assert stored.score is not None and stored.override_tier == "critical"
+    # Only the profile overridden was scored.
+    assert list(ResponseScore.objects.filter(response=response).values_list("profile_key")) == [
+        ("financial_services",)
+    ]
+
+
+def test_a_refused_override_of_a_response_never_scored_writes_nothing(example_version):
+    response = submitted_response(example_version, RISKY_ANSWERS)
+
+    with pytest.raises(ValidationError) as refused:
+        response_score_override(
+            response=response,
+            profile_key="general",
+            user=UserFactory(),
+            score=70,
+            tier="",
+            justification="too short",
+        )
+
+    assert "justification" in refused.value.message_dict
+    assert not ResponseScore.objects.filter(response=response).exists()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SCORE_OVERRIDDEN).exists()
+
+
+def test_recompute_refreshes_stored_scores_and_reports_profiles_that_are_gone(example_version):
+    response = submitted_response(example_version, GOOD_ANSWERS)
+    _, general = response_score(response=response)  # financial_services, general
+    gone = ResponseScore.objects.get(pk=general.pk)
+    gone.pk, gone.profile_key = None, "retail"
+    gone.save()
+    Answer.objects.filter(response=response, question__key="live_monitoring").update(value="none")
+
+    done = response_scores_recompute(scores=ResponseScore.objects.filter(response=response))
+
+    assert done.count == 2  # financial_services and general; retail is no profile any more
+    assert [(r.pk, keys) for r, keys in done.missing] == [(response.pk, ["retail"])]
+    assert ResponseScore.objects.get(pk=general.pk).score > general.score
+    assert stale_scores([response.pk]) == [gone]  # left as it was
+
+
+def test_profiles_rescore_starts_one_job_per_profile(example_version):
+    submitted_response(example_version, GOOD_ANSWERS)
+    profiles = Profile.objects.filter(version=example_version)
+
+    jobs = profiles_rescore(profiles=profiles, user=None, reason="Requested by an analyst")
+
+    assert sorted(job.profile.key for job in jobs) == ["financial_services", "general"]
+    assert {(job.total, job.reason) for job in jobs} == {(1, "Requested by an analyst")}
 
 
 def test_profile_weights_update_validates_every_weight(example_version):

@@ -1,0 +1,25 @@
+"""Reads for the analysts' pages about vendors and their private links.
+
+Reads only: writes live in vendors.services. Each function runs one query whatever the
+number of rows.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from .models import AccessLink, Vendor
+
+
+def vendors_with_contact_count(queryset: QuerySet[Vendor]) -> QuerySet[Vendor]:
+    """Each vendor with `contact_total`, how many contacts it has."""
+    return queryset.annotate(contact_total=Count("contacts"))
+
+
+def vendor_recent_links(vendor: Vendor, *, limit: int) -> list[AccessLink]:
+    """The vendor's latest private links, newest first, with contact and version."""
+    return list(
+        AccessLink.objects.filter(response__vendor=vendor)
+        .select_related("contact", "response__version")
+        .order_by("-created_at")[:limit]
+    )
