@@ -12,17 +12,28 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from questionnaires.admin.records import RecordAdmin
+
 from .forms import InvitationForm
 from .models import AccessLink, Contact, Vendor
-from .services import InvitationError, invitation_create, link_expires_on, link_reissue, link_revoke
+from .selectors import vendor_recent_links, vendors_with_contact_count
+from .services import (
+    InvitationError,
+    invitation_create,
+    link_expires_on,
+    links_reissue,
+    links_revoke,
+)
+
+RECENT_LINKS = 20
 
 
 class ContactInline(admin.TabularInline):
@@ -40,8 +51,8 @@ class VendorAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/vendors/vendor/change_form.html"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(contact_total=Count("contacts"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Vendor]:
+        return vendors_with_contact_count(super().get_queryset(request))
 
     @admin.display(description="Contacts", ordering="contact_total")
     def contact_count(self, obj: Vendor) -> int:
@@ -52,7 +63,7 @@ class VendorAdmin(admin.ModelAdmin):
         url = reverse("admin:vendors_vendor_invite", args=[obj.pk])
         return format_html('<a href="{}">Invite…</a>', url)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<path:object_id>/invite/",
@@ -97,9 +108,7 @@ class VendorAdmin(admin.ModelAdmin):
             "vendor": vendor,
             "form": form,
             "has_versions": form.fields["version"].queryset.exists(),
-            "links": AccessLink.objects.filter(response__vendor=vendor)
-            .select_related("contact", "response__version")
-            .order_by("-created_at")[:20],
+            "links": vendor_recent_links(vendor, limit=RECENT_LINKS),
         }
         return TemplateResponse(request, "admin/vendors/vendor/invite.html", context)
 
@@ -108,10 +117,12 @@ class LinkStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("active", "Active"), ("revoked", "Revoked")]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[AccessLink]
+    ) -> QuerySet[AccessLink]:
         if self.value() == "active":
             return queryset.filter(revoked_at__isnull=True)
         if self.value() == "revoked":
@@ -120,7 +131,10 @@ class LinkStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessLink)
-class AccessLinkAdmin(admin.ModelAdmin):
+class AccessLinkAdmin(RecordAdmin):
+    # Links are made by invitations, which email the token (it is never stored); they are
+    # revoked or reissued with the actions, and a revoked link stays listed because the
+    # audit trail and the 410 page refer to it.
     list_display = (
         "contact",
         "vendor",
@@ -145,18 +159,6 @@ class AccessLinkAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["revoke_links", "reissue_links"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Links are made by invitations, which email the token (it is never stored).
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Nothing on a link is edited by hand; revoke or reissue it with the actions.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # A revoked link stays listed: the audit trail and the 410 page refer to it.
-        return False
-
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         opts = self.model._meta
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
@@ -179,11 +181,8 @@ class AccessLinkAdmin(admin.ModelAdmin):
         return f"Active until {expires:%d %b %Y}"
 
     @admin.action(description="Revoke the selected links", permissions=["revoke"])
-    def revoke_links(self, request: HttpRequest, queryset: QuerySet) -> None:
-        revoked = 0
-        for link in queryset.filter(revoked_at__isnull=True).select_related("contact"):
-            link_revoke(link=link, user=request.user, reason="revoked by an analyst")
-            revoked += 1
+    def revoke_links(self, request: HttpRequest, queryset: QuerySet[AccessLink]) -> None:
+        revoked = links_revoke(links=queryset, user=request.user, reason="revoked by an analyst")
         self.message_user(
             request,
             f"Revoked {revoked} link{'s' if revoked != 1 else ''}; they stop working at once.",
@@ -193,10 +192,7 @@ class AccessLinkAdmin(admin.ModelAdmin):
     @admin.action(
         description="Revoke and email a new link to each selected contact", permissions=["revoke"]
     )
-    def reissue_links(self, request: HttpRequest, queryset: QuerySet) -> None:
-        issued = [
-            link_reissue(link=link, user=request.user)
-            for link in queryset.select_related("contact", "response")
-        ]
+    def reissue_links(self, request: HttpRequest, queryset: QuerySet[AccessLink]) -> None:
+        issued = links_reissue(links=queryset, user=request.user)
         names = ", ".join(link.contact.name for link in issued)
         self.message_user(request, f"New links are on their way to: {names}.", messages.SUCCESS)

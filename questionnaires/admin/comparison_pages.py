@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.admin import ModelAdmin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -56,7 +57,10 @@ class ComparisonPage:
 
 
 def comparison_view(
-    model_admin, request: HttpRequest, page: ComparisonPage, response_ids: Sequence[int]
+    model_admin: ModelAdmin,
+    request: HttpRequest,
+    page: ComparisonPage,
+    response_ids: Sequence[int],
 ) -> HttpResponse:
     controls = ComparisonControlsForm(request.GET)
     options = controls.options()

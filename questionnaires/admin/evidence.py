@@ -11,15 +11,18 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from ..evidence import human_size
 from ..models import Evidence
+from .records import RecordAdmin
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(RecordAdmin):
+    # Files come from vendors through the portal, checked on the way in; they are part of
+    # what the vendor submitted, and the audit trail refers to them.
     list_display = (
         "original_name",
         "question_key",
@@ -43,17 +46,6 @@ class EvidenceAdmin(admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Files come from vendors through the portal, checked on the way in.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Evidence is part of what the vendor submitted; the audit trail refers to it.
-        return False
-
     @admin.display(description="Question", ordering="answer__question__key")
     def question_key(self, obj: Evidence) -> str:
         return obj.answer.question.key
@@ -73,7 +65,7 @@ class EvidenceAdmin(admin.ModelAdmin):
         url = reverse("admin:questionnaires_evidence_download", args=[obj.pk])
         return format_html('<a href="{}">Download</a>', url)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:evidence_id>/download/",

@@ -9,25 +9,33 @@ URLs (under /admin/questionnaires/report/):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from ..models import Profile, Report, ReportKind, ReportStatus, Response, Selection
+from ..models import Report, ReportKind, ReportStatus, Response, Selection
 from ..reports import ReportNotPossible, report_subject
+from ..selectors import profiles_shared_by, reports_previous, selection_profiles
 from ..services.reports import report_request
+
+Subject = TypeVar("Subject", Selection, Response)
 
 POLL_SCRIPT = "cxvet/admin/poll.js"
 STATUS_SCRIPT = "reports/report_status.js"
 STATUS_STYLE = "reports/report_admin.css"
 FINISHED = (ReportStatus.READY, ReportStatus.FAILED)
+PREVIOUS_REPORTS = 5
 
 
 class ReportRequestForm(forms.Form):
@@ -36,7 +44,7 @@ class ReportRequestForm(forms.Form):
         help_text="Scores, weights and flags are those of this profile.",
     )
 
-    def __init__(self, *args, profiles: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args: Any, profiles: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["profile"].choices = profiles
 
@@ -102,7 +110,7 @@ class ReportAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.display(description="Report on")
@@ -122,13 +130,13 @@ class ReportAdmin(admin.ModelAdmin):
         return report.inputs_hash[:12]
 
     @admin.action(description="Render the selected reports again (with current data)")
-    def render_again(self, request: HttpRequest, queryset) -> None:
+    def render_again(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset.select_related("selection", "response__version"):
             self._request(
                 request, report.kind, report.selection, report.response, report.profile_key
             )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
             path(
@@ -164,51 +172,58 @@ class ReportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return report
 
-    def _may_request(self, request: HttpRequest, model) -> None:
+    def _subject_for(self, request: HttpRequest, subjects: QuerySet[Subject], pk: int) -> Subject:
+        """The selection or response a report is asked for, if this analyst may see it."""
         # Requesting a report needs the right to see what it reports on.
-        opts = model._meta
+        opts = subjects.model._meta
         if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             raise PermissionDenied
+        subject = subjects.filter(pk=pk).first()
+        if subject is None:
+            raise Http404(f"No {opts.verbose_name} with id {pk}.")
+        return subject
 
     # Views ----------------------------------------------------------------------------
 
     def request_comparison_view(self, request: HttpRequest, selection_id: int) -> HttpResponse:
-        self._may_request(request, Selection)
-        selection = Selection.objects.filter(pk=selection_id).first()
-        if selection is None:
-            raise Http404(f"No selection with id {selection_id}.")
-        version_ids = selection.responses.values_list("version_id", flat=True)
+        selection = self._subject_for(request, Selection.objects.all(), selection_id)
         return self._request_page(
             request,
             kind=ReportKind.COMPARISON,
             selection=selection,
             response=None,
-            profiles=_common_profiles(version_ids),
+            profiles=selection_profiles(selection),
             initial=selection.profile_key,
             back_url=reverse("admin:questionnaires_selection_change", args=[selection.pk]),
             title=f"Vendor comparison PDF: {selection.name}",
         )
 
     def request_assessment_view(self, request: HttpRequest, response_id: int) -> HttpResponse:
-        self._may_request(request, Response)
-        response = (
-            Response.objects.select_related("vendor", "version").filter(pk=response_id).first()
+        response = self._subject_for(
+            request, Response.objects.select_related("vendor", "version"), response_id
         )
-        if response is None:
-            raise Http404(f"No response with id {response_id}.")
         return self._request_page(
             request,
             kind=ReportKind.ASSESSMENT,
             selection=None,
             response=response,
-            profiles=_common_profiles([response.version_id]),
-            initial=request.GET.get("profile") or response.version.definition["profiles"][0]["key"],
+            profiles=profiles_shared_by([response.version_id]),
+            initial=request.GET.get("profile") or response.version.default_profile_key,
             back_url=reverse("admin:questionnaires_response_change", args=[response.pk]),
             title=f"Assessment PDF: {response.vendor.name}",
         )
 
     def _request_page(
-        self, request, *, kind, selection, response, profiles, initial, back_url, title
+        self,
+        request: HttpRequest,
+        *,
+        kind: ReportKind,
+        selection: Selection | None,
+        response: Response | None,
+        profiles: Sequence[tuple[str, str]],
+        initial: str,
+        back_url: str,
+        title: str,
     ) -> HttpResponse:
         if not profiles:
             # Nothing to choose from: say why (no responses yet, or no shared profile).
@@ -232,12 +247,21 @@ class ReportAdmin(admin.ModelAdmin):
             "form": form,
             "back_url": back_url,
             "subject": selection or response,
-            "previous": _previous_reports(kind, selection, response),
+            "previous": reports_previous(
+                kind=kind, selection=selection, response=response, limit=PREVIOUS_REPORTS
+            ),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/questionnaires/report/request.html", context)
 
-    def _request(self, request, kind, selection, response, profile_key) -> Report | None:
+    def _request(
+        self,
+        request: HttpRequest,
+        kind: str,
+        selection: Selection | None,
+        response: Response | None,
+        profile_key: str,
+    ) -> Report | None:
         try:
             report = report_request(
                 kind=kind,
@@ -297,28 +321,6 @@ class ReportAdmin(admin.ModelAdmin):
             filename=_download_name(report),
             content_type="application/pdf",
         )
-
-
-def _common_profiles(version_ids) -> list[tuple[str, str]]:
-    """(key, title) of the profiles every one of these versions defines."""
-    versions = set(version_ids)
-    titles: dict[str, str] = {}
-    having: dict[str, set[int]] = {}
-    for version_id, key, title in Profile.objects.filter(version_id__in=versions).values_list(
-        "version_id", "key", "title"
-    ):
-        titles.setdefault(key, title)
-        having.setdefault(key, set()).add(version_id)
-    return [(key, titles[key]) for key in titles if having[key] == versions]
-
-
-def _previous_reports(kind, selection, response):
-    reports = Report.objects.filter(kind=kind)
-    if selection is not None:
-        reports = reports.filter(selection=selection)
-    else:
-        reports = reports.filter(response=response)
-    return reports.order_by("-created_at")[:5]
 
 
 def _download_name(report: Report) -> str:

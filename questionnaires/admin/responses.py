@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import ManyToManyField, Q, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,26 +25,36 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from ..comparison import ComparisonError, build_comparison
-from ..definition import iter_questions
-from ..display import answer_display
+from ..comparison import Comparison, ComparisonError, build_comparison
 from ..models import (
-    EDITABLE_STATUSES,
     HANDED_OVER_STATUSES,
     Answer,
     AuditEvent,
     Evidence,
     EvidenceLevel,
     Questionnaire,
+    QuestionnaireVersion,
     Response,
-    ResponseScore,
     ResponseStatus,
     Selection,
+)
+from ..selectors import (
+    overdue,
+    questionnaire_count,
+    questionnaire_response_ids,
+    response_answers_as_left,
+    response_evidence,
+    response_history,
+    response_ids_in_order,
+    response_stored_scores,
+    responses_for_choosing,
+    responses_for_listing,
+    selection_response_ids,
+    selections_with_response_count,
 )
 from ..services.reviews import (
     ReviewNotAllowed,
@@ -53,7 +62,8 @@ from ..services.reviews import (
     clarification_request,
     response_accept,
 )
-from ..services.scores import response_score, score_override
+from ..services.scores import response_score_override
+from ..services.selections import selection_save
 from ..templatetags.workspace import TIER_WORDS, tier_badge
 from .comparison_pages import (
     BadRequestIds,
@@ -63,6 +73,7 @@ from .comparison_pages import (
     export_view,
     parse_ids,
 )
+from .records import RecordAdmin
 from .review_forms import ClarificationForm, EvidenceLevelForm, OverrideForm
 
 # How many answers the explanation names: enough to see what drives the score.
@@ -78,54 +89,17 @@ def score_text(score: float | None, low: float | None, high: float | None) -> st
     return f"{score:.0f} ({span})" if score is not None else f"no score yet ({span})"
 
 
-# The default profile's score, joined onto each response ---------------------------------
-
-
-def _default_profile_key():
-    # KT() across a relation is mis-compiled on SQLite in Django 5.2; nesting the
-    # transforms explicitly works on SQLite and PostgreSQL alike.
-    return KeyTextTransform(
-        "key", KeyTransform("0", KeyTransform("profiles", "version__definition"))
-    )
-
-
-def with_default_score(queryset: QuerySet[Response]) -> QuerySet[Response]:
-    """Annotate each response with its stored score under the version's default profile."""
-    return (
-        queryset.annotate(default_profile_key=_default_profile_key())
-        .annotate(
-            default_score=FilteredRelation(
-                "scores", condition=Q(scores__profile_key=F("default_profile_key"))
-            )
-        )
-        .annotate(
-            score_value=F("default_score__score"),
-            score_low=F("default_score__low"),
-            score_high=F("default_score__high"),
-            score_coverage=F("default_score__coverage"),
-            score_tier=F("default_score__tier"),
-            score_flags=F("default_score__flag_count"),
-            score_override=F("default_score__override_score"),
-            score_override_tier=F("default_score__override_tier"),
-            effective_score=Coalesce(F("default_score__override_score"), F("default_score__score")),
-            effective_tier=Coalesce(
-                NullIf(F("default_score__override_tier"), Value("")), F("default_score__tier")
-            ),
-        )
-    )
-
-
 class TierFilter(admin.SimpleListFilter):
     title = "tier"
     parameter_name = "tier"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [
             *((t, TIER_WORDS[t]) for t in ("low", "moderate", "high", "critical")),
             ("none", "Not scored"),
         ]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
         value = self.value()
         if value == "none":
             return queryset.filter(Q(effective_tier__isnull=True) | Q(effective_tier="unrated"))
@@ -138,15 +112,14 @@ class OverdueFilter(admin.SimpleListFilter):
     title = "due date"
     parameter_name = "overdue"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
-    def queryset(self, request, queryset):
-        overdue = Q(due_date__lt=timezone.localdate(), status__in=EDITABLE_STATUSES)
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
         if self.value() == "yes":
-            return queryset.filter(overdue)
+            return queryset.filter(overdue())
         if self.value() == "no":
-            return queryset.exclude(overdue)
+            return queryset.exclude(overdue())
         return queryset
 
 
@@ -186,14 +159,7 @@ class ResponseAdmin(admin.ModelAdmin):
         css = {"all": ["cxvet/admin/workspace.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
-        queryset = (
-            super()
-            .get_queryset(request)
-            .select_related("vendor", "version__questionnaire")
-            # The definition can be large and the list never needs it.
-            .defer("version__definition")
-        )
-        return with_default_score(queryset)
+        return responses_for_listing(super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A response exists because a vendor was invited (Vendors > invite), never bare.
@@ -213,7 +179,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
     @admin.display(description="Due", ordering="due_date")
     def due_column(self, obj: Response) -> str:
-        if obj.status in EDITABLE_STATUSES and obj.due_date < timezone.localdate():
+        if obj.is_overdue:
             return format_html(
                 '{} <span class="cx-overdue">overdue</span>', obj.due_date.strftime("%-d %b %Y")
             )
@@ -255,8 +221,10 @@ class ResponseAdmin(admin.ModelAdmin):
     # actions
 
     @admin.action(description="Compare selected responses")
-    def compare_selected(self, request: HttpRequest, queryset: QuerySet[Response]):
-        if _questionnaire_count(queryset) > 1:
+    def compare_selected(
+        self, request: HttpRequest, queryset: QuerySet[Response]
+    ) -> HttpResponse | None:
+        if questionnaire_count(queryset) > 1:
             self.message_user(
                 request,
                 "The selected responses answer different questionnaires; only answers to the "
@@ -264,23 +232,26 @@ class ResponseAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return None
-        ids = ",".join(
-            str(pk) for pk in queryset.order_by("vendor__name").values_list("pk", flat=True)
-        )
+        ids = ",".join(map(str, response_ids_in_order(queryset)))
         return HttpResponseRedirect(f"{reverse('admin:questionnaires_response_compare')}?ids={ids}")
 
     @admin.action(description="Export selected responses (XLSX)")
-    def export_selected_xlsx(self, request: HttpRequest, queryset: QuerySet[Response]):
+    def export_selected_xlsx(
+        self, request: HttpRequest, queryset: QuerySet[Response]
+    ) -> HttpResponse | None:
         return self._export_selected(request, queryset, "xlsx")
 
     @admin.action(description="Export selected responses (CSV answers)")
-    def export_selected_csv(self, request: HttpRequest, queryset: QuerySet[Response]):
+    def export_selected_csv(
+        self, request: HttpRequest, queryset: QuerySet[Response]
+    ) -> HttpResponse | None:
         return self._export_selected(request, queryset, "csv")
 
-    def _export_selected(self, request, queryset, fmt: str):
-        ids = list(queryset.order_by("vendor__name").values_list("pk", flat=True))
+    def _export_selected(
+        self, request: HttpRequest, queryset: QuerySet[Response], fmt: str
+    ) -> HttpResponse | None:
         try:
-            comparison = build_comparison(ids, robustness=False)
+            comparison = build_comparison(response_ids_in_order(queryset), robustness=False)
         except ComparisonError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
@@ -288,7 +259,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
     # custom pages
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
             path("compare/", wrap(self.compare_view), name="questionnaires_response_compare"),
@@ -381,7 +352,7 @@ class ResponseAdmin(admin.ModelAdmin):
                     f"{response.vendor.name}.",
                 )
                 return HttpResponseRedirect(self._change_url(response))
-        answers = _current_answers(response)
+        answers = response_answers_as_left(response)
         return self._render(
             request,
             "admin/questionnaires/response/clarify.html",
@@ -393,14 +364,14 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def override_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         response = self._response_for(request, object_id, change=True)
-        profiles = [(p["key"], p["title"]) for p in response.version.definition["profiles"]]
-        initial = {"profile": request.GET.get("profile") or profiles[0][0]}
+        profiles = _profile_choices(response.version)
+        initial = {"profile": request.GET.get("profile") or response.version.default_profile_key}
         form = OverrideForm(request.POST or None, profiles=profiles, initial=initial)
         if request.method == "POST" and form.is_valid():
-            stored = _stored_score(response, form.cleaned_data["profile"])
             try:
-                score_override(
-                    response_score=stored,
+                response_score_override(
+                    response=response,
+                    profile_key=form.cleaned_data["profile"],
                     user=request.user,
                     score=form.score_value,
                     tier=form.cleaned_data["tier"],
@@ -411,7 +382,7 @@ class ResponseAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, "Score overridden; the computed score stays on record.")
                 return HttpResponseRedirect(self._change_url(response))
-        scores = {s.profile_key: s for s in response.scores.all()}
+        scores = response_stored_scores(response)
         return self._render(
             request,
             "admin/questionnaires/response/override.html",
@@ -445,6 +416,13 @@ class ResponseAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(f"{self._change_url(response)}#answer-{answer.question.key}")
 
     def compare_view(self, request: HttpRequest) -> HttpResponse:
+        return self._compare(request, export=False)
+
+    def compare_export_view(self, request: HttpRequest) -> HttpResponse:
+        return self._compare(request, export=True)
+
+    def _compare(self, request: HttpRequest, *, export: bool) -> HttpResponse:
+        """The comparison of the responses named by ?ids=, as a page or an export."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = reverse("admin:questionnaires_response_changelist")
@@ -453,6 +431,8 @@ class ResponseAdmin(admin.ModelAdmin):
         except BadRequestIds as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(changelist)
+        if export:
+            return export_view(request, ids, what="comparison", back_url=changelist)
         page = ComparisonPage(
             title="Compare vendors",
             page_url=reverse("admin:questionnaires_response_compare"),
@@ -462,17 +442,6 @@ class ResponseAdmin(admin.ModelAdmin):
         )
         return comparison_view(self, request, page, ids)
 
-    def compare_export_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        changelist = reverse("admin:questionnaires_response_changelist")
-        try:
-            ids = parse_ids(request.GET.get("ids", ""))
-        except BadRequestIds as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(changelist)
-        return export_view(request, ids, what="comparison", back_url=changelist)
-
     def questionnaire_export_view(
         self, request: HttpRequest, questionnaire_id: int
     ) -> HttpResponse:
@@ -480,11 +449,7 @@ class ResponseAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         questionnaire = get_object_or_404(Questionnaire, pk=questionnaire_id)
-        ids = list(
-            Response.objects.filter(version__questionnaire=questionnaire)
-            .order_by("vendor__name", "version__number")
-            .values_list("pk", flat=True)
-        )
+        ids = questionnaire_response_ids(questionnaire)
         changelist = reverse("admin:questionnaires_response_changelist")
         if not ids:
             self.message_user(
@@ -497,7 +462,13 @@ class ResponseAdmin(admin.ModelAdmin):
 
     # the response page
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             # Nothing on this page is edited directly: changes go through the review
             # actions, each with its own view, service and audit record.
@@ -514,14 +485,17 @@ class ResponseAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def _review_context(self, request: HttpRequest, response: Response) -> dict[str, Any]:
-        profiles = [(p["key"], p["title"]) for p in response.version.definition["profiles"]]
+        profiles = _profile_choices(response.version)
         profile_key = request.GET.get("profile")
         if profile_key not in dict(profiles):
-            profile_key = profiles[0][0]
+            profile_key = response.version.default_profile_key
         comparison = build_comparison([response.pk], profile_key=profile_key, robustness=False)
         column = comparison.vendors[0]
-        evidence = _evidence_by_answer(response)
-        stored = {s.profile_key: s for s in response.scores.select_related("overridden_by")}
+        evidence = {
+            answer_id: [(item, evidence_url(item)) for item in items]
+            for answer_id, items in response_evidence(response).items()
+        }
+        stored = response_stored_scores(response)
         can_change = self.has_change_permission(request, response)
         return {
             "comparison": comparison,
@@ -545,9 +519,7 @@ class ResponseAdmin(admin.ModelAdmin):
             "profile_key": profile_key,
             "events": [
                 (event, describe_event(event))
-                for event in AuditEvent.objects.filter(response=response).select_related(
-                    "actor_user"
-                )[:HISTORY_SIZE]
+                for event in response_history(response, limit=HISTORY_SIZE)
             ],
             "can_review": can_change and response.status == ResponseStatus.SUBMITTED,
             "can_set_evidence": can_change and response.status in HANDED_OVER_STATUSES,
@@ -555,7 +527,9 @@ class ResponseAdmin(admin.ModelAdmin):
             "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
         }
 
-    def _render(self, request, template: str, response: Response, **context) -> TemplateResponse:
+    def _render(
+        self, request: HttpRequest, template: str, response: Response, **context: Any
+    ) -> TemplateResponse:
         request.current_app = self.admin_site.name
         return TemplateResponse(
             request,
@@ -608,39 +582,12 @@ def _evidence_word(value: str | None) -> str:
     return EvidenceLevel(value).label if value in EvidenceLevel.values else str(value)
 
 
-def _questionnaire_count(queryset: QuerySet[Response]) -> int:
-    return queryset.order_by().values("version__questionnaire").distinct().count()
+def _profile_choices(version: QuestionnaireVersion) -> list[tuple[str, str]]:
+    """(key, title) of the version's profiles, in its definition's order."""
+    return [(p["key"], p["title"]) for p in version.definition["profiles"]]
 
 
-def _current_answers(response: Response) -> dict[str, dict[str, str]]:
-    """{question key: {"display", "comment"}} of the answers as the vendor left them."""
-    questions = {q["key"]: q for _, q in iter_questions(response.version.definition)}
-    rows = (
-        Answer.objects.filter(response=response)
-        .annotate(files=Count("evidence"))
-        .values("question__key", "value", "comment", "files")
-    )
-    return {
-        row["question__key"]: {
-            "display": answer_display(questions[row["question__key"]], row["value"], row["files"])
-            if row["value"] not in (None, "", []) or row["files"]
-            else "",
-            "comment": row["comment"],
-        }
-        for row in rows
-        if row["question__key"] in questions
-    }
-
-
-def _stored_score(response: Response, profile_key: str) -> ResponseScore:
-    """The stored score to override, computed first if the response was never scored."""
-    stored = ResponseScore.objects.filter(response=response, profile_key=profile_key).first()
-    if stored is None:
-        [stored] = response_score(response=response, profile_keys=[profile_key])
-    return stored
-
-
-def _add_service_errors(form, exc: ValidationError) -> None:
+def _add_service_errors(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             for error in errors:
@@ -650,19 +597,12 @@ def _add_service_errors(form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def _evidence_by_answer(response: Response) -> dict[int, list[tuple[Evidence, str]]]:
-    by_answer: dict[int, list[tuple[Evidence, str]]] = {}
-    for item in Evidence.objects.filter(answer__response=response).order_by("uploaded_at"):
-        by_answer.setdefault(item.answer_id, []).append((item, evidence_url(item)))
-    return by_answer
-
-
 def evidence_url(item: Evidence) -> str:
     """The staff-only download of an evidence file (EvidenceAdmin)."""
     return reverse("admin:questionnaires_evidence_download", args=[item.pk])
 
 
-def _flags_with_answers(comparison) -> list[tuple[Any, list[tuple[Any, Any]]]]:
+def _flags_with_answers(comparison: Comparison) -> list[tuple[Any, list[tuple[Any, Any]]]]:
     """Each flag with the questions and answers that raised it."""
     rows = {row.key: row for _, row in comparison.rows()}
     return [
@@ -671,7 +611,7 @@ def _flags_with_answers(comparison) -> list[tuple[Any, list[tuple[Any, Any]]]]:
     ]
 
 
-def _explanation(comparison) -> list[tuple[Any, Any, Any]]:
+def _explanation(comparison: Comparison) -> list[tuple[Any, Any, Any]]:
     """The answers that moved the score most: the largest pulls away from the average.
 
     Each item is (contribution, row, cell); `shift` is how many points the answer moves
@@ -708,8 +648,8 @@ class SelectionAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["cxvet/admin/workspace.css"]}
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(response_total=Count("responses"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Selection]:
+        return selections_with_response_count(super().get_queryset(request))
 
     @admin.display(description="Responses", ordering="response_total")
     def response_count(self, obj: Selection) -> int:
@@ -720,23 +660,21 @@ class SelectionAdmin(admin.ModelAdmin):
         url = reverse("admin:questionnaires_selection_compare", args=[obj.pk])
         return format_html('<a href="{}">Compare</a>', url)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
         if db_field.name == "responses":
             # Each choice is labelled with its vendor and version: join them, skip the
             # definitions.
-            kwargs["queryset"] = (
-                Response.objects.select_related("vendor", "version")
-                .defer("version__definition")
-                .order_by("vendor__name", "version__number")
-            )
+            kwargs["queryset"] = responses_for_choosing()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        if not change and not obj.created_by_id:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def save_model(
+        self, request: HttpRequest, obj: Selection, form: forms.ModelForm, change: bool
+    ) -> None:
+        selection_save(selection=obj, user=request.user)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
             path(
@@ -760,17 +698,10 @@ class SelectionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return selection
 
-    def _response_ids(self, selection: Selection) -> list[int]:
-        return list(
-            selection.responses.order_by("vendor__name", "version__number").values_list(
-                "pk", flat=True
-            )
-        )
-
     def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         selection = self._selection_for(request, object_id)
         change_url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
-        ids = self._response_ids(selection)
+        ids = selection_response_ids(selection)
         if not ids:
             self.message_user(
                 request,
@@ -796,7 +727,7 @@ class SelectionAdmin(admin.ModelAdmin):
         change_url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
         return export_view(
             request,
-            self._response_ids(selection),
+            selection_response_ids(selection),
             what="selection",
             back_url=change_url,
             default_profile=selection.profile_key,
@@ -804,19 +735,10 @@ class SelectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
+    # The audit trail is a record: the services write it, nobody edits it.
     list_display = ("at", "kind", "response", "actor_user", "actor_label")
     list_filter = ("kind",)
     list_select_related = ("response__vendor", "response__version", "actor_user")
     search_fields = ("response__vendor__name", "actor_label", "actor_user__username")
     readonly_fields = ("at", "kind", "response", "actor_user", "actor_label", "data")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The audit trail is a record: nobody edits it.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -30,7 +30,7 @@ class ClarificationForm(forms.Form):
         help_text="Sent with the request; used for every chosen question without its own note.",
     )
 
-    def __init__(self, *args: Any, response: Response, **kwargs: Any):
+    def __init__(self, *args: Any, response: Response, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.response = response
         self.sections: list[tuple[dict, list[tuple[dict, forms.BoundField, forms.BoundField]]]]
@@ -108,7 +108,7 @@ class OverrideForm(forms.Form):
         "It is shown next to the score in the workspace and in reports.",
     )
 
-    def __init__(self, *args: Any, profiles: list[tuple[str, str]], **kwargs: Any):
+    def __init__(self, *args: Any, profiles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["profile"].choices = profiles
 

@@ -18,25 +18,33 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from ..models import AuditEvent, Profile, RescoreJob, Response, ResponseScore
+from ..models import Profile, RescoreJob, ResponseScore
 from ..scoring import ENGINE_VERSION, ScoreResult
-from ..selectors import stale_scores
+from ..selectors import (
+    profile_recent_rescore_jobs,
+    profiles_with_rescore_jobs,
+    score_override_history,
+    stale_scores,
+)
 from ..services.scores import (
     ACTIVE_JOB_STATUSES,
-    profile_rescore,
     profile_weights_update,
-    response_score,
+    profiles_rescore,
+    response_scores_recompute,
 )
 from ..templatetags.workspace import tier_badge
+from .records import RecordAdmin
+from .responses import score_text
 
 WORKSPACE_CSS = "cxvet/admin/workspace.css"
 SCORES_CSS = "scores/scores.css"
@@ -44,10 +52,6 @@ POLL_SCRIPT = "cxvet/admin/poll.js"
 PROGRESS_SCRIPT = "scores/rescore_progress.js"
 RECENT_JOBS = 5
 EXPLANATION_ROWS = 12
-
-
-def _score_text(score: float | None) -> str:
-    return "—" if score is None else f"{score:.1f}"
 
 
 # Rescoring jobs -----------------------------------------------------------------------------
@@ -93,7 +97,8 @@ def progress_bar(job: RescoreJob) -> SafeString:
 
 
 @admin.register(RescoreJob)
-class RescoreJobAdmin(admin.ModelAdmin):
+class RescoreJobAdmin(RecordAdmin):
+    # Jobs start when a profile's weights change, or from a profile's action.
     list_display = ("created_at", "profile", "progress", "reason", "requested_by")
     list_filter = ("status", "profile__version__questionnaire")
     list_select_related = ("profile__version", "requested_by")
@@ -121,16 +126,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
     def progress(self, job: RescoreJob) -> SafeString:
         return progress_bar(job)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # jobs start when a profile's weights change, or from a profile's action
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:job_id>/progress/",
@@ -213,10 +209,12 @@ class ProfileAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # profiles come with the questionnaire's YAML
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def get_form(self, request: HttpRequest, obj: Profile | None = None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: Profile | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
         if obj is not None:
             kwargs["form"] = ProfileWeightsForm.for_profile(obj)
             kwargs["fields"] = [
@@ -224,7 +222,9 @@ class ProfileAdmin(admin.ModelAdmin):
             ]
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Profile | None = None):
+    def get_fieldsets(
+        self, request: HttpRequest, obj: Profile | None = None
+    ) -> list[tuple[str | None, dict[str, Any]]]:
         described = (None, {"fields": ("version", "key", "title", "description")})
         if obj is None:
             return [described]
@@ -243,7 +243,9 @@ class ProfileAdmin(admin.ModelAdmin):
             ("Rescoring", {"fields": ("rescoring",)}),
         ]
 
-    def save_model(self, request: HttpRequest, obj: Profile, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Profile, form: ProfileWeightsForm, change: bool
+    ) -> None:
         weights = form.section_weights()
         if weights == (obj.section_weights or {}):
             return
@@ -269,13 +271,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Profile]:
         # The list shows each profile's latest job: one query for all of them.
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(
-                Prefetch("rescore_jobs", queryset=RescoreJob.objects.order_by("-created_at", "-id"))
-            )
-        )
+        return profiles_with_rescore_jobs(super().get_queryset(request))
 
     @admin.display(description="latest rescoring")
     def latest_rescoring(self, profile: Profile) -> SafeString | str:
@@ -294,7 +290,7 @@ class ProfileAdmin(admin.ModelAdmin):
     def rescoring(self, profile: Profile) -> SafeString | str:
         if profile.pk is None:
             return "—"
-        jobs = list(profile.rescore_jobs.select_related("requested_by")[:RECENT_JOBS])
+        jobs = profile_recent_rescore_jobs(profile, limit=RECENT_JOBS)
         return render_to_string(
             "admin/questionnaires/scores/_rescore_jobs.html",
             {
@@ -306,10 +302,9 @@ class ProfileAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rescore every affected response under the selected profiles")
     def rescore_profiles(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
-        jobs = [
-            profile_rescore(profile=profile, user=request.user, reason="Requested by an analyst")
-            for profile in queryset.select_related("version")
-        ]
+        jobs = profiles_rescore(
+            profiles=queryset, user=request.user, reason="Requested by an analyst"
+        )
         total = sum(job.total for job in jobs)
         self.message_user(
             request,
@@ -323,7 +318,8 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ResponseScore)
-class ResponseScoreAdmin(admin.ModelAdmin):
+class ResponseScoreAdmin(RecordAdmin):
+    # Scores are computed, never typed in; overrides go through the response page's form.
     list_display = (
         "vendor",
         "profile_key",
@@ -362,19 +358,10 @@ class ResponseScoreAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": (WORKSPACE_CSS, SCORES_CSS)}
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # scores are computed, never typed in
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # read-only: overrides go through the response page's form
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
     def has_recompute_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("questionnaires.change_responsescore")
 
-    def get_changelist_instance(self, request: HttpRequest):
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         changelist = super().get_changelist_instance(request)
         # Staleness of the rows on this page, in a constant number of queries.
         rows = list(changelist.result_list)
@@ -395,8 +382,7 @@ class ResponseScoreAdmin(admin.ModelAdmin):
 
     @admin.display(description="computed score (range)", ordering="score")
     def computed(self, score: ResponseScore) -> str:
-        low_high = f"{score.low:.0f}-{score.high:.0f}"
-        return f"{score.score:.0f} ({low_high})" if score.score is not None else f"— ({low_high})"
+        return score_text(score.score, score.low, score.high)
 
     @admin.display(description="computed tier", ordering="tier")
     def computed_tier(self, score: ResponseScore) -> SafeString:
@@ -475,32 +461,18 @@ class ResponseScoreAdmin(admin.ModelAdmin):
 
     @admin.display(description="overrides")
     def history(self, score: ResponseScore) -> SafeString:
-        events = AuditEvent.objects.filter(
-            response_id=score.response_id,
-            kind=AuditEvent.Kind.SCORE_OVERRIDDEN,
-            data__profile_key=score.profile_key,
-        ).select_related("actor_user")
         return render_to_string(
-            "admin/questionnaires/scores/_override_history.html", {"events": events}
+            "admin/questionnaires/scores/_override_history.html",
+            {"events": score_override_history(score)},
         )
 
     @admin.action(description="Recompute the selected scores now", permissions=["recompute"])
     def recompute(self, request: HttpRequest, queryset: QuerySet[ResponseScore]) -> None:
-        profiles_by_response: dict[int, set[str]] = {}
-        for response_id, key in queryset.values_list("response_id", "profile_key"):
-            profiles_by_response.setdefault(response_id, set()).add(key)
-        responses = Response.objects.select_related("version").in_bulk(profiles_by_response)
-        recomputed = 0
-        problems = []
-        for response_id, keys in profiles_by_response.items():
-            response = responses[response_id]
-            known = {p["key"] for p in response.version.definition["profiles"]}
-            missing = sorted(keys - known)
-            if missing:
-                problems.append(f"{response}: no profile {', '.join(missing)} any more")
-            recomputed += len(response_score(response=response, profile_keys=sorted(keys & known)))
+        done = response_scores_recompute(scores=queryset)
         self.message_user(
-            request, f"Recomputed {recomputed} score{'' if recomputed == 1 else 's'}."
+            request, f"Recomputed {done.count} score{'' if done.count == 1 else 's'}."
         )
-        for problem in problems:
-            self.message_user(request, problem, messages.WARNING)
+        for response, keys in done.missing:
+            self.message_user(
+                request, f"{response}: no profile {', '.join(keys)} any more", messages.WARNING
+            )

@@ -182,6 +182,34 @@ def test_versions_are_compared_on_shared_questions(client, analyst):
     assert '<span class="cx-risk risk-not-asked">not asked</span>' in html
 
 
+def test_versions_are_compared_under_the_profiles_they_share_in_the_newest_order(client, analyst):
+    aviation = {"key": "aviation", "title": "Aviation"}
+    first = generated_definition(sections=1, per_section=2)
+    first["profiles"] += [{"key": "retail", "title": "Retail"}, aviation]
+    second = generated_definition(sections=1, per_section=2, version=2)
+    # The newest version puts financial services first (its default) and drops retail.
+    second["profiles"].reverse()
+    second["profiles"] += [aviation, {"key": "healthcare", "title": "Healthcare"}]
+    v1, v2 = import_definition(first), import_definition(second)
+    old, new = answered_responses(v1, 1, seed=1)[0], answered_responses(v2, 1, seed=2)[0]
+    selection = SelectionFactory(profile_key="financial_services")
+    selection.responses.set([old, new])
+
+    comparison = client.get(COMPARE_URL, {"ids": _ids(old, new)}).context["comparison"]
+    report_page = client.get(
+        reverse("admin:questionnaires_report_request_comparison", args=[selection.pk])
+    )
+
+    shared = (
+        ("financial_services", "Financial services"),
+        ("general", "General"),
+        ("aviation", "Aviation"),
+    )
+    assert comparison.profiles == shared
+    assert comparison.profile_key == "financial_services"  # the newest version's first
+    assert tuple(report_page.context["form"].fields["profile"].choices) == shared
+
+
 def test_comparison_page_queries_do_not_grow_with_vendors_or_questions(client, analyst):
     small = import_definition(generated_definition(sections=2, per_section=3, key="small_check"))
     large = import_definition(generated_definition(sections=6, per_section=10, key="large_check"))

@@ -17,11 +17,14 @@ from questionnaires.models import (
     AuditEvent,
     Evidence,
     EvidenceLevel,
+    QuestionnaireVersion,
+    Response,
     ResponseScore,
     ResponseStatus,
 )
+from questionnaires.selectors import responses_for_listing
 from questionnaires.services.reviews import answer_evidence_level_set
-from questionnaires.services.scores import score_override
+from questionnaires.services.scores import response_score, score_override
 from tests.factories import (
     ResponseFactory,
     UserFactory,
@@ -121,6 +124,54 @@ def test_list_queries_do_not_grow_with_responses(client, analyst, example_versio
 
     assert len(page.context["cl"].result_list) == 20
     assert len(twenty) == len(two)
+
+
+def test_list_scores_under_the_first_profile_of_each_version(client, analyst, example_version):
+    # The default profile is the definition's first, whatever its key: here not "general".
+    definition = generated_definition(key="finance_first")
+    definition["profiles"].reverse()
+    finance_first = import_definition(definition)
+    [other] = answered_responses(finance_first, 1)
+    response_score(response=other)
+    scored_submission(example_version, "Good Bots", GOOD)
+
+    rows = client.get(LIST_URL).context["cl"].result_list
+
+    assert finance_first.default_profile_key == "financial_services"
+    for row in rows:
+        version = QuestionnaireVersion.objects.get(pk=row.version_id)  # the list defers it
+        stored = ResponseScore.objects.get(response=row, profile_key=version.default_profile_key)
+        assert row.default_profile_key == version.default_profile_key
+        assert row.score_value == pytest.approx(stored.score)
+
+
+def test_the_database_and_the_model_agree_on_every_default_profile(example_version):
+    definition = generated_definition(key="finance_first")
+    definition["profiles"].reverse()
+    answered_responses(import_definition(definition), 1)
+    ResponseFactory(version=example_version)
+
+    listed = responses_for_listing(Response.objects.all())
+
+    assert {r.default_profile_key for r in listed} == {"general", "financial_services"}
+    assert all(r.default_profile_key == r.version.default_profile_key for r in listed)
+
+
+def test_list_marks_only_open_responses_past_their_due_date_as_overdue(
+    client, analyst, example_version
+):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ResponseFactory(
+        version=example_version, vendor=VendorFactory(name="Late Bots"), due_date=yesterday
+    )
+    handed_in = scored_submission(example_version, "Done Bots", GOOD)
+    Response.objects.filter(pk=handed_in.pk).update(due_date=yesterday)
+
+    page = client.get(LIST_URL)
+
+    overdue = {r.vendor.name: r.is_overdue for r in page.context["cl"].result_list}
+    assert overdue == {"Late Bots": True, "Done Bots": False}
+    assert _text(page).count('<span class="cx-overdue">overdue</span>') == 1
 
 
 @pytest.mark.parametrize(
@@ -265,6 +316,33 @@ def test_response_page_shows_the_history(client, analyst, example_version):
     assert "Evidence level changed" in html
     assert "rollback_rate: Self-attested → Verified by an analyst" in html
     assert "analyst" in html
+
+
+def test_response_page_queries_do_not_grow_with_evidence_or_history(
+    client, analyst, example_version
+):
+    response = scored_submission(example_version, "Risky Bots", RISKY)
+    url = _change_url(response)
+    client.get(url)  # warm the session and content types
+    with CaptureQueriesContext(connection) as bare:
+        assert client.get(url).status_code == 200
+    for answer in Answer.objects.filter(response=response):
+        for n in range(3):
+            Evidence.objects.create(
+                answer=answer,
+                file=ContentFile(b"%PDF-1.4", name=f"{answer.question.key}-{n}.pdf"),
+                original_name=f"{answer.question.key}-{n}.pdf",
+                content_type="application/pdf",
+                size=8,
+                sha256="0" * 64,
+            )
+        answer_evidence_level_set(answer=answer, level=EvidenceLevel.VERIFIED, user=analyst)
+    with CaptureQueriesContext(connection) as busy:
+        page = client.get(url)
+
+    assert len(page.context["events"]) == 5  # one per answer
+    assert sum(len(files) for _, _, files in page.context["sections"][0][2]) >= 3
+    assert len(busy) == len(bare)
 
 
 # Review actions --------------------------------------------------------------------------
@@ -460,6 +538,21 @@ def test_override_of_a_response_never_scored_scores_it_first(client, analyst, ex
     stored = ResponseScore.objects.get(response=response, profile_key="financial_services")
     assert stored.score is not None
     assert stored.override_tier == "critical"
+
+
+def test_a_refused_override_of_a_response_never_scored_writes_no_score(
+    client, analyst, example_version
+):
+    response = ResponseFactory(version=example_version, status=ResponseStatus.SUBMITTED)
+    answer_all(response, GOOD)
+
+    page = client.post(
+        reverse("admin:questionnaires_response_override", args=[response.pk]),
+        {"profile": "general", "tier": "critical", "justification": "meh"},
+    )
+
+    assert "Write a justification of at least" in _text(page)
+    assert not ResponseScore.objects.filter(response=response).exists()
 
 
 def test_review_pages_need_a_staff_login(client, example_version):

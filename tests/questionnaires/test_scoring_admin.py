@@ -126,6 +126,22 @@ def test_recompute_action_refreshes_computed_values_and_keeps_the_override(
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SCORE_OVERRIDDEN).count() == 1
 
 
+def test_recompute_action_names_scores_whose_profile_is_gone(client, analyst, example_version):
+    response = scored_submission(example_version, "Steady Bots", GOOD)
+    gone = ResponseScore.objects.get(response=response, profile_key="general")
+    gone.pk, gone.profile_key = None, "retail"
+    gone.save()
+
+    page = client.post(
+        SCORES_URL,
+        {"action": "recompute", "_selected_action": [gone.pk]},
+        follow=True,
+    )
+
+    assert "Recomputed 0 scores." in text(page)
+    assert f"{response}: no profile retail any more" in text(page)
+
+
 # Profiles -------------------------------------------------------------------------------------
 
 
@@ -220,6 +236,22 @@ def test_rescore_action_and_job_list(client, analyst, example_version, eager_tas
     jobs = client.get(reverse("admin:questionnaires_rescorejob_changelist"))
     assert "Requested by an analyst" in text(jobs)
     assert client.get(reverse("admin:questionnaires_profile_add")).status_code == 403
+
+
+def test_profile_list_queries_do_not_grow_with_rescoring_jobs(
+    client, analyst, example_version, django_assert_max_num_queries
+):
+    url = reverse("admin:questionnaires_profile_changelist")
+    profiles = list(Profile.objects.filter(version=example_version))
+    RescoreJob.objects.create(profile=profiles[0], total=1)
+    with django_assert_max_num_queries(20) as one:
+        client.get(url)
+    for profile in profiles:
+        for total in range(5):
+            RescoreJob.objects.create(profile=profile, total=total)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(url)
+    assert text(page).count("data-progress-url=") == len(profiles)  # its latest job each
 
 
 def test_progress_needs_an_analyst(client, example_version):
