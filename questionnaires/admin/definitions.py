@@ -1,6 +1,27 @@
-from django.contrib import admin
+"""Questionnaires, their versions and the rows of a version, in the admin.
 
-from ..models import Choice, Profile, Question, Questionnaire, QuestionnaireVersion, Section
+Everything here is read-only but a version's status, which moves forward only (draft,
+published, retired) through services.definitions.version_status_move.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from ..models import (
+    Choice,
+    Profile,
+    Question,
+    Questionnaire,
+    QuestionnaireVersion,
+    Section,
+    VersionStatus,
+)
+from ..services.definitions import NEXT_STATUS, version_status_move
 
 
 class VersionInline(admin.TabularInline):
@@ -36,8 +57,24 @@ class ProfileInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # profiles come with the questionnaire's YAML
+
+
+class VersionStatusForm(forms.ModelForm):
+    """A version's status, offering only the one it has and the next."""
+
+    class Meta:
+        model = QuestionnaireVersion
+        fields = ("status",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = VersionStatus(self.instance.status)
+        offered = {current, NEXT_STATUS.get(current)}
+        self.fields["status"].choices = [
+            (value, label) for value, label in VersionStatus.choices if value in offered
+        ]
 
 
 @admin.register(QuestionnaireVersion)
@@ -55,14 +92,22 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
         "definition",
     )
     fields = ("status", *readonly_fields)
+    form = VersionStatusForm
     inlines = [SectionInline, ProfileInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Versions come from YAML files (import_questionnaire), validated as a whole.
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: QuestionnaireVersion | None = None
+    ) -> bool:
         return obj is None or not obj.is_frozen
+
+    def save_model(
+        self, request: HttpRequest, obj: QuestionnaireVersion, form: forms.ModelForm, change: bool
+    ) -> None:
+        version_status_move(version=obj, status=form.cleaned_data["status"])
 
 
 class ChoiceInline(admin.TabularInline):
@@ -90,5 +135,5 @@ class QuestionAdmin(admin.ModelAdmin):
     )
     inlines = [ChoiceInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -73,7 +74,7 @@ def _next_number(questionnaire: Questionnaire) -> int:
 
 
 def _create_version(
-    questionnaire: Questionnaire, definition: dict, digest: str
+    questionnaire: Questionnaire, definition: dict[str, Any], digest: str
 ) -> QuestionnaireVersion:
     version = QuestionnaireVersion.objects.create(
         questionnaire=questionnaire,
@@ -125,25 +126,44 @@ def _create_version(
     return version
 
 
+# A version only moves forward: a draft is published, a published version retired.
+NEXT_STATUS = {
+    VersionStatus.DRAFT: VersionStatus.PUBLISHED,
+    VersionStatus.PUBLISHED: VersionStatus.RETIRED,
+}
+# When each move happened is kept on the version.
+_MOVED_AT = {VersionStatus.PUBLISHED: "published_at", VersionStatus.RETIRED: "retired_at"}
+
+
 @transaction.atomic
+def version_status_move(*, version: QuestionnaireVersion, status: str) -> QuestionnaireVersion:
+    """Move the version on to `status` if that is its next one, and note when.
+
+    Judged by the status stored (the row is locked), not by what `version` holds: any
+    other status (the one it has, or a move back or past the next) changes nothing.
+    """
+    locked = QuestionnaireVersion.objects.select_for_update().get(pk=version.pk)
+    if NEXT_STATUS.get(VersionStatus(locked.status)) == status:
+        moved_at = _MOVED_AT[VersionStatus(status)]
+        locked.status = status
+        setattr(locked, moved_at, timezone.now())
+        locked.save(update_fields=["status", moved_at])
+    version.status = locked.status
+    version.published_at, version.retired_at = locked.published_at, locked.retired_at
+    return version
+
+
 def version_publish(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
-    if version.status == VersionStatus.DRAFT:
-        version.status = VersionStatus.PUBLISHED
-        version.published_at = timezone.now()
-        version.save(update_fields=["status", "published_at"])
-    return version
+    """Publish a draft (a version already published or retired stays as it is)."""
+    return version_status_move(version=version, status=VersionStatus.PUBLISHED)
 
 
-@transaction.atomic
 def version_retire(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
-    if version.status == VersionStatus.PUBLISHED:
-        version.status = VersionStatus.RETIRED
-        version.retired_at = timezone.now()
-        version.save(update_fields=["status", "retired_at"])
-    return version
+    """Retire a published version (a draft or a retired one stays as it is)."""
+    return version_status_move(version=version, status=VersionStatus.RETIRED)
 
 
-def version_definition_for_export(*, version: QuestionnaireVersion) -> dict:
+def version_definition_for_export(*, version: QuestionnaireVersion) -> dict[str, Any]:
     """The version's definition with the profiles as analysts have re-weighted them."""
     definition = dict(version.definition)
     stored = {p.key: p for p in version.profiles.all()}
