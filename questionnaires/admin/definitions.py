@@ -12,15 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ..models import (
-    Choice,
-    Profile,
-    Question,
-    Questionnaire,
-    QuestionnaireVersion,
-    Section,
-    VersionStatus,
-)
+from ..models import Choice, Profile, Question, Questionnaire, QuestionnaireVersion, Section
 from ..services.definitions import NEXT_STATUS, version_status_move
 
 
@@ -70,11 +62,9 @@ class VersionStatusForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        current = VersionStatus(self.instance.status)
-        offered = {current, NEXT_STATUS.get(current)}
-        self.fields["status"].choices = [
-            (value, label) for value, label in VersionStatus.choices if value in offered
-        ]
+        status = self.fields["status"]
+        offered = {self.instance.status, NEXT_STATUS.get(self.instance.status)}
+        status.choices = [(value, label) for value, label in status.choices if value in offered]
 
 
 @admin.register(QuestionnaireVersion)

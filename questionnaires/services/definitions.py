@@ -143,8 +143,8 @@ def version_status_move(*, version: QuestionnaireVersion, status: str) -> Questi
     other status (the one it has, or a move back or past the next) changes nothing.
     """
     locked = QuestionnaireVersion.objects.select_for_update().get(pk=version.pk)
-    if NEXT_STATUS.get(VersionStatus(locked.status)) == status:
-        moved_at = _MOVED_AT[VersionStatus(status)]
+    if NEXT_STATUS.get(locked.status) == status:
+        moved_at = _MOVED_AT[status]
         locked.status = status
         setattr(locked, moved_at, timezone.now())
         locked.save(update_fields=["status", moved_at])
