@@ -45,7 +45,7 @@ from .models import (
     ResponseScore,
     Selection,
 )
-from .scoring import ENGINE_VERSION, AnswerInput, ScoreResult, inputs_hash
+from .scoring import ENGINE_VERSION, UNRATED, AnswerInput, ScoreResult, inputs_hash
 
 # Scoring inputs ---------------------------------------------------------------------------
 
@@ -232,6 +232,16 @@ def responses_for_listing(queryset: QuerySet[Response]) -> QuerySet[Response]:
         .defer("version__definition")
         .annotate(is_overdue=ExpressionWrapper(overdue(), output_field=BooleanField()))
     )
+
+
+def responses_in_tier(listing: QuerySet[Response], tier: str | None) -> QuerySet[Response]:
+    """Those of `responses_for_listing` whose effective tier is `tier`.
+
+    None: not scored yet, that is no stored score or one too thin to rate.
+    """
+    if tier is None:
+        return listing.filter(Q(effective_tier__isnull=True) | Q(effective_tier=UNRATED))
+    return listing.filter(effective_tier=tier)
 
 
 def responses_for_choosing() -> QuerySet[Response]:

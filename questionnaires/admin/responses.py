@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import ManyToManyField, Q, QuerySet
+from django.db.models import ManyToManyField, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -42,6 +42,7 @@ from ..models import (
     ResponseStatus,
     Selection,
 )
+from ..scoring import TIERS
 from ..selectors import (
     overdue,
     questionnaire_count,
@@ -53,6 +54,7 @@ from ..selectors import (
     response_stored_scores,
     responses_for_choosing,
     responses_for_listing,
+    responses_in_tier,
     selection_response_ids,
     selections_with_response_count,
 )
@@ -95,16 +97,16 @@ class TierFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [
-            *((t, TIER_WORDS[t]) for t in ("low", "moderate", "high", "critical")),
+            *((t, TIER_WORDS[t]) for t in TIERS),
             ("none", "Not scored"),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
         value = self.value()
         if value == "none":
-            return queryset.filter(Q(effective_tier__isnull=True) | Q(effective_tier="unrated"))
+            return responses_in_tier(queryset, None)
         if value in TIER_WORDS:
-            return queryset.filter(effective_tier=value)
+            return responses_in_tier(queryset, value)
         return queryset
 
 
