@@ -99,13 +99,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Below the CSP middleware: a download's own policy is set first and kept.
     "cxvet.downloads.DownloadHeadersMiddleware",
+    # High up, so that even the errors raised by the middleware below it are not framed.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns a locked-out sign-in into the lockout page (axes' docs ask for this).
     "axes.middleware.AxesMiddleware",
 ]
