@@ -351,6 +351,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "cxvet.signin.client_address"
 AXES_LOCKOUT_CALLABLE = "cxvet.signin.lockout_response"
 AXES_VERBOSE = False  # no banner on start-up
+# Kept out of the stored copy of each failed sign-in's form (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from tests.conftest import ROOT
 from tests.site_walk import (
     NOT_FOUND_BY_DESIGN,
     Visitors,
@@ -82,3 +83,28 @@ def test_the_state_check_sees_a_change(demo_site):
 
     assert accepted.status_code == 302
     assert "questionnaires.Response" in changed_tables(before, database_state())
+
+
+DJANGO_ADMIN_NAMES = re.compile(
+    r"admin:(index|login|logout|password_change(_done)?|autocomplete|jsi18n|view_on_site"
+    r"|app_list|auth_user_password_change|\w+_(changelist|add|history|delete|change))$"
+)
+
+
+def _generic(path: str) -> str:
+    return re.sub(r"<[^>]*>", "<>", path)
+
+
+def test_docs_security_lists_every_url_of_ours():
+    """docs/security.md names every portal URL and every admin URL the project adds
+    (Django's standard admin pages are described there as a pattern)."""
+    docs = (ROOT / "docs" / "security.md").read_text()
+    documented = {_generic(p) for p in re.findall(r"`(/[^`\s]*)`", docs)}
+    ours = [
+        route
+        for route in all_routes()
+        if route.name != route.route and not DJANGO_ADMIN_NAMES.match(route.name)
+    ]
+    missing = [r.route for r in ours if _generic("/" + r.route) not in documented]
+    assert len(ours) > 20
+    assert not missing, "docs/security.md does not list: " + ", ".join(missing)
