@@ -96,9 +96,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's middleware, building the site-wide header once (cxvet/headers.py).
+    "cxvet.headers.ContentSecurityPolicyMiddleware",
     # Below the CSP middleware: a download's own policy is set first and kept.
-    "cxvet.downloads.DownloadHeadersMiddleware",
+    "cxvet.headers.DownloadHeadersMiddleware",
     # High up, so that even the errors raised by the middleware below it are not framed.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -12,6 +12,8 @@ import sys
 from html.parser import HTMLParser
 
 import pytest
+from csp.decorators import csp_update
+from csp.utils import build_policy
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client
@@ -180,6 +182,28 @@ def test_the_admin_sign_in_page_has_the_headers(client):
     assert not inline_code(page.content.decode())
 
 
+# How the policy is applied (cxvet/headers.py) -------------------------------------------------
+
+
+def test_the_header_is_the_one_django_csp_builds_from_the_settings(client):
+    page = client.get(reverse("admin:login"))
+    assert page["Content-Security-Policy"] == build_policy()
+
+
+@pytest.mark.urls(__name__)
+def test_a_view_may_still_change_its_policy_with_django_csp_s_decorators():
+    page = Client().get("/relaxed/")
+    policy = policy_of(page)
+    assert policy["img-src"] == ["'self'", "data:", "https://images.example"]
+    assert policy["script-src"] == ["'self'"]
+
+
+def test_a_changed_setting_changes_the_header(client, settings):
+    client.get(reverse("admin:login"))  # built once with the old setting
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get(reverse("admin:login"))["Content-Security-Policy"] == "default-src 'none'"
+
+
 # Error pages ---------------------------------------------------------------------------------
 
 
@@ -187,7 +211,12 @@ def _fails(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("fails/", _fails)]
+@csp_update({"img-src": ["https://images.example"]})
+def _relaxed(request):
+    return HttpResponse("a page that adds an image source")
+
+
+urlpatterns = [path("fails/", _fails), path("relaxed/", _relaxed)]
 
 
 @pytest.mark.urls(__name__)
@@ -263,7 +292,7 @@ def test_a_page_is_not_given_the_download_policy(client):
 
 
 def test_the_download_policy_is_set_on_any_attachment(rf):
-    from cxvet.downloads import DownloadHeadersMiddleware
+    from cxvet.headers import DownloadHeadersMiddleware
 
     def view(request):
         reply = HttpResponse(b"a,b\n", content_type="text/csv")
