@@ -336,7 +336,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Failures are counted in the database, which every web process shares (the embedded
 # default's SQLite file too), and which keeps the record for the admin's Access
-# attempts and Access failures lists.
+# attempts and Access logs lists.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
 # Hours a lock lasts; failures older than this no longer count.

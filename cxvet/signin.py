@@ -49,7 +49,7 @@ def locked_until(request: HttpRequest, credentials: dict | None) -> datetime.dat
     now = getattr(request, "axes_attempt_time", None) or timezone.now()
     cool_off = get_cool_off(request)
     limit = get_failure_limit(request, credentials)
-    ends = [now + cool_off]
+    lifts = []
     for filters in get_client_parameters(
         get_client_username(request, credentials),
         request.axes_ip_address,
@@ -66,11 +66,10 @@ def locked_until(request: HttpRequest, credentials: dict | None) -> datetime.dat
         for attempt_time, failures in recent:
             counted += failures
             if counted >= limit:
-                ends.append(attempt_time + cool_off)
+                lifts.append(attempt_time + cool_off)
                 break
     # The longest lock that holds; with none found, a whole cool-off from now.
-    holding = [end for end in ends[1:] if end > now]
-    return max(holding) if holding else ends[0]
+    return max((lift for lift in lifts if lift > now), default=now + cool_off)
 
 
 def lockout_response(

@@ -258,11 +258,11 @@ def test_the_csrf_failure_page_explains_and_has_no_inline_style():
 # Downloads -----------------------------------------------------------------------------------
 
 
-def assert_download_headers(reply) -> None:
-    assert reply.status_code == 200
-    assert reply["Content-Disposition"].startswith("attachment;")
-    assert reply["X-Content-Type-Options"] == "nosniff"
-    assert reply["Content-Security-Policy"] == DOWNLOAD_CSP
+def assert_download_headers(reply, name: str) -> None:
+    assert reply.status_code == 200, name
+    assert reply["Content-Disposition"].startswith("attachment;"), name
+    assert reply["X-Content-Type-Options"] == "nosniff", name
+    assert reply["Content-Security-Policy"] == DOWNLOAD_CSP, name
 
 
 def test_every_download_is_an_attachment_that_runs_nothing(demo_site):
@@ -283,7 +283,7 @@ def test_every_download_is_an_attachment_that_runs_nothing(demo_site):
     }
     for name, address in downloads.items():
         reply = visitors.admin.get(address)
-        assert_download_headers(reply), name
+        assert_download_headers(reply, name)
 
 
 def test_a_page_is_not_given_the_download_policy(client):

@@ -126,3 +126,19 @@ def test_behind_a_proxy_the_address_it_added_counts(ana, settings):
     assert locked_out(refused)
     other_client = sign_in("ana", PASSWORD, proxy, HTTP_X_FORWARDED_FOR="198.51.100.21")
     assert signed_in(other_client)
+
+
+def test_the_time_shown_is_when_the_oldest_counted_failure_ages_out(ana):
+    """Failures spread over minutes and addresses: the pause ends when the one that
+    brought the count to the limit is older than the cool-off."""
+    with time_machine.travel(NOON, tick=False) as clock:
+        for minute in range(LIMIT):
+            sign_in("ana", "wrong", f"198.51.100.{minute + 1}")
+            clock.shift(datetime.timedelta(minutes=1))
+        # 12:05 now; the first failure (12:00) holds the pause until 12:15.
+        refused = sign_in("ana", PASSWORD, "198.51.100.200")
+        assert refused["Retry-After"] == str(10 * 60)
+        assert "until <strong>12:15 UTC</strong>" in refused.content.decode()
+
+        clock.shift(datetime.timedelta(minutes=10, seconds=1))
+        assert signed_in(sign_in("ana", PASSWORD, "198.51.100.200"))
