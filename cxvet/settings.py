@@ -88,19 +88,28 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
+    "axes",
     "questionnaires",
     "vendors",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # django-csp's middleware, building the site-wide header once (cxvet/headers.py).
+    "cxvet.headers.ContentSecurityPolicyMiddleware",
+    # Below the CSP middleware: a download's own policy is set first and kept.
+    "cxvet.headers.DownloadHeadersMiddleware",
+    # High up, so that even the errors raised by the middleware below it are not framed.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a locked-out sign-in into the lockout page (axes' docs ask for this).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxvet.urls"
@@ -274,15 +283,83 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# Security headers and TLS (docs/security.md says why each is set) ---------------------------
+
+# TLS: production redirects plain HTTP to HTTPS and tells browsers to use nothing else for
+# a year. Behind a proxy that ends TLS, name the header it sets to "https"
+# (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto); the proxy must overwrite it, never pass on
+# a client's, or a client could claim a plain connection was secure.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# `same-origin`, not `no-referrer`: portal URLs hold the token, so nothing may leave the
+# site, but browsers must still send a real Origin on form posts for the CSRF check
+# (docs/portal.md).
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy on every page, the portal's and the admin's: scripts and styles
+# come only from our own static files, never inline. No nonce either: the portal files
+# whole section pages in the cache, where a per-request nonce would go stale.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its check marks and select arrows as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# What a downloaded file (evidence, a PDF, an export) is sent with: never run, never
+# framed, even if a browser were to open it in place of saving it.
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+# Sign-in throttling (django-axes) --------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures are counted in the database, which every web process shares (the embedded
+# default's SQLite file too), and which keeps the record for the admin's Access
+# attempts and Access logs lists.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+# Hours a lock lasts; failures older than this no longer count.
+AXES_COOLOFF_TIME = env_int("SIGNIN_COOLOFF_MINUTES", 15, minimum=1) / 60
+# Two counters, each enough to lock: one per account (a password guessed from many
+# addresses) and one per address (many accounts tried from one place).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A failure during a lockout does not push its end further out, so the lockout page can
+# say when to try again and keeping an analyst out takes a new round of guesses each time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The same client address rule as the portal's rate limit (PORTAL_CLIENT_IP_HEADER).
+AXES_CLIENT_IP_CALLABLE = "cxvet.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "cxvet.signin.lockout_response"
+AXES_VERBOSE = False  # no banner on start-up
+# Kept out of the stored copy of each failed sign-in's form (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # Sign-in failures and lockouts are warnings; axes' note on every success is noise.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -88,6 +88,14 @@ def analyst(client):
     return user
 
 
+@pytest.fixture
+def demo_site(db):
+    """The demo data and one of everything an admin page shows (tests/site_walk.py)."""
+    from tests.site_walk import build_world
+
+    return build_world()
+
+
 # Celery -----------------------------------------------------------------------------------
 
 
@@ -207,3 +215,47 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+# Tells which element or script broke the policy (the browser's own message does not).
+_CSP_DETAIL_SCRIPT = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const target = event.target && event.target.outerHTML
+    ? event.target.outerHTML.slice(0, 200) : "the document";
+  console.error("Content Security Policy detail: " + event.violatedDirective + " refused "
+    + (event.blockedURI || "inline") + " at " + (event.sourceFile || "?") + ":"
+    + event.lineNumber + " in " + target);
+}, true);
+"""
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """Console messages in which the browser refused something under the page's
+    Content-Security-Policy; every browser test ends with none."""
+    return []
+
+
+@pytest.fixture
+def new_context(new_context, csp_violations):
+    """pytest-playwright's context factory, with every context's console watched for
+    Content-Security-Policy violations (open extra pages through it, not `browser`)."""
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            where = message.page.url if message.page else "?"
+            text = message.text
+            if not text.startswith("Content Security Policy detail"):
+                text = text.split(". ")[0]  # what was refused; the rest is advice
+            entry = f"{where}: {text}"
+            if entry not in csp_violations:
+                csp_violations.append(entry)
+
+    def create(**kwargs):
+        context = new_context(**kwargs)
+        context.add_init_script(_CSP_DETAIL_SCRIPT)
+        context.on("console", watch)
+        return context
+
+    yield create
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from questionnaires.models import Answer
 from tests.conftest import ARTIFACTS, ROOT, subprocess_env_for_test_database
@@ -30,6 +32,8 @@ def production_server(tmp_path_factory, django_db_setup, django_db_blocker):
         SECRET_KEY="production-test-" + "k" * 40,
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+        # As deployed behind a proxy that ends TLS: it says so in X-Forwarded-Proto.
+        SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
     )
     collected = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input"],
@@ -51,10 +55,15 @@ class Reply:
     text: str
 
 
-def _request(server: str, method: str, path: str, body: str = "", headers=None) -> Reply:
+def _request(
+    server: str, method: str, path: str, body: str = "", headers=None, *, via_tls: bool = True
+) -> Reply:
+    """A request as the TLS-ending proxy passes it on (or, via_tls=False, plain HTTP)."""
+    sent = {"X-Forwarded-Proto": "https"} if via_tls else {}
+    sent.update(headers or {})
     connection = http.client.HTTPConnection(server, timeout=30)
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         return Reply(response.status, response.headers, response.read().decode())
     finally:
@@ -93,7 +102,7 @@ def test_an_autosave_from_a_cached_section_page_is_accepted(production_server, e
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"csrftoken={cookie}",
             "X-CSRFToken": form_token,
-            "Origin": f"http://{production_server}",
+            "Origin": f"https://{production_server}",
         },
     )
 
@@ -118,3 +127,46 @@ def test_the_admin_sign_in_page_is_served_with_its_styles(production_server):
     stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page.text)
     assert stylesheet, "the admin should name its stylesheet by its hashed name"
     assert _request(production_server, "GET", stylesheet.group(1)).status == 200
+
+
+def test_plain_http_is_redirected_to_https_and_https_pages_carry_hsts(production_server):
+    plain = _request(production_server, "GET", "/admin/login/", via_tls=False)
+    secure = _request(production_server, "GET", "/admin/login/")
+
+    assert plain.status == 301
+    assert plain.headers["Location"] == f"https://{production_server}/admin/login/"
+    assert secure.status == 200
+    assert secure.headers["Strict-Transport-Security"] == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
+    assert "script-src 'self'" in secure.headers["Content-Security-Policy"]
+    assert "Secure" in secure.headers["Set-Cookie"]
+
+
+def test_sign_in_failures_in_the_server_process_lock_the_account_here(production_server):
+    """The counts live in the database, so every web process sees the same lock."""
+    from tests.factories import UserFactory
+
+    UserFactory(username="shared-lock")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page = _request(production_server, "GET", "/admin/login/")
+        cookie = re.search(r"csrftoken=([^;]+)", page.headers["Set-Cookie"]).group(1)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        failed = _request(
+            production_server,
+            "POST",
+            "/admin/login/",
+            f"csrfmiddlewaretoken={token}&username=shared-lock&password=wrong",
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={cookie}",
+                "Origin": f"https://{production_server}",
+            },
+        )
+    assert failed.status == 429
+
+    here = Client().post(
+        "/admin/login/",
+        {"username": "shared-lock", "password": "correct horse battery staple"},
+    )
+    assert here.status_code == 429

@@ -65,7 +65,7 @@ def _shot(page: Page, artifacts_dir, name: str, *, audit: bool = True) -> None:
 
 
 def test_vendor_answers_everything_and_the_analyst_sees_it(
-    page: Page, invitation, artifacts_dir, live_server, tmp_path
+    page: Page, new_context, invitation, artifacts_dir, live_server, tmp_path
 ):
     link, response = invitation
     evidence_pdf = tmp_path / "Rollback log 2025.pdf"
@@ -166,7 +166,7 @@ def test_vendor_answers_everything_and_the_analyst_sees_it(
 
     # The analyst sees the submitted response in the admin.
     UserFactory(username="ana")
-    analyst = page.context.browser.new_page()
+    analyst = new_context().new_page()
     analyst.goto(f"{live_server.url}/admin/login/")
     analyst.get_by_label("Username").fill("ana")
     analyst.get_by_label("Password").fill(PASSWORD)
@@ -183,10 +183,12 @@ def test_vendor_answers_everything_and_the_analyst_sees_it(
     analyst.close()
 
 
-def test_two_people_editing_the_same_answer_see_both_values(page: Page, invitation, artifacts_dir):
+def test_two_people_editing_the_same_answer_see_both_values(
+    page: Page, new_context, invitation, artifacts_dir
+):
     link, response = invitation
     section = link + "sections/oversight/"
-    colleague = page.context.browser.new_page()
+    colleague = new_context().new_page()
     page.goto(section)
     colleague.goto(section)
 
@@ -212,9 +214,9 @@ def test_two_people_editing_the_same_answer_see_both_values(page: Page, invitati
     colleague.close()
 
 
-def test_the_portal_works_without_javascript(browser, invitation, artifacts_dir):
+def test_the_portal_works_without_javascript(new_context, invitation, artifacts_dir):
     link, response = invitation
-    context = browser.new_context(java_script_enabled=False)
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(link + "sections/track_record/")
     # Without scripts the follow-up appears after saving, decided by the server.
