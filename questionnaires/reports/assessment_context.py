@@ -1,0 +1,131 @@
+"""One vendor's assessment: summary, flags with their answers, every answer, the history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..comparison import Comparison, Row
+from ..models import AuditEvent
+from .charts import PORTRAIT_CHART_WIDTH, RangeBar, range_chart, score_tier, short_label
+from .summary import VendorSummary, ranked_vendors
+
+
+def assessment_context(comparison: Comparison, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The assessment's part of the context: `comparison` holds the one assessed response."""
+    vendor = ranked_vendors(comparison)[0]
+    response = snapshot["responses"][0]
+    evidence_names: dict[str, list[str]] = defaultdict(list)
+    for _, key, name, _sha in snapshot["evidence"]:
+        evidence_names[key].append(name)
+    answers_by_key = {row[1]: row for row in snapshot["answers"]}
+    questions = _numbered_rows(comparison)
+    return {
+        "vendor": vendor,
+        "response": response,
+        "running_title": f"{vendor.name} · {comparison.questionnaire_title}",
+        "flags": _flags_with_answers(vendor, questions),
+        "section_scores": vendor.result.sections,
+        "score_chart": section_bars(vendor),
+        "answer_sections": _answer_sections(comparison, questions, evidence_names, answers_by_key),
+        "history": _history(snapshot.get("history", []), questions),
+        "landscape": False,
+    }
+
+
+def section_bars(vendor: VendorSummary) -> dict[str, Any]:
+    """One vendor's risk per section, with its range."""
+    bars = [
+        RangeBar(
+            label=short_label(s.title, 40),
+            low=s.low,
+            high=s.high,
+            score=s.score,
+            tier=score_tier(s.score),
+        )
+        for s in vendor.result.sections
+    ]
+    return range_chart(bars, width=PORTRAIT_CHART_WIDTH, label_width=240)
+
+
+def _numbered_rows(comparison: Comparison) -> dict[str, tuple[int, Row]]:
+    numbered = {}
+    for number, (_, row) in enumerate(comparison.rows(), start=1):
+        numbered[row.key] = (number, row)
+    return numbered
+
+
+def _flags_with_answers(
+    vendor: VendorSummary, questions: dict[str, tuple[int, Row]]
+) -> list[dict[str, Any]]:
+    flags = []
+    for flag in vendor.column.flags:
+        behind = []
+        for key in flag.questions:
+            if key not in questions:
+                continue
+            number, row = questions[key]
+            cell = row.cells[0]
+            behind.append({"number": number, "text": row.text, "answer": cell.display})
+        flags.append({"flag": flag, "answers": behind})
+    return flags
+
+
+def _answer_sections(
+    comparison: Comparison,
+    questions: dict[str, tuple[int, Row]],
+    evidence_names: dict[str, list[str]],
+    answers_by_key: dict[str, Any],
+) -> list[dict[str, Any]]:
+    sections = []
+    for section in comparison.sections:
+        subtotal = section.subtotals[0]
+        rows = []
+        for row in section.rows:
+            number, _ = questions[row.key]
+            cell = row.cells[0]
+            stored = answers_by_key.get(row.key)
+            rows.append(
+                {
+                    "number": number,
+                    "text": row.text,
+                    "cell": cell,
+                    "evidence_requested": row.evidence_requested,
+                    "files": evidence_names.get(row.key, []),
+                    "clarification_note": stored[6] if stored and stored[5] else "",
+                }
+            )
+        sections.append({"title": section.title, "subtotal": subtotal, "rows": rows})
+    return sections
+
+
+def _history(events: list, questions: dict[str, tuple[int, Row]]) -> list[dict[str, Any]]:
+    history = []
+    labels = dict(AuditEvent.Kind.choices)
+    for _pk, kind, at, actor_label, username, data in events:
+        data = data or {}
+        entry = {
+            "at": at,
+            "who": actor_label or username or "—",
+            "kind": labels.get(kind, kind),
+            "details": [],
+        }
+        if kind == AuditEvent.Kind.CLARIFICATION_REQUESTED:
+            if data.get("note"):
+                entry["details"].append(data["note"])
+            for key, note in (data.get("questions") or {}).items():
+                number = questions.get(key, (None,))[0]
+                label = f"Q{number}" if number else key
+                entry["details"].append(f"{label}: {note}" if note else label)
+        elif kind == AuditEvent.Kind.STATUS_CHANGED:
+            entry["details"].append(f"{data.get('from', '?')} → {data.get('to', '?')}")
+        elif kind == AuditEvent.Kind.EVIDENCE_VERIFIED:
+            number = questions.get(data.get("question"), (None,))[0]
+            label = f"Q{number}" if number else data.get("question", "")
+            entry["details"].append(f"{label}: {data.get('from')} → {data.get('to')}")
+        elif kind == AuditEvent.Kind.SCORE_OVERRIDDEN:
+            entry["details"].extend(
+                str(data[k]) for k in ("justification", "score", "tier") if data.get(k)
+            )
+        history.append(entry)
+    return history

@@ -1,0 +1,67 @@
+"""The vendors of a report as its summary shows them: effective score and tier, rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..comparison import Comparison, VendorColumn
+from ..scoring import Flag, ScoreResult
+from .charts import short_label
+
+# The evidence level in a word, where a table has no room for its label.
+EVIDENCE_SHORT = {"self_attested": "self-attested", "document": "document", "verified": "verified"}
+
+
+@dataclass
+class VendorSummary:
+    """One vendor as the summary prints it: the effective score and what qualifies it."""
+
+    index: int  # position in the comparison's columns
+    column: VendorColumn
+    rank: int = 0
+    label: str = ""  # short name for narrow table headers and the charts
+
+    @property
+    def name(self) -> str:
+        return self.column.vendor_name
+
+    @property
+    def result(self) -> ScoreResult:
+        return self.column.result
+
+    @property
+    def score(self) -> float | None:
+        return self.column.effective_score
+
+    @property
+    def tier(self) -> str:
+        return self.column.effective_tier
+
+    @property
+    def overridden(self) -> bool:
+        return self.column.is_overridden
+
+    @property
+    def serious_flags(self) -> list[Flag]:
+        return [f for f in self.column.flags if f.severity in ("critical", "high")]
+
+
+def ranked_vendors(comparison: Comparison) -> list[VendorSummary]:
+    """Lowest risk first, as the scoring engine ranks: a critical tier below every other,
+    no score last, then by score; an analyst's override counts as the score."""
+    vendors = [
+        VendorSummary(index=i, column=c, label=short_label(c.vendor_name))
+        for i, c in enumerate(comparison.vendors)
+    ]
+    ordered = sorted(
+        vendors,
+        key=lambda v: (
+            v.tier == "critical",
+            v.score is None,
+            round(v.score, 9) if v.score is not None else 0.0,
+            v.index,
+        ),
+    )
+    for rank, vendor in enumerate(ordered, start=1):
+        vendor.rank = rank
+    return ordered
