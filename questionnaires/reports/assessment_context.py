@@ -16,9 +16,9 @@ def assessment_context(comparison: Comparison, snapshot: dict[str, Any]) -> dict
     vendor = ranked_vendors(comparison)[0]
     response = snapshot["responses"][0]
     evidence_names: dict[str, list[str]] = defaultdict(list)
-    for _, key, name, _sha in snapshot["evidence"]:
-        evidence_names[key].append(name)
-    answers_by_key = {row[1]: row for row in snapshot["answers"]}
+    for item in snapshot["evidence"]:
+        evidence_names[item["answer__question__key"]].append(item["original_name"])
+    answers_by_key = {row["question__key"]: row for row in snapshot["answers"]}
     questions = _numbered_rows(comparison)
     return {
         "vendor": vendor,
@@ -92,7 +92,11 @@ def _answer_sections(
                     "cell": cell,
                     "evidence_requested": row.evidence_requested,
                     "files": evidence_names.get(row.key, []),
-                    "clarification_note": stored[6] if stored and stored[5] else "",
+                    "clarification_note": (
+                        stored["clarification_note"]
+                        if stored and stored["needs_clarification"]
+                        else ""
+                    ),
                 }
             )
         sections.append({"title": section.title, "subtotal": subtotal, "rows": rows})

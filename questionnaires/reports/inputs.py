@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from django.template import engines
 from django.template.utils import get_app_template_dirs
 
-from ..comparison import Comparison, build_comparison
+from ..comparison import ANSWER_FIELDS, Comparison, StoredAnswers, build_comparison
 from ..models import (
     Answer,
     AuditEvent,
@@ -59,23 +60,16 @@ def report_inputs(subject: ReportSubject) -> dict[str, Any]:
                 "accepted_at",
             )
         ),
+        # Read once: the comparison the report prints is built from these (report_comparison).
         "answers": list(
             Answer.objects.filter(response_id__in=ids)
             .order_by("response_id", "question__position")
-            .values_list(
-                "response_id",
-                "question__key",
-                "value",
-                "comment",
-                "evidence_level",
-                "needs_clarification",
-                "clarification_note",
-            )
+            .values(*ANSWER_FIELDS, "clarification_note")
         ),
         "evidence": list(
             Evidence.objects.filter(answer__response_id__in=ids)
             .order_by("pk")
-            .values_list("answer__response_id", "answer__question__key", "original_name", "sha256")
+            .values("answer_id", "answer__question__key", "original_name", "sha256")
         ),
         "scores": list(
             ResponseScore.objects.filter(response_id__in=ids, profile_key=subject.profile_key)
@@ -155,8 +149,15 @@ def _template_files() -> list[Path]:
 
 
 def report_comparison(subject: ReportSubject, snapshot: dict[str, Any]) -> Comparison:
-    """The comparison the report prints: the admin's comparison of the same responses."""
-    return build_comparison(list(subject.response_ids), profile_key=subject.profile_key)
+    """The comparison the report prints (the admin's, of the same responses), built from
+    the snapshot's answers rather than a second read of them."""
+    answers = StoredAnswers(
+        rows=snapshot["answers"],
+        evidence_files=Counter(item["answer_id"] for item in snapshot["evidence"]),
+    )
+    return build_comparison(
+        list(subject.response_ids), profile_key=subject.profile_key, answers=answers
+    )
 
 
 def newest_definition(snapshot: dict[str, Any]) -> dict[str, Any]:
