@@ -6,8 +6,9 @@ from collections import defaultdict
 from typing import Any
 
 from ..comparison import Comparison, Row
+from ..display import shorten
 from ..models import AuditEvent
-from .charts import PORTRAIT_CHART_WIDTH, RangeBar, range_chart, score_tier, short_label
+from .charts import PORTRAIT_CHART_WIDTH, RangeBar, range_chart, score_tier
 from .summary import VendorSummary, ranked_vendors
 
 
@@ -37,7 +38,7 @@ def section_bars(vendor: VendorSummary) -> dict[str, Any]:
     """One vendor's risk per section, with its range."""
     bars = [
         RangeBar(
-            label=short_label(s.title, 40),
+            label=shorten(s.title, 40),
             low=s.low,
             high=s.high,
             score=s.score,

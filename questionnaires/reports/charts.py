@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..display import shorten
 from ..scoring import CRITICAL_FROM, HIGH_FROM, MODERATE_FROM, UNRATED, tier_for
 
 # Chart widths in CSS pixels: the text width of an A4 page, landscape and portrait.
@@ -121,11 +122,11 @@ def grid_chart(
         "column": column - 2,
         "row": BAR_ROW - 2,
         "sections": [
-            {"title": short_label(title, 46), "y": top + r * BAR_ROW + 15}
+            {"title": shorten(title, 46), "y": top + r * BAR_ROW + 15}
             for r, title in enumerate(rows)
         ],
         "vendors": [
-            {"label": short_label(label, label_chars), "x": label_width + c * column + column / 2}
+            {"label": shorten(label, label_chars), "x": label_width + c * column + column / 2}
             for c, label in enumerate(columns)
         ],
         "cells": drawn,
@@ -141,11 +142,6 @@ def score_tier(score: float | None) -> str:
 
 def score_text(score: float | None) -> str:
     return "—" if score is None else f"{score:.0f}"
-
-
-def short_label(name: str, limit: int = 18) -> str:
-    """`name` cut to `limit` characters with an ellipsis, for narrow headers and axes."""
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
 def _x(value: float, left: float, width: float) -> float:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..comparison import Cell, Comparison, Row, Subtotal
-from .charts import LANDSCAPE_CHART_WIDTH, GridCell, RangeBar, grid_chart, range_chart, short_label
+from ..display import shorten
+from .charts import LANDSCAPE_CHART_WIDTH, GridCell, RangeBar, grid_chart, range_chart
 from .summary import EVIDENCE_SHORT, VendorSummary, ranked_vendors
 
 # What the comparison prints per cell: enough of an answer to compare, never a wall.
@@ -132,7 +133,7 @@ def _comparison_row(
 def _comparison_cell(row: Row, cell: Cell, answer_chars: int) -> ComparisonCell:
     if cell.state != "answered":
         return ComparisonCell(css=cell.state.replace("_", "-"), text=cell.risk_word)
-    answer = _truncate(cell.display, answer_chars)
+    answer = shorten(cell.display, answer_chars)
     if cell.risk is None:
         return ComparisonCell(css="not-scored", text=answer)
     marks = [cell.risk_word.upper() + (" \u2691" if cell.flagged else "")]
@@ -159,16 +160,11 @@ def _comments_that_matter(
     return comments
 
 
-def _truncate(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def score_chart(ranked: list[VendorSummary]) -> dict[str, Any]:
     """Each vendor's score and range; the dot takes the colour of the vendor's tier."""
     bars = [
         RangeBar(
-            label=short_label(v.name, 28),
+            label=shorten(v.name, 28),
             low=v.result.low,
             high=v.result.high,
             score=v.score,

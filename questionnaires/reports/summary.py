@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..comparison import Comparison, VendorColumn
+from ..display import shorten
 from ..scoring import Flag, ScoreResult
-from .charts import short_label
 
 # The evidence level in a word, where a table has no room for its label.
+# A vendor's name in narrow table headers.
+VENDOR_LABEL_CHARS = 18
 EVIDENCE_SHORT = {"self_attested": "self-attested", "document": "document", "verified": "verified"}
 
 
@@ -50,7 +52,7 @@ def ranked_vendors(comparison: Comparison) -> list[VendorSummary]:
     """Lowest risk first, as the scoring engine ranks: a critical tier below every other,
     no score last, then by score; an analyst's override counts as the score."""
     vendors = [
-        VendorSummary(index=i, column=c, label=short_label(c.vendor_name))
+        VendorSummary(index=i, column=c, label=shorten(c.vendor_name, VENDOR_LABEL_CHARS))
         for i, c in enumerate(comparison.vendors)
     ]
     ordered = sorted(
