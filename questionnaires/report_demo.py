@@ -19,6 +19,7 @@ from django.db import transaction
 
 from vendors.models import Vendor
 
+from .audit import ClarificationRequested
 from .definition import dump_definition, iter_questions, visible_question_keys
 from .models import (
     Answer,
@@ -295,10 +296,10 @@ def _clarification(response: Response, answer: Answer) -> None:
         kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
         actor_label="Dana Analyst",
         data={
-            "from": ResponseStatus.SUBMITTED,
-            "to": ResponseStatus.CLARIFICATION_REQUESTED,
-            "note": "Two figures need their denominators.",
-            "questions": {answer.question.key: answer.clarification_note},
+            ClarificationRequested.FROM: ResponseStatus.SUBMITTED.value,
+            ClarificationRequested.TO: ResponseStatus.CLARIFICATION_REQUESTED.value,
+            ClarificationRequested.NOTE: "Two figures need their denominators.",
+            ClarificationRequested.QUESTIONS: {answer.question.key: answer.clarification_note},
         },
     )
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from ..audit import EventLabels, describe_event
 from ..comparison import ComparisonError, build_comparison
 from ..definition import iter_questions
 from ..display import answer_display
@@ -40,7 +41,6 @@ from ..models import (
     Answer,
     AuditEvent,
     Evidence,
-    EvidenceLevel,
     Questionnaire,
     Response,
     ResponseScore,
@@ -523,6 +523,7 @@ class ResponseAdmin(admin.ModelAdmin):
         evidence = _evidence_by_answer(response)
         stored = {s.profile_key: s for s in response.scores.select_related("overridden_by")}
         can_change = self.has_change_permission(request, response)
+        labels = EventLabels.of(response.version.definition)
         return {
             "comparison": comparison,
             "column": column,
@@ -544,7 +545,7 @@ class ResponseAdmin(admin.ModelAdmin):
             "profiles": profiles,
             "profile_key": profile_key,
             "events": [
-                (event, describe_event(event))
+                (event, describe_event(event.kind, event.data, labels))
                 for event in AuditEvent.objects.filter(response=response).select_related(
                     "actor_user"
                 )[:HISTORY_SIZE]
@@ -569,43 +570,6 @@ class ResponseAdmin(admin.ModelAdmin):
                 **context,
             },
         )
-
-
-def describe_event(event: AuditEvent) -> str:
-    """One line of the history in words, from the event's data."""
-    data = event.data or {}
-    kind = AuditEvent.Kind
-    if event.kind == kind.STATUS_CHANGED and "to" in data:
-        return f"{_status_word(data.get('from'))} → {_status_word(data['to'])}"
-    if event.kind == kind.CLARIFICATION_REQUESTED:
-        asked = data.get("questions") or {}
-        parts = [f"{key}: {note}" if note else key for key, note in asked.items()]
-        return "Reopened " + "; ".join(parts) if parts else ""
-    if event.kind == kind.EVIDENCE_VERIFIED:
-        return (
-            f"{data.get('question', '')}: {_evidence_word(data.get('from'))} → "
-            f"{_evidence_word(data.get('to'))}"
-        )
-    if event.kind == kind.SCORE_OVERRIDDEN:
-        after = data.get("after") or {}
-        if after.get("override_score") is None and not after.get("override_tier"):
-            change = "override removed"
-        else:
-            score = after.get("override_score")
-            shown = "" if score is None else f"score {score:g} "
-            change = f"{shown}tier {after.get('override_tier') or '-'}"
-        return f"{data.get('profile_key', '')}: {change}. “{data.get('justification', '')}”"
-    if event.kind in (kind.LINK_ISSUED, kind.LINK_REVOKED):
-        return ", ".join(str(v) for k, v in data.items() if k in ("contact", "reason") and v)
-    return ", ".join(f"{k}: {v}" for k, v in data.items())
-
-
-def _status_word(value: str | None) -> str:
-    return ResponseStatus(value).label if value in ResponseStatus.values else str(value)
-
-
-def _evidence_word(value: str | None) -> str:
-    return EvidenceLevel(value).label if value in EvidenceLevel.values else str(value)
 
 
 def _questionnaire_count(queryset: QuerySet[Response]) -> int:
@@ -805,11 +769,17 @@ class SelectionAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "kind", "response", "actor_user", "actor_label")
+    list_display = ("at", "kind", "response", "actor_user", "actor_label", "details")
     list_filter = ("kind",)
     list_select_related = ("response__vendor", "response__version", "actor_user")
     search_fields = ("response__vendor__name", "actor_label", "actor_user__username")
-    readonly_fields = ("at", "kind", "response", "actor_user", "actor_label", "data")
+    readonly_fields = ("at", "kind", "response", "actor_user", "actor_label", "details", "data")
+
+    @admin.display(description="details")
+    def details(self, event: AuditEvent) -> str:
+        # The response's version names the questions and profiles that the data refers to.
+        definition = event.response.version.definition if event.response else None
+        return str(describe_event(event.kind, event.data, EventLabels.of(definition)))
 
     def has_add_permission(self, request):
         return False

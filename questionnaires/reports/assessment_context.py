@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..audit import EventLabels, describe_event
 from ..comparison import Comparison, Row
 from ..display import shorten
-from ..models import AuditEvent
 from .charts import PORTRAIT_CHART_WIDTH, RangeBar, range_chart, score_tier
 from .summary import VendorSummary, ranked_vendors
 
 
-def assessment_context(comparison: Comparison, snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The assessment's part of the context: `comparison` holds the one assessed response."""
+def assessment_context(
+    comparison: Comparison, snapshot: dict[str, Any], definition: dict[str, Any]
+) -> dict[str, Any]:
+    """The assessment's part of the context: `comparison` holds the one assessed response,
+    `definition` is its questionnaire version's."""
     vendor = ranked_vendors(comparison)[0]
     response = snapshot["responses"][0]
     evidence_names: dict[str, list[str]] = defaultdict(list)
@@ -29,7 +32,7 @@ def assessment_context(comparison: Comparison, snapshot: dict[str, Any]) -> dict
         "section_scores": vendor.result.sections,
         "score_chart": section_bars(vendor),
         "answer_sections": _answer_sections(comparison, questions, evidence_names, answers_by_key),
-        "history": _history(snapshot.get("history", []), questions),
+        "history": _history(snapshot.get("history", []), EventLabels.of(definition)),
         "landscape": False,
     }
 
@@ -104,33 +107,16 @@ def _answer_sections(
     return sections
 
 
-def _history(events: list, questions: dict[str, tuple[int, Row]]) -> list[dict[str, Any]]:
+def _history(events: list[Any], labels: EventLabels) -> list[dict[str, Any]]:
     history = []
-    labels = dict(AuditEvent.Kind.choices)
     for _pk, kind, at, actor_label, username, data in events:
-        data = data or {}
-        entry = {
-            "at": at,
-            "who": actor_label or username or "—",
-            "kind": labels.get(kind, kind),
-            "details": [],
-        }
-        if kind == AuditEvent.Kind.CLARIFICATION_REQUESTED:
-            if data.get("note"):
-                entry["details"].append(data["note"])
-            for key, note in (data.get("questions") or {}).items():
-                number = questions.get(key, (None,))[0]
-                label = f"Q{number}" if number else key
-                entry["details"].append(f"{label}: {note}" if note else label)
-        elif kind == AuditEvent.Kind.STATUS_CHANGED:
-            entry["details"].append(f"{data.get('from', '?')} → {data.get('to', '?')}")
-        elif kind == AuditEvent.Kind.EVIDENCE_VERIFIED:
-            number = questions.get(data.get("question"), (None,))[0]
-            label = f"Q{number}" if number else data.get("question", "")
-            entry["details"].append(f"{label}: {data.get('from')} → {data.get('to')}")
-        elif kind == AuditEvent.Kind.SCORE_OVERRIDDEN:
-            entry["details"].extend(
-                str(data[k]) for k in ("justification", "score", "tier") if data.get(k)
-            )
-        history.append(entry)
+        described = describe_event(kind, data, labels)
+        history.append(
+            {
+                "at": at,
+                "who": actor_label or username or "—",
+                "kind": described.what,
+                "details": described.details,
+            }
+        )
     return history

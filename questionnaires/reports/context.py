@@ -69,7 +69,7 @@ def report_context(
     if subject.is_comparison:
         context.update(comparison_context(comparison, snapshot))
     else:
-        context.update(assessment_context(comparison, snapshot))
+        context.update(assessment_context(comparison, snapshot, definition))
     return context
 
 

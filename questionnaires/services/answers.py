@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ..audit import AnswerChanged, EvidenceAdded, StatusChanged
 from ..completeness import MissingItem, completeness
 from ..evidence import CheckedUpload
 from ..models import (
@@ -135,7 +136,10 @@ def _record_start(response: Response, actor: str) -> None:
         response=response,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
-        data={"from": ResponseStatus.INVITED.value, "to": ResponseStatus.IN_PROGRESS.value},
+        data={
+            StatusChanged.FROM: ResponseStatus.INVITED.value,
+            StatusChanged.TO: ResponseStatus.IN_PROGRESS.value,
+        },
     )
 
 
@@ -241,10 +245,10 @@ def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str
         "kind": AuditEvent.Kind.ANSWER_CHANGED,
         "actor_label": actor,
         "data": {
-            "question": saved.question_key,
-            "value": saved.value,
-            "comment": saved.comment,
-            "revision": saved.revision,
+            AnswerChanged.QUESTION: saved.question_key,
+            AnswerChanged.VALUE: saved.value,
+            AnswerChanged.COMMENT: saved.comment,
+            AnswerChanged.REVISION: saved.revision,
         },
     }
 
@@ -354,11 +358,11 @@ def evidence_add(
             kind=AuditEvent.Kind.EVIDENCE_ADDED,
             actor_label=actor,
             data={
-                "question": question_key,
-                "evidence": evidence.pk,
-                "name": upload.name,
-                "size": upload.size,
-                "sha256": upload.sha256,
+                EvidenceAdded.QUESTION: question_key,
+                EvidenceAdded.EVIDENCE: evidence.pk,
+                EvidenceAdded.NAME: upload.name,
+                EvidenceAdded.SIZE: upload.size,
+                EvidenceAdded.SHA256: upload.sha256,
             },
         )
     except Exception:
@@ -388,7 +392,7 @@ def evidence_remove(
         response=response,
         kind=AuditEvent.Kind.ANSWER_CHANGED,
         actor_label=actor,
-        data={"question": answer.question.key, "evidence_removed": name},
+        data={AnswerChanged.QUESTION: answer.question.key, AnswerChanged.EVIDENCE_REMOVED: name},
     )
     transaction.on_commit(lambda: storage.delete(stored_name))
     return name
@@ -456,7 +460,7 @@ def _resubmit(response: Response, actor: str) -> Response:
         response,
         actor,
         from_status=ResponseStatus.CLARIFICATION_REQUESTED,
-        extra={"clarified": reopened},
+        extra={StatusChanged.CLARIFIED: reopened},
     )
 
 
@@ -473,7 +477,11 @@ def _submit(
         response=response,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
-        data={"from": str(from_status), "to": ResponseStatus.SUBMITTED.value, **(extra or {})},
+        data={
+            StatusChanged.FROM: str(from_status),
+            StatusChanged.TO: ResponseStatus.SUBMITTED.value,
+            **(extra or {}),
+        },
     )
     response_score(response=response)
     return response

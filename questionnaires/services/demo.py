@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from ..audit import EvidenceAdded, EvidenceVerified, StatusChanged
 from ..definition import iter_questions, load_definition, visible_question_keys
 from ..models import (
     HANDED_OVER_STATUSES,
@@ -388,9 +389,9 @@ def _answers_create(
                 kind=AuditEvent.Kind.EVIDENCE_VERIFIED,
                 actor_label=DEMO_ANALYST,
                 data={
-                    "question": answer.question.key,
-                    "from": EvidenceLevel.DOCUMENT.value,
-                    "to": EvidenceLevel.VERIFIED.value,
+                    EvidenceVerified.QUESTION: answer.question.key,
+                    EvidenceVerified.FROM: EvidenceLevel.DOCUMENT.value,
+                    EvidenceVerified.TO: EvidenceLevel.VERIFIED.value,
                 },
             )
 
@@ -412,7 +413,13 @@ def _evidence_attach(answer: Answer, name: str, author: str) -> Evidence:
         response=answer.response,
         kind=AuditEvent.Kind.EVIDENCE_ADDED,
         actor_label=author,
-        data={"question": answer.question.key, "file": name, "size": len(content)},
+        data={
+            EvidenceAdded.QUESTION: answer.question.key,
+            EvidenceAdded.EVIDENCE: evidence.pk,
+            EvidenceAdded.NAME: name,
+            EvidenceAdded.SIZE: evidence.size,
+            EvidenceAdded.SHA256: evidence.sha256,
+        },
     )
     return evidence
 
@@ -430,7 +437,7 @@ def _status_history(spec: DemoVendor, response: Response, author: str) -> None:
             response=response,
             kind=AuditEvent.Kind.STATUS_CHANGED,
             actor_label=actor,
-            data={"from": before.value, "to": after.value},
+            data={StatusChanged.FROM: before.value, StatusChanged.TO: after.value},
         )
 
 

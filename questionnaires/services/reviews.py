@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..audit import ClarificationRequested, EvidenceVerified, StatusChanged
 from ..models import (
     HANDED_OVER_STATUSES,
     Answer,
@@ -58,7 +59,10 @@ def response_accept(*, response: Response, user) -> Response:
         response=current,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_user=user,
-        data={"from": ResponseStatus.SUBMITTED.value, "to": ResponseStatus.ACCEPTED.value},
+        data={
+            StatusChanged.FROM: ResponseStatus.SUBMITTED.value,
+            StatusChanged.TO: ResponseStatus.ACCEPTED.value,
+        },
     )
     response_score(response=current)
     _copy_state(current, response)
@@ -108,10 +112,12 @@ def clarification_request(
         kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
         actor_user=user,
         data={
-            "from": previous,
-            "to": current.status,
-            "note": general_note,
-            "questions": {a.question.key: a.clarification_note for a in answers},
+            ClarificationRequested.FROM: previous,
+            ClarificationRequested.TO: current.status,
+            ClarificationRequested.NOTE: general_note,
+            ClarificationRequested.QUESTIONS: {
+                a.question.key: a.clarification_note for a in answers
+            },
         },
     )
     response_id = current.pk
@@ -143,7 +149,11 @@ def answer_evidence_level_set(*, answer: Answer, level: str, user) -> Answer:
         response=response,
         kind=AuditEvent.Kind.EVIDENCE_VERIFIED,
         actor_user=user,
-        data={"question": current.question.key, "from": previous, "to": level},
+        data={
+            EvidenceVerified.QUESTION: current.question.key,
+            EvidenceVerified.FROM: previous,
+            EvidenceVerified.TO: level,
+        },
     )
     response_score(response=response)
     answer.evidence_level = level

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from questionnaires.audit import ClarificationRequested
 from questionnaires.models import AuditEvent, EvidenceLevel, Response, ResponseStatus, Selection
 from questionnaires.services.scores import response_score
 from tests.factories import ResponseFactory, SelectionFactory, VendorFactory, answer_all
@@ -96,10 +97,10 @@ def report_selection(version, *, server_url: str = "http://127.0.0.1:9/x.png") -
         kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
         actor_label="Dana Analyst",
         data={
-            "from": "submitted",
-            "to": "clarification",
-            "note": "Please give the period.",
-            "questions": {"rollback_rate": "Which period does 30% cover?"},
+            ClarificationRequested.FROM: ResponseStatus.SUBMITTED.value,
+            ClarificationRequested.TO: ResponseStatus.CLARIFICATION_REQUESTED.value,
+            ClarificationRequested.NOTE: "Please give the period.",
+            ClarificationRequested.QUESTIONS: {"rollback_rate": "Which period does 30% cover?"},
         },
     )
     selection = SelectionFactory(

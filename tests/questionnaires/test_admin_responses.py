@@ -263,7 +263,10 @@ def test_response_page_shows_the_history(client, analyst, example_version):
     html = _text(client.get(_change_url(response)))
 
     assert "Evidence level changed" in html
-    assert "rollback_rate: Self-attested → Verified by an analyst" in html
+    assert (
+        "Q2 “Of those deployments, what share was rolled back, paused or…”: "
+        "Self-attested → Verified by an analyst" in html
+    )
     assert "analyst" in html
 
 
