@@ -1,8 +1,9 @@
 """A small selection for the report tests: three vendors on the example questionnaire.
 
-Acme answers well; Blip lets money move without approval (a critical knock-out); Cora
-reports no rollbacks without monitoring them (the high "blind spot" rule). Vendor text
-carries markup and URLs that must print as text and fetch nothing.
+Acme answers well; Blip lets money move without approval (a critical knock-out) and is
+asked to clarify its rollback rate; Cora reports no rollbacks without monitoring them
+(the high "blind spot" rule). Vendor text carries markup and URLs that must print as
+text and fetch nothing.
 """
 
 from __future__ import annotations
@@ -15,10 +16,16 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from questionnaires.audit import ClarificationRequested
-from questionnaires.models import AuditEvent, EvidenceLevel, Response, ResponseStatus, Selection
+from questionnaires.models import EvidenceLevel, Response, ResponseStatus, Selection
+from questionnaires.services.reviews import clarification_request
 from questionnaires.services.scores import response_score
-from tests.factories import ResponseFactory, SelectionFactory, VendorFactory, answer_all
+from tests.factories import (
+    ResponseFactory,
+    SelectionFactory,
+    UserFactory,
+    VendorFactory,
+    answer_all,
+)
 
 PAYLOAD_IMG = '<img src="file:///etc/passwd">'
 PAYLOAD_LINK = '<link rel="attachment" href="file:///etc/passwd">'
@@ -69,7 +76,8 @@ class ReportData:
 
 
 def report_selection(version, *, server_url: str = "http://127.0.0.1:9/x.png") -> ReportData:
-    """Three scored, submitted responses in a selection with a recommendation."""
+    """Three scored responses in a selection with a recommendation, handed over: Acme and
+    Cora submitted, Blip asked to clarify one answer."""
     responses = {}
     for name, values in ANSWERS.items():
         response = ResponseFactory(
@@ -87,21 +95,11 @@ def report_selection(version, *, server_url: str = "http://127.0.0.1:9/x.png") -
             answer.evidence_level = EvidenceLevel.DOCUMENT
             answer.save(update_fields=["comment", "evidence_level"])
         response_score(response=response)
-    blip = responses["Blip Chat"]
-    blip_answer = blip.answers.get(question__key="rollback_rate")
-    blip_answer.needs_clarification = True
-    blip_answer.clarification_note = "Which period does 30% cover?"
-    blip_answer.save(update_fields=["needs_clarification", "clarification_note"])
-    AuditEvent.objects.create(
-        response=blip,
-        kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
-        actor_label="Dana Analyst",
-        data={
-            ClarificationRequested.FROM: ResponseStatus.SUBMITTED.value,
-            ClarificationRequested.TO: ResponseStatus.CLARIFICATION_REQUESTED.value,
-            ClarificationRequested.NOTE: "Please give the period.",
-            ClarificationRequested.QUESTIONS: {"rollback_rate": "Which period does 30% cover?"},
-        },
+    clarification_request(
+        response=responses["Blip Chat"],
+        questions={"rollback_rate": "Which period does 30% cover?"},
+        note="Please give the period.",
+        user=UserFactory(username="dana"),
     )
     selection = SelectionFactory(
         name="Contact centre agent 2026",

@@ -29,8 +29,7 @@ from tests.factories import (
     answer_all,
     scored_submission,
 )
-
-from .workspace_data import answered_responses, generated_definition, import_definition
+from tests.synthetic import answered_responses, generated_definition, import_definition
 
 pytestmark = pytest.mark.django_db
 
