@@ -1,7 +1,8 @@
 """Audit events: the keys each kind's `data` carries, and the one description for people.
 
-Whoever records an event builds its `data` from the key constants below, one StrEnum
-per kind; `DATA_KEYS` lists them all. Whoever shows an event (the response page's
+The key constants below name what each kind's `data` carries, one StrEnum per kind
+(`DATA_KEYS` lists them all); whoever records an event builds its `data` with the
+`<kind>_data` function of its kind. Whoever shows an event (the response page's
 history, the audit trail in the admin, the assessment PDF's history) describes it with
 `describe_event`, so an event reads the same everywhere: statuses, evidence levels,
 tiers and profiles by their labels, questions by number and text, answers as
@@ -10,7 +11,8 @@ questionnaires.display formats them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from .definition import iter_questions
 from .display import answer_display, shorten
 from .evidence import human_size
-from .models import AuditEvent, EvidenceLevel, ResponseStatus
+from .models import AuditEvent, Evidence, EvidenceLevel, ResponseStatus
 from .templatetags.workspace import TIER_WORDS
 
 Kind = AuditEvent.Kind
@@ -115,6 +117,107 @@ DATA_KEYS: dict[str, type[StrEnum]] = {
     Kind.LINK_ISSUED: LinkIssued,
     Kind.LINK_REVOKED: LinkRevoked,
 }
+
+# Building `data`: writers call these, so that each kind's data is built one way. ------
+
+
+def status_changed_data(
+    before: str, after: str, *, clarified: Sequence[str] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {StatusChanged.FROM: str(before), StatusChanged.TO: str(after)}
+    if clarified is not None:
+        data[StatusChanged.CLARIFIED] = list(clarified)
+    return data
+
+
+def answer_changed_data(
+    *, question: str, value: Any, comment: str, revision: int
+) -> dict[str, Any]:
+    return {
+        AnswerChanged.QUESTION: question,
+        AnswerChanged.VALUE: value,
+        AnswerChanged.COMMENT: comment,
+        AnswerChanged.REVISION: revision,
+    }
+
+
+def evidence_removed_data(*, question: str, name: str) -> dict[str, Any]:
+    return {AnswerChanged.QUESTION: question, AnswerChanged.EVIDENCE_REMOVED: name}
+
+
+def evidence_added_data(evidence: Evidence, *, question: str) -> dict[str, Any]:
+    return {
+        EvidenceAdded.QUESTION: question,
+        EvidenceAdded.EVIDENCE: evidence.pk,
+        EvidenceAdded.NAME: evidence.original_name,
+        EvidenceAdded.SIZE: evidence.size,
+        EvidenceAdded.SHA256: evidence.sha256,
+    }
+
+
+def evidence_verified_data(*, question: str, before: str, after: str) -> dict[str, Any]:
+    return {
+        EvidenceVerified.QUESTION: question,
+        EvidenceVerified.FROM: str(before),
+        EvidenceVerified.TO: str(after),
+    }
+
+
+def clarification_requested_data(
+    *, before: str, after: str, note: str, questions: Mapping[str, str]
+) -> dict[str, Any]:
+    return {
+        ClarificationRequested.FROM: str(before),
+        ClarificationRequested.TO: str(after),
+        ClarificationRequested.NOTE: note,
+        ClarificationRequested.QUESTIONS: dict(questions),
+    }
+
+
+def override_state_data(
+    *,
+    computed_score: float | None,
+    computed_tier: str,
+    override_score: float | None,
+    override_tier: str,
+) -> dict[str, Any]:
+    """A stored score's values, as ScoreOverridden's BEFORE and AFTER hold them."""
+    return {
+        OverrideState.COMPUTED_SCORE: computed_score,
+        OverrideState.COMPUTED_TIER: computed_tier,
+        OverrideState.OVERRIDE_SCORE: override_score,
+        OverrideState.OVERRIDE_TIER: override_tier,
+    }
+
+
+def score_overridden_data(
+    *,
+    profile_key: str,
+    response_score_id: int,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    justification: str,
+) -> dict[str, Any]:
+    return {
+        ScoreOverridden.PROFILE: profile_key,
+        ScoreOverridden.RESPONSE_SCORE: response_score_id,
+        ScoreOverridden.BEFORE: dict(before),
+        ScoreOverridden.AFTER: dict(after),
+        ScoreOverridden.JUSTIFICATION: justification,
+    }
+
+
+def link_issued_data(*, link_id: int, contact: str, due_date: datetime.date) -> dict[str, Any]:
+    return {
+        LinkIssued.LINK: link_id,
+        LinkIssued.CONTACT: contact,
+        LinkIssued.DUE_DATE: due_date.isoformat(),
+    }
+
+
+def link_revoked_data(*, link_id: int, contact: str, reason: str) -> dict[str, Any]:
+    return {LinkRevoked.LINK: link_id, LinkRevoked.CONTACT: contact, LinkRevoked.REASON: reason}
+
 
 # How much of a question's text names it in a history line, and of an answer's value.
 QUESTION_TEXT_CHARS = 60

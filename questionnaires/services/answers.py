@@ -21,7 +21,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..audit import AnswerChanged, EvidenceAdded, StatusChanged
+from ..audit import (
+    answer_changed_data,
+    evidence_added_data,
+    evidence_removed_data,
+    status_changed_data,
+)
 from ..completeness import MissingItem, completeness
 from ..evidence import CheckedUpload
 from ..models import (
@@ -136,10 +141,7 @@ def _record_start(response: Response, actor: str) -> None:
         response=response,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
-        data={
-            StatusChanged.FROM: ResponseStatus.INVITED.value,
-            StatusChanged.TO: ResponseStatus.IN_PROGRESS.value,
-        },
+        data=status_changed_data(ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS),
     )
 
 
@@ -244,12 +246,12 @@ def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str
         "response": response,
         "kind": AuditEvent.Kind.ANSWER_CHANGED,
         "actor_label": actor,
-        "data": {
-            AnswerChanged.QUESTION: saved.question_key,
-            AnswerChanged.VALUE: saved.value,
-            AnswerChanged.COMMENT: saved.comment,
-            AnswerChanged.REVISION: saved.revision,
-        },
+        "data": answer_changed_data(
+            question=saved.question_key,
+            value=saved.value,
+            comment=saved.comment,
+            revision=saved.revision,
+        ),
     }
 
 
@@ -357,13 +359,7 @@ def evidence_add(
             response=response,
             kind=AuditEvent.Kind.EVIDENCE_ADDED,
             actor_label=actor,
-            data={
-                EvidenceAdded.QUESTION: question_key,
-                EvidenceAdded.EVIDENCE: evidence.pk,
-                EvidenceAdded.NAME: upload.name,
-                EvidenceAdded.SIZE: upload.size,
-                EvidenceAdded.SHA256: upload.sha256,
-            },
+            data=evidence_added_data(evidence, question=question_key),
         )
     except Exception:
         storage.delete(stored_name)
@@ -392,7 +388,7 @@ def evidence_remove(
         response=response,
         kind=AuditEvent.Kind.ANSWER_CHANGED,
         actor_label=actor,
-        data={AnswerChanged.QUESTION: answer.question.key, AnswerChanged.EVIDENCE_REMOVED: name},
+        data=evidence_removed_data(question=answer.question.key, name=name),
     )
     transaction.on_commit(lambda: storage.delete(stored_name))
     return name
@@ -460,12 +456,12 @@ def _resubmit(response: Response, actor: str) -> Response:
         response,
         actor,
         from_status=ResponseStatus.CLARIFICATION_REQUESTED,
-        extra={StatusChanged.CLARIFIED: reopened},
+        clarified=reopened,
     )
 
 
 def _submit(
-    response: Response, actor: str, *, from_status: str, extra: dict | None = None
+    response: Response, actor: str, *, from_status: str, clarified: list[str] | None = None
 ) -> Response:
     missing = response_missing(response)
     if missing:
@@ -477,11 +473,7 @@ def _submit(
         response=response,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
-        data={
-            StatusChanged.FROM: str(from_status),
-            StatusChanged.TO: ResponseStatus.SUBMITTED.value,
-            **(extra or {}),
-        },
+        data=status_changed_data(from_status, ResponseStatus.SUBMITTED, clarified=clarified),
     )
     response_score(response=response)
     return response

@@ -18,10 +18,10 @@ from questionnaires.audit import (
     EvidenceVerified,
     LinkIssued,
     LinkRevoked,
-    OverrideState,
-    ScoreOverridden,
     StatusChanged,
     describe_event,
+    override_state_data,
+    score_overridden_data,
 )
 from questionnaires.evidence import check_upload
 from questionnaires.models import Answer, AuditEvent, EvidenceLevel, ResponseScore
@@ -171,16 +171,16 @@ def test_each_kind_is_described_with_labels_not_keys(whole_life):
 
 
 def test_an_override_with_both_values_names_score_tier_and_computed_values():
-    data = {
-        ScoreOverridden.PROFILE: "financial_services",
-        ScoreOverridden.AFTER: {
-            OverrideState.COMPUTED_SCORE: 41.6,
-            OverrideState.COMPUTED_TIER: "moderate",
-            OverrideState.OVERRIDE_SCORE: 80,
-            OverrideState.OVERRIDE_TIER: "critical",
-        },
-        ScoreOverridden.JUSTIFICATION: "Checked.",
-    }
+    state = override_state_data(
+        computed_score=41.6, computed_tier="moderate", override_score=80, override_tier="critical"
+    )
+    data = score_overridden_data(
+        profile_key="financial_services",
+        response_score_id=1,
+        before=state,
+        after=state,
+        justification="Checked.",
+    )
     labels = EventLabels(profiles={"financial_services": "Financial services"})
 
     described = describe_event(Kind.SCORE_OVERRIDDEN, data, labels)
