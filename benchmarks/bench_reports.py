@@ -233,7 +233,7 @@ def _sample_tree_rss(process: subprocess.Popen) -> int:
     peak = 0
     stop = threading.Event()
 
-    def sample():
+    def sample() -> None:
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, _tree_rss_kib(process.pid))
@@ -349,7 +349,11 @@ def _versions() -> str:
     return f"WeasyPrint {weasyprint.__version__}, {chromium}"
 
 
-def _report(rows: list[dict], load_before, load_after) -> None:
+def _report(
+    rows: list[dict],
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
     lines = [
         "# PDF reports: the vendor comparison",
         "",

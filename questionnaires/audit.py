@@ -235,7 +235,7 @@ class EventLabels:
     profiles: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, definition: Mapping[str, Any] | None) -> EventLabels:
+    def of(cls, definition: dict[str, Any] | None) -> EventLabels:
         """The labels of a version's definition: questions numbered Q1, Q2, ... in the order
         the questionnaire asks them (as the reports number them); no definition, none."""
         if not definition:
@@ -250,13 +250,13 @@ class EventLabels:
 
     def question(self, key: str | None) -> str:
         """`Q3 “How often …”`; a key the questionnaire does not know stays as it is."""
-        if key not in self.questions:
+        if key is None or key not in self.questions:
             return str(key or "a question")
         number, question = self.questions[key]
         return f"Q{number} “{shorten(question['text'], QUESTION_TEXT_CHARS)}”"
 
     def answer(self, key: str | None, value: Any) -> str:
-        if key not in self.questions:
+        if key is None or key not in self.questions:
             return shorten(str(value), ANSWER_CHARS)
         return shorten(answer_display(self.questions[key][1], value), ANSWER_CHARS)
 

@@ -311,7 +311,7 @@ def _add_knockouts(definition: dict[str, Any], count: int, *, realistic: bool) -
 
 def _add_rules(definition: dict[str, Any], count: int) -> None:
     for section in definition["sections"][:count]:
-        kinds = {}
+        kinds: dict[str, str] = {}
         for question in section["questions"]:
             kinds.setdefault(question["type"], question["key"])
         if "single_choice" in kinds and "yes_no" in kinds:
@@ -373,17 +373,21 @@ def generated_answers(
 
 
 def _number(question: dict[str, Any], target: float, rng: random.Random) -> float | int:
-    low = question.get("min") if question.get("min") is not None else 0
-    high = question.get("max") if question.get("max") is not None else max(low + 100, 100)
+    low = _or(question.get("min"), 0)
+    high = _or(question.get("max"), max(low + 100, 100))
     bands = (question.get("scoring") or {}).get("bands")
     if bands:
         band = min(bands, key=lambda b: abs(b["risk"] - target))
-        low = band["min"] if band["min"] is not None else low
-        high = band["max"] if band["max"] is not None else max(low * 3, low + 50)
+        low = _or(band["min"], low)
+        high = _or(band["max"], max(low * 3, low + 50))
     if question["type"] == "integer":
         # From 1: a count of zero would hide whatever depends on it.
         return rng.randint(max(int(low), 1), max(int(high) - 1, int(low), 1))
     return round(rng.uniform(low, high - 0.01), 1)
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 # Responses and selections ----------------------------------------------------------------
@@ -406,7 +410,7 @@ def answered_responses(
     questions = {q.key: q for q in version.questions.all()}
     handed_over = status in HANDED_OVER_STATUSES
     responses = []
-    answers = []
+    answers: list[Answer] = []
     for index in range(count):
         vendor = _new_vendor(index)
         response = Response.objects.create(

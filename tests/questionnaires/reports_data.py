@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import io
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from questionnaires.models import EvidenceLevel, Response, ResponseStatus, Selection
+from questionnaires.models import (
+    EvidenceLevel,
+    QuestionnaireVersion,
+    Response,
+    ResponseStatus,
+    Selection,
+)
 from questionnaires.services.reviews import clarification_request
 from questionnaires.services.scores import response_score
 from tests.factories import (
@@ -55,7 +62,7 @@ ANSWERS = {
 
 
 @pytest.fixture
-def eager_tasks():
+def eager_tasks() -> Iterator[None]:
     """Run queued tasks in-process even when REDIS_URL points at a real broker.
 
     Tests that do not start the worker still need their task to run, and must not leave
@@ -75,7 +82,9 @@ class ReportData:
     responses: dict[str, Response]
 
 
-def report_selection(version, *, server_url: str = "http://127.0.0.1:9/x.png") -> ReportData:
+def report_selection(
+    version: QuestionnaireVersion, *, server_url: str = "http://127.0.0.1:9/x.png"
+) -> ReportData:
     """Three scored responses in a selection with a recommendation, handed over: Acme and
     Cora submitted, Blip asked to clarify one answer."""
     responses = {}
