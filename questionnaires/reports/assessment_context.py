@@ -9,7 +9,7 @@ from ..audit import EventLabels, describe_event
 from ..comparison import Comparison, Row
 from ..display import shorten
 from .charts import PORTRAIT_CHART_WIDTH, RangeBar, range_chart, score_tier
-from .summary import VendorSummary, ranked_vendors
+from .summary import VendorSummary, numbered_rows, ranked_vendors
 
 
 def assessment_context(
@@ -23,7 +23,7 @@ def assessment_context(
     for item in snapshot["evidence"]:
         evidence_names[item["answer__question__key"]].append(item["original_name"])
     answers_by_key = {row["question__key"]: row for row in snapshot["answers"]}
-    questions = _numbered_rows(comparison)
+    questions = numbered_rows(comparison)
     return {
         "vendor": vendor,
         "response": response,
@@ -50,13 +50,6 @@ def section_bars(vendor: VendorSummary) -> dict[str, Any]:
         for s in vendor.result.sections
     ]
     return range_chart(bars, width=PORTRAIT_CHART_WIDTH, label_width=240)
-
-
-def _numbered_rows(comparison: Comparison) -> dict[str, tuple[int, Row]]:
-    numbered = {}
-    for number, (_, row) in enumerate(comparison.rows(), start=1):
-        numbered[row.key] = (number, row)
-    return numbered
 
 
 def _flags_with_answers(

@@ -8,7 +8,7 @@ from typing import Any
 from ..comparison import Cell, Comparison, Row, Subtotal
 from ..display import shorten
 from .charts import LANDSCAPE_CHART_WIDTH, GridCell, RangeBar, grid_chart, range_chart
-from .summary import EVIDENCE_SHORT, VendorSummary, ranked_vendors
+from .summary import EVIDENCE_SHORT, VendorSummary, numbered_rows, ranked_vendors
 
 # What the comparison prints per cell: enough of an answer to compare, never a wall.
 CELL_ANSWER_CHARS = 90
@@ -97,14 +97,14 @@ def _column_widths(vendors: int) -> dict[str, float]:
 def section_parts(comparison: Comparison, vendors: list[VendorSummary]) -> list[SectionPart]:
     """One part per section: its rows as compact cells, and the comments that matter."""
     parts = []
-    number = 0
+    numbers = numbered_rows(comparison)
     # Narrower columns hold less before a cell grows taller than the question beside it.
     answer_chars = CELL_ANSWER_CHARS if len(vendors) <= 6 else CELL_ANSWER_CHARS * 2 // 3
     for section in comparison.sections:
         rows = []
         comments = []
         for row in section.rows:
-            number += 1
+            number, _ = numbers[row.key]
             rows.append(_comparison_row(number, row, vendors, answer_chars))
             comments.extend(_comments_that_matter(number, row, vendors))
         parts.append(

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
 
 from ..comparison import Comparison
+from ..definition import iter_questions
 from ..scoring import (
     CRITICAL_FROM,
     ENGINE_VERSION,
@@ -28,7 +30,7 @@ from ..scoring import (
 from .assessment_context import assessment_context
 from .comparison_context import comparison_context
 from .subject import ReportSubject
-from .summary import EVIDENCE_SHORT
+from .summary import EVIDENCE_SHORT, numbered_rows
 
 FINGERPRINT_LENGTH = 12
 TIER_LEGEND = (
@@ -63,7 +65,7 @@ def report_context(
         "version_label": _versions_label(comparison),
         "profile_title": comparison.profile_title,
         "methodology": methodology(comparison),
-        "sources": cited_sources(definition),
+        "sources": cited_sources(definition, numbered_rows(comparison)),
         "tier_legend": TIER_LEGEND,
     }
     if subject.is_comparison:
@@ -101,15 +103,15 @@ def methodology(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def cited_sources(definition: dict[str, Any]) -> list[dict[str, Any]]:
-    """The questionnaire's sources that its questions cite, with the citing questions."""
+def cited_sources(
+    definition: dict[str, Any], numbers: Mapping[str, tuple[int, Any]]
+) -> list[dict[str, Any]]:
+    """The questionnaire's sources that its questions cite, with the citing questions
+    by the numbers the report gives them (`numbers`, from numbered_rows)."""
     citing: dict[str, list[str]] = defaultdict(list)
-    number = 0
-    for section in definition["sections"]:
-        for question in section["questions"]:
-            number += 1
-            for key in question.get("sources", []):
-                citing[key].append(f"Q{number}")
+    for _, question in iter_questions(definition):
+        for key in question.get("sources", []):
+            citing[key].append(f"Q{numbers[question['key']][0]}")
     return [
         {**source, "questions": citing[source["key"]]}
         for source in definition.get("sources", [])

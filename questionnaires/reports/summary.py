@@ -1,10 +1,10 @@
-"""The vendors of a report as its summary shows them: effective score and tier, rank."""
+"""What both reports share: the vendors as the summary ranks them, the questions' numbers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..comparison import Comparison, VendorColumn
+from ..comparison import Comparison, Row, VendorColumn
 from ..display import shorten
 from ..scoring import Flag, ScoreResult
 
@@ -67,3 +67,9 @@ def ranked_vendors(comparison: Comparison) -> list[VendorSummary]:
     for rank, vendor in enumerate(ordered, start=1):
         vendor.rank = rank
     return ordered
+
+
+def numbered_rows(comparison: Comparison) -> dict[str, tuple[int, Row]]:
+    """Each question's number (Q1, Q2, ...) and row, in the order the report lists them;
+    every table, comment, flag and cited source of a report uses these numbers."""
+    return {row.key: (number, row) for number, (_, row) in enumerate(comparison.rows(), start=1)}

@@ -1,4 +1,4 @@
-"""The report's inputs: what one render reads, and that the report shows what it read."""
+"""The report's inputs and context: what one render reads, and how it numbers questions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from questionnaires.models import ReportKind
 from questionnaires.reports import report_html, report_subject
+from tests.factories import SelectionFactory
 from tests.questionnaires.reports_data import report_selection
+from tests.synthetic import answered_responses, generated_definition, import_definition
 
 
 def _reads_of(table: str, queries: CaptureQueriesContext) -> int:
@@ -31,3 +33,22 @@ def test_one_render_reads_the_answers_and_their_files_once(example_version, kind
 
     assert _reads_of("questionnaires_answer", queries) == 1
     assert _reads_of("questionnaires_evidence", queries) == 1
+
+
+def test_cited_sources_carry_the_numbers_the_comparison_prints_across_versions(db):
+    first = generated_definition(sections=2, per_section=7, key="cited", realistic=True)
+    second = generated_definition(sections=2, per_section=7, key="cited", realistic=True, version=2)
+    # Version 2 drops a question of the first section: the comparison lists it after the
+    # questions both versions ask, so every later number is one higher than in version 2.
+    second["sections"][0]["questions"].pop(2)
+    selection = SelectionFactory()
+    for definition in (first, second):
+        selection.responses.add(*answered_responses(import_definition(definition), 1))
+    cited = [q for s in second["sections"] for q in s["questions"] if q["sources"]]
+
+    html, _ = report_html(report_subject(kind=ReportKind.COMPARISON, selection=selection))
+
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    numbers = [re.search(rf"Q(\d+) {re.escape(q['text'])}", text).group(1) for q in cited]
+    assert numbers == ["6", "13"]
+    assert "(cited by Q6, Q13)" in text
