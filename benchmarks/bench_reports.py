@@ -401,9 +401,9 @@ NOTES = """
 What the numbers mean and what was tried:
 
 - Total is everything the Celery task does before storing the file. Outside WeasyPrint
-  that is: the inputs snapshot (6 queries) and its SHA-256, build_comparison (rescoring
-  every response and 200 robustness draws), the Django templates. It stays a few percent
-  of the total.
+  that is: the inputs snapshot (6 queries) and its SHA-256, build_comparison from the
+  snapshot's answers (rescoring every response and 200 robustness draws; the answers are
+  not read again), the Django templates. It stays a few percent of the total.
 - WeasyPrint's cost is per box. The comparison says more with fewer boxes: one table
   per section, one row per question, one cell per vendor holding plain text (the risk
   in a word, ⚑ for a flag, the evidence level where the question asks for it, a line
