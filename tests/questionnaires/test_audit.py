@@ -41,16 +41,12 @@ from questionnaires.services.reviews import (
 )
 from questionnaires.services.scores import score_override, score_override_clear
 from tests.factories import ContactFactory, UserFactory
+from tests.questionnaires.reports_data import ANSWERS
 from vendors.services import invitation_create
 
 Kind = AuditEvent.Kind
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-COMPLETE = {
-    "live_deployments": 12,
-    "rollback_rate": 8,
-    "live_monitoring": "realtime",
-    "human_approval_money": "yes",
-}
+COMPLETE = ANSWERS["Acme Voice"]  # every required question, answered with care
 JUSTIFICATION = "Two references confirmed the monitoring gaps in their deployments."
 
 
@@ -144,10 +140,11 @@ def test_each_kind_is_described_with_labels_not_keys(whole_life):
         "Submitted → Accepted",
     ]
     assert [str(d) for d in described[Kind.ANSWER_CHANGED]] == [
-        "Q1 “How many enterprise deployments of the agent were live at a…”: 12",
-        f"{rollback}: 8%",
+        "Q1 “How many enterprise deployments of the agent were live at a…”: 40",
+        f"{rollback}: 5%",
         "Q4 “How are live interactions monitored?”: Real-time monitoring with alerting",
         "Q5 “Does a human approve every action that moves money?”: Yes",
+        "Q6 “Who may pull the kill switch?”: The customer's operations lead",
         f"{rollback}: file report.pdf removed",
         f"{rollback}: 9%",
     ]
