@@ -174,11 +174,7 @@ def _dataset():
     from django.contrib.auth import get_user_model
 
     from questionnaires.models import Questionnaire
-    from tests.questionnaires.workspace_data import (
-        answered_responses,
-        generated_definition,
-        import_definition,
-    )
+    from tests.synthetic import answered_responses, generated_definition, import_definition
 
     key = "bench_comparison"
     if Questionnaire.objects.filter(key=key).exists():

@@ -164,37 +164,16 @@ def _recreate_postgres(url: str) -> None:
 # Data -------------------------------------------------------------------------------------
 
 
-def _value_for(question: dict, index: int):
-    kind = question["type"]
-    if kind == "yes_no":
-        return "yes"
-    if kind == "single_choice":
-        return question["choices"][0]["key"]
-    if kind == "multiple_choice":
-        return [question["choices"][0]["key"]]
-    if kind in ("integer", "decimal", "percentage"):
-        low = question["min"] if question["min"] is not None else 0
-        high = question["max"] if question["max"] is not None else low + 100
-        return int(low + (high - low) / 3) if kind == "integer" else low + (high - low) / 3
-    if kind == "date":
-        return "2026-06-30"
-    if kind == "text":
-        return f"A realistic answer of a sentence or two for question {index}."
-    return None
-
-
 def _answer_everything(version) -> tuple[str, object]:
-    from questionnaires.definition import iter_questions
+    import random
+
     from tests.factories import answer_all
+    from tests.synthetic import generated_answers
     from tests.vendors.helpers import open_response
 
     token, response = open_response(version)
-    values = {
-        q["key"]: _value_for(q, i)
-        for i, (_, q) in enumerate(iter_questions(version.definition))
-        if q["type"] != "file"
-    }
-    answer_all(response, values)
+    # Answers of little risk to every question shown, as a careful vendor gives them.
+    answer_all(response, generated_answers(version.definition, random.Random(1), appetite=0.0))
     return token, response
 
 
@@ -241,9 +220,9 @@ def _shipped_case() -> dict:
 
 def _generated_case(size: int) -> dict:
     from questionnaires.services.definitions import questionnaire_import
-    from tests.vendors.test_query_counts import questionnaire_yaml
+    from tests.synthetic import definition_yaml, one_section_definition
 
-    text = questionnaire_yaml(size, key=f"bench_generated_{size}")
+    text = definition_yaml(one_section_definition(size, key=f"bench_generated_{size}"))
     version = questionnaire_import(text=text, publish=True).version
     return _case(version, version.definition["sections"][0], f"Generated section of {size}")
 

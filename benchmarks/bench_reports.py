@@ -4,7 +4,7 @@ Targets (issue 7, this 2-core machine): the time spent outside WeasyPrint at mos
 of the total; 5 x 50 within 3 s; 10 x 60 within 6 s.
 
 Method: a throwaway SQLite database under benchmarks/out/, a generated questionnaire
-and scored, commented, partly evidenced responses from questionnaires.report_demo (the
+and scored, commented, partly evidenced responses from tests/synthetic.py (the
 database is not what is measured). Per case, after one warm-up render in this process
 (a Celery worker is warm too), alternately RUNS times:
   - outside WeasyPrint: questionnaires.reports.report_html, the first half of what the
@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).parent / "out"
 RESULTS = Path(__file__).parent / "results" / "reports.md"
 CASES = ((5, 50, 8, 3.0), (10, 60, 10, 6.0))  # vendors, questions, sections, target s
+# A buyer's questionnaire asks mostly choices, yes/no, rates and free text.
+REPORT_KINDS = ("single_choice", "yes_no", "percentage", "text")
 RUNS = 5
 OUTSIDE_TARGET = 0.10
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -94,11 +96,19 @@ def _case(vendors: int, questions: int, sections: int, target: float) -> dict:
 
     from cxvet.pdf import render_pdf
     from questionnaires.models import ReportKind
-    from questionnaires.report_demo import demo_selection, import_synthetic
     from questionnaires.reports import render_report, report_html, report_subject
+    from tests.synthetic import generated_definition, import_definition, scored_selection
 
-    version = import_synthetic(questions=questions, sections=sections)
-    demo = demo_selection(version=version, vendors=vendors)
+    definition = generated_definition(
+        sections=sections,
+        questions=questions,
+        key=f"bench_{questions}q",
+        kinds=REPORT_KINDS,
+        realistic=True,
+        knockouts=3,
+    )
+    version = import_definition(definition)
+    demo = scored_selection(version=version, vendors=vendors)
     subject = report_subject(kind=ReportKind.COMPARISON, selection=demo.selection)
     started = time.perf_counter()
     warm = render_report(subject)
@@ -223,7 +233,7 @@ def _sample_tree_rss(process: subprocess.Popen) -> int:
     peak = 0
     stop = threading.Event()
 
-    def sample():
+    def sample() -> None:
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, _tree_rss_kib(process.pid))
@@ -339,7 +349,11 @@ def _versions() -> str:
     return f"WeasyPrint {weasyprint.__version__}, {chromium}"
 
 
-def _report(rows: list[dict], load_before, load_after) -> None:
+def _report(
+    rows: list[dict],
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
     lines = [
         "# PDF reports: the vendor comparison",
         "",
@@ -387,9 +401,9 @@ NOTES = """
 What the numbers mean and what was tried:
 
 - Total is everything the Celery task does before storing the file. Outside WeasyPrint
-  that is: the inputs snapshot (6 queries) and its SHA-256, build_comparison (rescoring
-  every response and 200 robustness draws), the Django templates. It stays a few percent
-  of the total.
+  that is: the inputs snapshot (6 queries) and its SHA-256, build_comparison from the
+  snapshot's answers (rescoring every response and 200 robustness draws; the answers are
+  not read again), the Django templates. It stays a few percent of the total.
 - WeasyPrint's cost is per box. The comparison says more with fewer boxes: one table
   per section, one row per question, one cell per vendor holding plain text (the risk
   in a word, ⚑ for a flag, the evidence level where the question asks for it, a line

@@ -98,100 +98,16 @@ def _create_database(url: str) -> None:
 
 def generated_definition() -> dict:
     """50 questions in 5 sections, every scoring kind, conditions, knock-outs and rules."""
-    sections = []
-    for s in range(SECTIONS):
-        questions = []
-        for i in range(QUESTIONS_PER_SECTION):
-            key = f"s{s}_q{i}"
-            kind = i % 5
-            question: dict = {"key": key, "text": f"Question {s}.{i}?", "weight": 1 + i % 3}
-            if kind == 0:
-                question.update(
-                    type="yes_no",
-                    scoring={"yes": 0, "no": 1},
-                    knockouts=[
-                        {
-                            "answers": ["no"],
-                            "severity": "high" if s else "critical",
-                            "title": f"Knock-out {key}",
-                            "message": "A risky answer.",
-                        }
-                    ],
-                )
-            elif kind == 1:
-                question.update(
-                    type="single_choice",
-                    evidence=True,
-                    choices=[
-                        {"key": "full", "label": "Full", "risk": 0},
-                        {"key": "partial", "label": "Partial", "risk": 0.5},
-                        {"key": "none", "label": "None", "risk": 1},
-                    ],
-                )
-            elif kind == 2:
-                question.update(
-                    type="multiple_choice",
-                    choices=[
-                        {"key": f"c{c}", "label": f"Choice {c}", "risk": c / 4} for c in range(5)
-                    ],
-                )
-            elif kind == 3:
-                question.update(
-                    type="percentage",
-                    evidence=True,
-                    scoring={
-                        "bands": [
-                            {"min": 0, "max": 10, "risk": 0.1},
-                            {"min": 10, "max": 25, "risk": 0.5},
-                            {"min": 25, "max": 100, "risk": 1},
-                        ]
-                    },
-                )
-            else:
-                question.update(
-                    type="single_choice",
-                    show_if=f"s{s}_q{i - 4} == 'yes'",
-                    choices=[
-                        {"key": "a", "label": "A", "risk": 0.2},
-                        {"key": "b", "label": "B", "risk": 0.8},
-                    ],
-                )
-            questions.append(question)
-        sections.append(
-            {"key": f"section{s}", "title": f"Section {s}", "weight": 1 + s, "questions": questions}
-        )
-    return {
-        "key": QUESTIONNAIRE_KEY,
-        "title": "Rescoring benchmark",
-        "version": 1,
-        "sections": sections,
-        "profiles": [
-            {"key": "general", "title": "General", "section_weights": {"section0": 3}},
-            {"key": "strict", "title": "Strict", "section_weights": {"section1": 5}},
-        ],
-        "rules": [
-            {
-                "key": f"rule{s}",
-                "severity": "moderate",
-                "title": f"Rule {s}",
-                "when": f"s{s}_q3 <= 5 and s{s}_q1 == 'none'",
-                "message": "A combination worth a question.",
-            }
-            for s in range(SECTIONS)
-        ],
-    }
+    from tests.synthetic import generated_definition as synthetic
 
-
-def _answer_value(question: dict, rng: random.Random):
-    kind = question["type"]
-    if kind == "yes_no":
-        return "yes" if rng.random() < 0.8 else "no"
-    if kind == "single_choice":
-        return rng.choice(question["choices"])["key"]
-    if kind == "multiple_choice":
-        keys = [c["key"] for c in question["choices"]]
-        return rng.sample(keys, rng.randint(1, 3))
-    return round(rng.uniform(0, 60), 1)
+    return synthetic(
+        sections=SECTIONS,
+        per_section=QUESTIONS_PER_SECTION,
+        key=QUESTIONNAIRE_KEY,
+        gated=True,
+        knockouts=SECTIONS * QUESTIONS_PER_SECTION,
+        rules=SECTIONS,
+    )
 
 
 def _dataset():
@@ -208,6 +124,7 @@ def _dataset():
         ResponseStatus,
     )
     from questionnaires.services.definitions import questionnaire_import
+    from tests.synthetic import generated_value
     from vendors.models import Vendor
 
     version = questionnaire_import(
@@ -242,7 +159,7 @@ def _dataset():
                     Answer(
                         response=response,
                         question=questions[q["key"]],
-                        value=_answer_value(q, rng),
+                        value=generated_value(q, rng),
                         evidence_level=rng.choice(levels),
                         revision=1,
                     )

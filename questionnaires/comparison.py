@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -209,8 +209,12 @@ def build_comparison(
     flagged_only: bool = False,
     order_by_risk: bool = False,
     robustness: bool = True,
+    answers: StoredAnswers | None = None,
 ) -> Comparison:
-    """Compare responses (instances or ids) under a profile (the default one if None)."""
+    """Compare responses (instances or ids) under a profile (the default one if None).
+
+    `answers`: the responses' answers when the caller has read them already.
+    """
     ids = list(dict.fromkeys(r if isinstance(r, int) else r.pk for r in responses))
     if not ids:
         raise ComparisonError("Choose at least one response to compare.")
@@ -225,7 +229,7 @@ def build_comparison(
             f"Profile {profile_key!r} is not defined in every compared version; choose one "
             f"of: {', '.join(k for k, _ in offered)}."
         )
-    inputs, details = _answers(ids)
+    inputs, details = _answers(ids, answers or stored_answers(ids))
     overrides = _overrides(ids, profile_key)
 
     # One plan per version: everything that does not depend on the answers, done once.
@@ -304,30 +308,33 @@ def _versions_of(responses: list[Response]) -> dict[int, Any]:
     return {r.version_id: r.version for r in responses}
 
 
-def _answers(ids: list[int]) -> tuple[dict[int, dict[str, AnswerInput]], dict[int, dict]]:
-    """The scoring inputs (as selectors.scoring_inputs reads them) and, per answer, what
-    the page shows besides the value: comment, evidence level and files, clarification.
+# What a comparison reads of each stored answer (names as in Answer.objects.values()).
+ANSWER_FIELDS = (
+    "id",
+    "response_id",
+    "question__key",
+    "value",
+    "comment",
+    "evidence_level",
+    "needs_clarification",
+)
 
-    One pass over the answers instead of two: each value is decoded from JSON once.
+
+@dataclass(frozen=True)
+class StoredAnswers:
+    """The compared responses' answers as read from the database.
+
+    A caller that has read them already (a report's snapshot) passes them in, so that
+    one render reads the answers once.
     """
-    inputs: dict[int, dict[str, AnswerInput]] = {rid: {} for rid in ids}
-    details: dict[int, dict[str, dict]] = {rid: {} for rid in ids}
-    rows = Answer.objects.filter(response_id__in=ids).values(
-        "id",
-        "response_id",
-        "question__key",
-        "value",
-        "comment",
-        "evidence_level",
-        "needs_clarification",
-    )
-    by_id = {}
-    for row in rows:
-        inputs[row["response_id"]][row["question__key"]] = AnswerInput(
-            row["value"], row["evidence_level"]
-        )
-        row["evidence_files"] = 0
-        details[row["response_id"]][row["question__key"]] = by_id[row["id"]] = row
+
+    rows: Sequence[Mapping[str, Any]]  # one per answer, with at least ANSWER_FIELDS
+    evidence_files: Mapping[int, int]  # answer id -> its number of files (none: absent)
+
+
+def stored_answers(ids: Sequence[int]) -> StoredAnswers:
+    """Read the answers of responses `ids` and count their files (two queries)."""
+    rows = list(Answer.objects.filter(response_id__in=ids).values(*ANSWER_FIELDS))
     # Only answers with files appear here, so this stays small.
     files = (
         Evidence.objects.filter(answer__response_id__in=ids)
@@ -335,9 +342,26 @@ def _answers(ids: list[int]) -> tuple[dict[int, dict[str, AnswerInput]], dict[in
         .annotate(count=Count("id"))
         .order_by()
     )
-    for row in files:
-        if row["answer_id"] in by_id:
-            by_id[row["answer_id"]]["evidence_files"] = row["count"]
+    return StoredAnswers(rows=rows, evidence_files={f["answer_id"]: f["count"] for f in files})
+
+
+def _answers(
+    ids: list[int], stored: StoredAnswers
+) -> tuple[dict[int, dict[str, AnswerInput]], dict[int, dict]]:
+    """The scoring inputs (as selectors.scoring_inputs reads them) and, per answer, what
+    the page shows besides the value: comment, evidence level and files, clarification.
+
+    One pass over the answers instead of two: each value is decoded from JSON once.
+    """
+    inputs: dict[int, dict[str, AnswerInput]] = {rid: {} for rid in ids}
+    details: dict[int, dict[str, dict]] = {rid: {} for rid in ids}
+    for row in stored.rows:
+        response_id, key = row["response_id"], row["question__key"]
+        inputs[response_id][key] = AnswerInput(row["value"], row["evidence_level"])
+        details[response_id][key] = {
+            **row,
+            "evidence_files": stored.evidence_files.get(row["id"], 0),
+        }
     return inputs, details
 
 

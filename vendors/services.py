@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from questionnaires.audit import link_issued_data, link_revoked_data
 from questionnaires.models import (
     AuditEvent,
     QuestionnaireVersion,
@@ -125,7 +126,7 @@ def _link_issue(*, response: Response, contact: Contact, user) -> AccessLink:
         response=response,
         kind=AuditEvent.Kind.LINK_ISSUED,
         actor_user=user,
-        data={"link": link.pk, "contact": contact.email, "due_date": response.due_date.isoformat()},
+        data=link_issued_data(link_id=link.pk, contact=contact.email, due_date=response.due_date),
     )
     # Imported here: tasks import this module for token_hash and portal_url.
     from .tasks import send_invitation
@@ -145,7 +146,7 @@ def link_revoke(*, link: AccessLink, user, reason: str = "") -> AccessLink:
             response_id=link.response_id,
             kind=AuditEvent.Kind.LINK_REVOKED,
             actor_user=user,
-            data={"link": link.pk, "contact": link.contact.email, "reason": reason},
+            data=link_revoked_data(link_id=link.pk, contact=link.contact.email, reason=reason),
         )
     return link
 

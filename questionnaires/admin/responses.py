@@ -29,13 +29,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from ..audit import EventLabels, describe_event
 from ..comparison import Comparison, ComparisonError, build_comparison
 from ..models import (
     HANDED_OVER_STATUSES,
     Answer,
     AuditEvent,
     Evidence,
-    EvidenceLevel,
     Questionnaire,
     QuestionnaireVersion,
     Response,
@@ -499,6 +499,7 @@ class ResponseAdmin(admin.ModelAdmin):
         }
         stored = response_stored_scores(response)
         can_change = self.has_change_permission(request, response)
+        labels = EventLabels.of(response.version.definition)
         return {
             "comparison": comparison,
             "column": column,
@@ -520,7 +521,7 @@ class ResponseAdmin(admin.ModelAdmin):
             "profiles": profiles,
             "profile_key": profile_key,
             "events": [
-                (event, describe_event(event))
+                (event, describe_event(event.kind, event.data, labels))
                 for event in response_history(response, limit=HISTORY_SIZE)
             ],
             "can_review": can_change and response.status == ResponseStatus.SUBMITTED,
@@ -545,43 +546,6 @@ class ResponseAdmin(admin.ModelAdmin):
                 **context,
             },
         )
-
-
-def describe_event(event: AuditEvent) -> str:
-    """One line of the history in words, from the event's data."""
-    data = event.data or {}
-    kind = AuditEvent.Kind
-    if event.kind == kind.STATUS_CHANGED and "to" in data:
-        return f"{_status_word(data.get('from'))} → {_status_word(data['to'])}"
-    if event.kind == kind.CLARIFICATION_REQUESTED:
-        asked = data.get("questions") or {}
-        parts = [f"{key}: {note}" if note else key for key, note in asked.items()]
-        return "Reopened " + "; ".join(parts) if parts else ""
-    if event.kind == kind.EVIDENCE_VERIFIED:
-        return (
-            f"{data.get('question', '')}: {_evidence_word(data.get('from'))} → "
-            f"{_evidence_word(data.get('to'))}"
-        )
-    if event.kind == kind.SCORE_OVERRIDDEN:
-        after = data.get("after") or {}
-        if after.get("override_score") is None and not after.get("override_tier"):
-            change = "override removed"
-        else:
-            score = after.get("override_score")
-            shown = "" if score is None else f"score {score:g} "
-            change = f"{shown}tier {after.get('override_tier') or '-'}"
-        return f"{data.get('profile_key', '')}: {change}. “{data.get('justification', '')}”"
-    if event.kind in (kind.LINK_ISSUED, kind.LINK_REVOKED):
-        return ", ".join(str(v) for k, v in data.items() if k in ("contact", "reason") and v)
-    return ", ".join(f"{k}: {v}" for k, v in data.items())
-
-
-def _status_word(value: str | None) -> str:
-    return ResponseStatus(value).label if value in ResponseStatus.values else str(value)
-
-
-def _evidence_word(value: str | None) -> str:
-    return EvidenceLevel(value).label if value in EvidenceLevel.values else str(value)
 
 
 def _profile_choices(version: QuestionnaireVersion) -> list[tuple[str, str]]:
@@ -739,8 +703,14 @@ class SelectionAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(RecordAdmin):
     # The audit trail is a record: the services write it, nobody edits it.
-    list_display = ("at", "kind", "response", "actor_user", "actor_label")
+    list_display = ("at", "kind", "response", "actor_user", "actor_label", "details")
     list_filter = ("kind",)
     list_select_related = ("response__vendor", "response__version", "actor_user")
     search_fields = ("response__vendor__name", "actor_label", "actor_user__username")
-    readonly_fields = ("at", "kind", "response", "actor_user", "actor_label", "data")
+    readonly_fields = ("at", "kind", "response", "actor_user", "actor_label", "details", "data")
+
+    @admin.display(description="details")
+    def details(self, event: AuditEvent) -> str:
+        # The response's version names the questions and profiles that the data refers to.
+        definition = event.response.version.definition if event.response else None
+        return str(describe_event(event.kind, event.data, EventLabels.of(definition)))

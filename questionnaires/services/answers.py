@@ -21,6 +21,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ..audit import (
+    answer_changed_data,
+    evidence_added_data,
+    evidence_removed_data,
+    status_changed_data,
+)
 from ..completeness import MissingItem, completeness
 from ..evidence import CheckedUpload
 from ..models import (
@@ -135,7 +141,7 @@ def _record_start(response: Response, actor: str) -> None:
         response=response,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
-        data={"from": ResponseStatus.INVITED.value, "to": ResponseStatus.IN_PROGRESS.value},
+        data=status_changed_data(ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS),
     )
 
 
@@ -240,12 +246,12 @@ def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str
         "response": response,
         "kind": AuditEvent.Kind.ANSWER_CHANGED,
         "actor_label": actor,
-        "data": {
-            "question": saved.question_key,
-            "value": saved.value,
-            "comment": saved.comment,
-            "revision": saved.revision,
-        },
+        "data": answer_changed_data(
+            question=saved.question_key,
+            value=saved.value,
+            comment=saved.comment,
+            revision=saved.revision,
+        ),
     }
 
 
@@ -353,13 +359,7 @@ def evidence_add(
             response=response,
             kind=AuditEvent.Kind.EVIDENCE_ADDED,
             actor_label=actor,
-            data={
-                "question": question_key,
-                "evidence": evidence.pk,
-                "name": upload.name,
-                "size": upload.size,
-                "sha256": upload.sha256,
-            },
+            data=evidence_added_data(evidence, question=question_key),
         )
     except Exception:
         storage.delete(stored_name)
@@ -388,7 +388,7 @@ def evidence_remove(
         response=response,
         kind=AuditEvent.Kind.ANSWER_CHANGED,
         actor_label=actor,
-        data={"question": answer.question.key, "evidence_removed": name},
+        data=evidence_removed_data(question=answer.question.key, name=name),
     )
     transaction.on_commit(lambda: storage.delete(stored_name))
     return name
@@ -456,12 +456,12 @@ def _resubmit(response: Response, actor: str) -> Response:
         response,
         actor,
         from_status=ResponseStatus.CLARIFICATION_REQUESTED,
-        extra={"clarified": reopened},
+        clarified=reopened,
     )
 
 
 def _submit(
-    response: Response, actor: str, *, from_status: str, extra: dict | None = None
+    response: Response, actor: str, *, from_status: str, clarified: list[str] | None = None
 ) -> Response:
     missing = response_missing(response)
     if missing:
@@ -473,7 +473,7 @@ def _submit(
         response=response,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
-        data={"from": str(from_status), "to": ResponseStatus.SUBMITTED.value, **(extra or {})},
+        data=status_changed_data(from_status, ResponseStatus.SUBMITTED, clarified=clarified),
     )
     response_score(response=response)
     return response

@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from ..audit import evidence_added_data, evidence_verified_data, status_changed_data
 from ..definition import iter_questions, load_definition, visible_question_keys
 from ..models import (
     HANDED_OVER_STATUSES,
@@ -387,11 +388,11 @@ def _answers_create(
                 response=response,
                 kind=AuditEvent.Kind.EVIDENCE_VERIFIED,
                 actor_label=DEMO_ANALYST,
-                data={
-                    "question": answer.question.key,
-                    "from": EvidenceLevel.DOCUMENT.value,
-                    "to": EvidenceLevel.VERIFIED.value,
-                },
+                data=evidence_verified_data(
+                    question=answer.question.key,
+                    before=EvidenceLevel.DOCUMENT,
+                    after=EvidenceLevel.VERIFIED,
+                ),
             )
 
 
@@ -412,7 +413,7 @@ def _evidence_attach(answer: Answer, name: str, author: str) -> Evidence:
         response=answer.response,
         kind=AuditEvent.Kind.EVIDENCE_ADDED,
         actor_label=author,
-        data={"question": answer.question.key, "file": name, "size": len(content)},
+        data=evidence_added_data(evidence, question=answer.question.key),
     )
     return evidence
 
@@ -430,7 +431,7 @@ def _status_history(spec: DemoVendor, response: Response, author: str) -> None:
             response=response,
             kind=AuditEvent.Kind.STATUS_CHANGED,
             actor_label=actor,
-            data={"from": before.value, "to": after.value},
+            data=status_changed_data(before, after),
         )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..audit import clarification_requested_data, evidence_verified_data, status_changed_data
 from ..models import (
     HANDED_OVER_STATUSES,
     Answer,
@@ -58,7 +59,7 @@ def response_accept(*, response: Response, user) -> Response:
         response=current,
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_user=user,
-        data={"from": ResponseStatus.SUBMITTED.value, "to": ResponseStatus.ACCEPTED.value},
+        data=status_changed_data(ResponseStatus.SUBMITTED, ResponseStatus.ACCEPTED),
     )
     response_score(response=current)
     _copy_state(current, response)
@@ -107,12 +108,12 @@ def clarification_request(
         response=current,
         kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
         actor_user=user,
-        data={
-            "from": previous,
-            "to": current.status,
-            "note": general_note,
-            "questions": {a.question.key: a.clarification_note for a in answers},
-        },
+        data=clarification_requested_data(
+            before=previous,
+            after=current.status,
+            note=general_note,
+            questions={a.question.key: a.clarification_note for a in answers},
+        ),
     )
     response_id = current.pk
     transaction.on_commit(lambda: _queue_clarification_email(response_id))
@@ -143,7 +144,7 @@ def answer_evidence_level_set(*, answer: Answer, level: str, user) -> Answer:
         response=response,
         kind=AuditEvent.Kind.EVIDENCE_VERIFIED,
         actor_user=user,
-        data={"question": current.question.key, "from": previous, "to": level},
+        data=evidence_verified_data(question=current.question.key, before=previous, after=level),
     )
     response_score(response=response)
     answer.evidence_level = level

@@ -168,4 +168,7 @@ def test_requesting_clarification_in_the_browser(page, live_server, responses, a
     assert "clarification asked" in page.locator("#answer-rollback_rate").inner_text()
     assert "Accept response" not in page.locator("#review-actions").inner_text()
     history = page.locator("#history").inner_text()
-    assert "Reopened rollback_rate: Which of the 25 deployments were rolled back" in history
+    assert (
+        "Reopened Q2 “Of those deployments, what share was rolled back, paused or…”: "
+        "Which of the 25 deployments were rolled back" in history
+    )

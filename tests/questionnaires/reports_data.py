@@ -1,23 +1,38 @@
 """A small selection for the report tests: three vendors on the example questionnaire.
 
-Acme answers well; Blip lets money move without approval (a critical knock-out); Cora
-reports no rollbacks without monitoring them (the high "blind spot" rule). Vendor text
-carries markup and URLs that must print as text and fetch nothing.
+Acme answers well; Blip lets money move without approval (a critical knock-out) and is
+asked to clarify its rollback rate; Cora reports no rollbacks without monitoring them
+(the high "blind spot" rule). Vendor text carries markup and URLs that must print as
+text and fetch nothing.
 """
 
 from __future__ import annotations
 
 import io
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from questionnaires.models import AuditEvent, EvidenceLevel, Response, ResponseStatus, Selection
+from questionnaires.models import (
+    EvidenceLevel,
+    QuestionnaireVersion,
+    Response,
+    ResponseStatus,
+    Selection,
+)
+from questionnaires.services.reviews import clarification_request
 from questionnaires.services.scores import response_score
-from tests.factories import ResponseFactory, SelectionFactory, VendorFactory, answer_all
+from tests.factories import (
+    ResponseFactory,
+    SelectionFactory,
+    UserFactory,
+    VendorFactory,
+    answer_all,
+)
 
 PAYLOAD_IMG = '<img src="file:///etc/passwd">'
 PAYLOAD_LINK = '<link rel="attachment" href="file:///etc/passwd">'
@@ -47,7 +62,7 @@ ANSWERS = {
 
 
 @pytest.fixture
-def eager_tasks():
+def eager_tasks() -> Iterator[None]:
     """Run queued tasks in-process even when REDIS_URL points at a real broker.
 
     Tests that do not start the worker still need their task to run, and must not leave
@@ -67,8 +82,11 @@ class ReportData:
     responses: dict[str, Response]
 
 
-def report_selection(version, *, server_url: str = "http://127.0.0.1:9/x.png") -> ReportData:
-    """Three scored, submitted responses in a selection with a recommendation."""
+def report_selection(
+    version: QuestionnaireVersion, *, server_url: str = "http://127.0.0.1:9/x.png"
+) -> ReportData:
+    """Three scored responses in a selection with a recommendation, handed over: Acme and
+    Cora submitted, Blip asked to clarify one answer."""
     responses = {}
     for name, values in ANSWERS.items():
         response = ResponseFactory(
@@ -86,21 +104,11 @@ def report_selection(version, *, server_url: str = "http://127.0.0.1:9/x.png") -
             answer.evidence_level = EvidenceLevel.DOCUMENT
             answer.save(update_fields=["comment", "evidence_level"])
         response_score(response=response)
-    blip = responses["Blip Chat"]
-    blip_answer = blip.answers.get(question__key="rollback_rate")
-    blip_answer.needs_clarification = True
-    blip_answer.clarification_note = "Which period does 30% cover?"
-    blip_answer.save(update_fields=["needs_clarification", "clarification_note"])
-    AuditEvent.objects.create(
-        response=blip,
-        kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
-        actor_label="Dana Analyst",
-        data={
-            "from": "submitted",
-            "to": "clarification",
-            "note": "Please give the period.",
-            "questions": {"rollback_rate": "Which period does 30% cover?"},
-        },
+    clarification_request(
+        response=responses["Blip Chat"],
+        questions={"rollback_rate": "Which period does 30% cover?"},
+        note="Please give the period.",
+        user=UserFactory(username="dana"),
     )
     selection = SelectionFactory(
         name="Contact centre agent 2026",

@@ -18,8 +18,7 @@ from tests.factories import (
     VendorFactory,
     answer_all,
 )
-
-from .workspace_data import answered_responses, generated_definition, import_definition
+from tests.synthetic import answered_responses, generated_definition, import_definition
 
 pytestmark = pytest.mark.django_db
 

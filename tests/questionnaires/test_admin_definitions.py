@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from questionnaires.models import QuestionnaireVersion, VersionStatus
 from questionnaires.services.definitions import questionnaire_import, version_status_move
-
-from .workspace_data import generated_definition, import_definition
+from tests.synthetic import generated_definition, import_definition
 
 pytestmark = pytest.mark.django_db
 

@@ -32,8 +32,7 @@ from tests.factories import (
     answer_all,
     scored_submission,
 )
-
-from .workspace_data import answered_responses, generated_definition, import_definition
+from tests.synthetic import answered_responses, generated_definition, import_definition
 
 pytestmark = pytest.mark.django_db
 
@@ -314,7 +313,10 @@ def test_response_page_shows_the_history(client, analyst, example_version):
     html = _text(client.get(_change_url(response)))
 
     assert "Evidence level changed" in html
-    assert "rollback_rate: Self-attested → Verified by an analyst" in html
+    assert (
+        "Q2 “Of those deployments, what share was rolled back, paused or…”: "
+        "Self-attested → Verified by an analyst" in html
+    )
     assert "analyst" in html
 
 

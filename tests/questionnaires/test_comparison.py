@@ -18,8 +18,7 @@ from questionnaires.models import Evidence, EvidenceLevel, ResponseScore, Respon
 from questionnaires.scoring import score_response
 from questionnaires.selectors import profile_as_dict, scoring_inputs
 from tests.factories import ResponseFactory, VendorFactory, answer_all
-
-from .workspace_data import answered_responses, generated_definition, import_definition
+from tests.synthetic import answered_responses, generated_definition, import_definition
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,10 @@ from django.template.defaultfilters import floatformat
 from pypdf import PdfReader
 
 from questionnaires.comparison import build_comparison
-from questionnaires.models import ReportKind, ResponseScore
+from questionnaires.models import Answer, EvidenceLevel, ReportKind, ResponseScore
 from questionnaires.reports import render_report, report_subject
 from questionnaires.scoring import CRITICAL_FROM, HIGH_FROM, MODERATE_FROM
+from questionnaires.services.reviews import answer_evidence_level_set, response_accept
 from questionnaires.services.scores import score_override
 from tests.factories import UserFactory
 from tests.questionnaires.reports_data import (
@@ -191,7 +192,7 @@ def test_assessment_shows_summary_flags_with_answers_sections_answers_and_histor
     assert 4 <= total <= 8
     assert "Vendor assessment" in pages[0]
     assert "Vendor Blip Chat Product Blip Chat Agent" in pages[0]
-    assert "Response status Submitted" in pages[0]
+    assert "Response status Clarification requested" in pages[0]
     summary = (
         f"{floatformat(column.result.score, 0)} {floatformat(column.result.low, 0)}{EN_DASH}"
         f"{floatformat(column.result.high, 0)} Critical {round(column.result.coverage * 100)}% 1"
@@ -211,8 +212,8 @@ def test_assessment_shows_summary_flags_with_answers_sections_answers_and_histor
     assert "Document attached" in text
     assert "Clarification requested: Which period does 30% cover?" in text
     assert (
-        "Dana Analyst Clarification requested Please give the period. Q2: Which period does 30% cover?"
-        in text
+        "dana Clarification requested Please give the period. Reopened Q2 “Of those "
+        "deployments, what share was rolled back, paused or…”: Which period does 30% cover?" in text
     )
     assert f"Comment: Two rollbacks after prompt changes. {PAYLOAD_IMG}" in text
     for number, page in enumerate(pages, start=1):
@@ -222,6 +223,36 @@ def test_assessment_shows_summary_flags_with_answers_sections_answers_and_histor
     assert server_url in re.sub(r"\s", "", text)  # a long URL may wrap
     assert requests == []
     _assert_nothing_embedded(assessment_pdf.pdf)
+
+
+def test_the_assessment_history_describes_each_review_step_in_words(recorded):
+    data, _, _ = recorded
+    cora = data.responses["Cora Talk"]
+    dana = UserFactory(username="dana.analyst")
+    answer = Answer.objects.get(response=cora, question__key="rollback_rate")
+    answer_evidence_level_set(answer=answer, level=EvidenceLevel.VERIFIED, user=dana)
+    stored = ResponseScore.objects.get(response=cora, profile_key="general")
+    justification = "The bank's own staff approve every refund in both live deployments."
+    score_override(
+        response_score=stored, user=dana, score=35, tier="moderate", justification=justification
+    )
+    response_accept(response=cora, user=dana)
+
+    rendered = render_report(report_subject(kind=ReportKind.ASSESSMENT, response=cora))
+
+    pages = [_one_line(p) for p in pdf_pages_text(rendered.pdf)]
+    history = next(p for p in pages if "History of clarifications" in p)
+    assert (
+        "dana.analyst Evidence level changed Q2 “Of those deployments, what share was rolled back, "
+        "paused or…”: Document attached → Verified by an analyst" in history
+    )
+    assert (
+        f"dana.analyst Score overridden General: set to score 35, tier Moderate (computed "
+        f"{floatformat(stored.score, 0)}, {stored.tier.capitalize()}) “{justification}”" in history
+    )
+    assert "dana.analyst Status changed Submitted → Accepted" in history
+    for raw in ("profile_key", "rollback_rate", "verified", "document", "justification"):
+        assert raw not in history
 
 
 def test_every_page_renders_to_png_for_review(comparison_pdf, assessment_pdf, artifacts_dir):

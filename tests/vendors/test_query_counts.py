@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from questionnaires.services.definitions import questionnaire_import
+from tests.synthetic import definition_yaml, generated_answers, one_section_definition
 from tests.vendors.helpers import open_response, url
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -20,62 +23,6 @@ SECTION_PAGE_QUERIES = 4
 AUTOSAVE_QUERIES = 7
 
 
-def questionnaire_yaml(question_count: int, key: str) -> str:
-    """One big section mixing every type, with conditions, explanations and documents."""
-    lines = [
-        f"key: {key}",
-        f"title: Generated with {question_count} questions",
-        "version: 1",
-        "sections:",
-        "  - key: big",
-        "    title: Big section",
-        "    questions:",
-        "      - key: q0",
-        "        text: How many deployments?",
-        "        type: integer",
-        "        required: true",
-        "        min: 0",
-    ]
-    kinds = ["decimal", "percentage", "single_choice", "yes_no", "text", "multiple_choice", "date"]
-    for i in range(1, question_count):
-        kind = kinds[i % len(kinds)]
-        lines += [
-            f"      - key: q{i}",
-            f"        text: Generated question {i}?",
-            f"        help: Why the buyer asks question {i}.",
-            f"        type: {kind}",
-            "        show_if: 'q0 > 0'",
-        ]
-        if kind == "percentage":
-            lines += [
-                "        evidence: true",
-                "        scoring: {bands: [{min: 0, max: 10, risk: 0}, {min: 10, max: 100, risk: 1}]}",
-                "        explain: {min_risk: 0.5, prompt: 'Why so high?'}",
-            ]
-        if kind in ("single_choice", "multiple_choice"):
-            lines += [
-                "        choices:",
-                "          - {key: a, label: Option A}",
-                "          - {key: b, label: Option B}",
-                "          - {key: c, label: Option C}",
-            ]
-    lines += ["profiles:", "  - key: general", "    title: General"]
-    return "\n".join(lines) + "\n"
-
-
-def sample_value(i: int, kind: str):
-    return {
-        "percentage": 20,
-        "single_choice": "b",
-        "yes_no": "yes",
-        "text": f"Answer {i}",
-        "multiple_choice": ["a", "c"],
-        "date": "2026-03-31",
-        "decimal": 2.5,
-        "integer": 7,
-    }[kind]
-
-
 @pytest.fixture
 def filled_response(db):
     """Build a response to a generated questionnaire with every question answered."""
@@ -83,13 +30,13 @@ def filled_response(db):
     def build(question_count: int):
         from tests.factories import answer_all
 
-        text = questionnaire_yaml(question_count, key=f"generated_{question_count}")
-        version = questionnaire_import(text=text, publish=True).version
+        definition = one_section_definition(question_count, key=f"generated_{question_count}")
+        version = questionnaire_import(text=definition_yaml(definition), publish=True).version
         token, response = open_response(version)
         questions = [q for s in version.definition["sections"] for q in s["questions"]]
-        answer_all(
-            response, {q["key"]: sample_value(i, q["type"]) for i, q in enumerate(questions)}
-        )
+        # Careful answers, seeded: the yes/no s0_q3 is "yes", so posting "no" changes it.
+        answers = generated_answers(version.definition, random.Random(question_count), appetite=0)
+        answer_all(response, answers)
         return token, response, questions
 
     return build
@@ -112,13 +59,15 @@ def test_section_page_queries_do_not_grow_with_questions(
             url("evidence", token, evidence_key),
             {f"{evidence_key}-evidence": [SimpleUploadedFile("a.pdf", PDF)]},
         )
-        page_url = url("section", token, "big")
+        page_url = url("section", token, "section0")
         client.get(page_url)  # the first visit stamps last_used_at
         with django_assert_num_queries(SECTION_PAGE_CACHED_QUERIES):
             page = client.get(page_url)
         assert page.content.decode().count('class="card question-card') == size
 
-        client.post(url("autosave", token, "q4"), {"q4": f"Changed {size}", "q4-revision": 1})
+        client.post(
+            url("autosave", token, "s0_q4"), {"s0_q4": f"Changed {size}", "s0_q4-revision": 1}
+        )
         with django_assert_num_queries(SECTION_PAGE_QUERIES):
             page = client.get(page_url)
         assert page.status_code == 200
@@ -135,14 +84,14 @@ def test_autosave_queries_do_not_grow_with_questions(
     for size in (5, 40):
         token, response, _ = filled_response(size)
         client.get(url("overview", token))  # the first visit stamps last_used_at
-        save_url = url("autosave", token, "q3")
-        revision = response.answers.get(question__key="q3").revision
+        save_url = url("autosave", token, "s0_q3")
+        revision = response.answers.get(question__key="s0_q3").revision
         with django_assert_max_num_queries(AUTOSAVE_QUERIES):
-            reply = client.post(save_url, {"q3": "no", "q3-revision": revision}).json()
+            reply = client.post(save_url, {"s0_q3": "no", "s0_q3-revision": revision}).json()
         assert reply["status"] == "saved"
         counts[size] = _count(
             lambda save_url=save_url, revision=reply["revision"]: client.post(
-                save_url, {"q3": "yes", "q3-revision": revision}
+                save_url, {"s0_q3": "yes", "s0_q3-revision": revision}
             )
         )
     assert counts[5] == counts[40]

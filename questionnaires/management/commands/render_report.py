@@ -6,12 +6,13 @@ import io
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pypdf import PdfReader
 
 from questionnaires.models import ReportKind, Response, Selection
-from questionnaires.reports import ReportNotPossible, render_report, report_subject
+from questionnaires.reports import ReportNotPossible, ReportSubject, render_report, report_subject
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         "or `render_report assessment --response ID -o out.pdf`."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=[k.value for k in ReportKind])
         parser.add_argument("--selection", type=int, help="id of the selection (comparison)")
         parser.add_argument("--response", type=int, help="id of the response (assessment)")
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--html", help="also write the HTML that was rendered to this file")
 
-    def handle(self, *args, kind: str, output: str, **options):
+    def handle(self, *args: Any, kind: str, output: str, **options: Any) -> None:
         subject = self._subject(kind, options)
         started = time.perf_counter()
         rendered = render_report(subject)
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             f"{elapsed:.1f} s; fingerprint {rendered.inputs_hash[:12]}."
         )
 
-    def _subject(self, kind: str, options: dict):
+    def _subject(self, kind: str, options: dict[str, Any]) -> ReportSubject:
         selection = response = None
         if kind == ReportKind.COMPARISON:
             if options["selection"] is None:

@@ -11,9 +11,10 @@ import io
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings, setup_databases, teardown_databases
 from pypdf import PdfReader
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         "as PNG in docs/reports/ (demo data in a throwaway database by default)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--selection", type=int, help="use this existing selection")
         parser.add_argument(
             "--response", type=int, help="existing response for the assessment sample"
@@ -52,7 +53,9 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
         parser.add_argument("--dpi", type=int, default=80, help="resolution of the PNGs")
 
-    def handle(self, *args, selection: int | None, response: int | None, **options):
+    def handle(
+        self, *args: Any, selection: int | None, response: int | None, **options: Any
+    ) -> None:
         output: Path = options["output"]
         if selection is not None:
             written = self._samples(selection, response, output, options["dpi"])
@@ -65,7 +68,12 @@ class Command(BaseCommand):
         from questionnaires.services.demo import demo_seed
 
         with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
-            old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+            # Django takes any collection of aliases; django-stubs types it as a Mapping.
+            old_config = setup_databases(
+                verbosity=0,
+                interactive=False,
+                aliases={"default"},  # type: ignore[arg-type]
+            )
             try:
                 demo_seed()
                 chosen = Selection.objects.order_by("pk").first()
@@ -119,12 +127,15 @@ class Command(BaseCommand):
             .first()
         )
         fallback = selection.responses.order_by("pk").values_list("pk", flat=True).first()
-        if scored is None and fallback is None:
+        chosen = scored if scored is not None else fallback
+        if chosen is None:
             raise CommandError(f"The selection “{selection.name}” has no responses.")
-        return Response.objects.select_related("version").get(pk=scored or fallback)
+        return Response.objects.select_related("version").get(pk=chosen)
 
 
-def _pages_to_png(pdf: bytes, wanted, output: Path, prefix: str, dpi: int) -> list[Path]:
+def _pages_to_png(
+    pdf: bytes, wanted: tuple[tuple[str, str], ...], output: Path, prefix: str, dpi: int
+) -> list[Path]:
     texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
     written = []
     with tempfile.TemporaryDirectory() as scratch:
