@@ -1,6 +1,6 @@
 """gunicorn, the production server, in a process of its own on a free local port.
 
-Used by the production-configuration tests and the portal benchmark.
+Used by the production-configuration tests, the portal benchmark and the load test.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,19 +18,29 @@ START_SECONDS = 60
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, *, env: dict[str, str], log_path: Path) -> Iterator[int]:
-    """Serve the WSGI `app` ("module:name") with one sync worker; yield its port."""
+def gunicorn(
+    app: str,
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    workers: int = 1,
+    options: Sequence[str] = (),
+) -> Iterator[int]:
+    """Serve the WSGI `app` ("module:name") with `workers` sync workers (or as
+    `options` say, e.g. ["--threads", "4"]); yield its port.
+
+    No control socket: gunicorn would otherwise open one at a fixed path under the
+    user's home, shared by every gunicorn on the machine (tests, benchmarks, load test).
+    """
     port = _free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
+    command = [
+        *(sys.executable, "-m", "gunicorn", app),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket"),
+        *options,
+    ]
     with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [*command, "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_port(server, port, log_path)
             yield port
