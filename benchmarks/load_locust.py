@@ -438,8 +438,15 @@ def _cpu_ticks(pids: list[int]) -> int:
 
 def _processes() -> dict[str, list[int]]:
     """The processes whose CPU time is reported: the web server's workers, this client,
-    the database server's processes serving this run's database, the Celery worker."""
-    groups: dict[str, list[int]] = {"web server": [], "PostgreSQL": [], "Celery worker": []}
+    the database server's processes serving this run's database, the Celery worker, and
+    the shared servers' other processes (which also serve other work on the machine)."""
+    groups: dict[str, list[int]] = {
+        "web server": [],
+        "PostgreSQL": [],
+        "PostgreSQL, shared": [],
+        "Redis, shared": [],
+        "Celery worker": [],
+    }
     database = PLAN["database"]
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -456,6 +463,10 @@ def _processes() -> dict[str, list[int]]:
             groups["web server"].append(pid)
         elif command.startswith("postgres:") and f" {database} " in command:
             groups["PostgreSQL"].append(pid)
+        elif command.startswith(("postgres:", "/usr/lib/postgresql/")):
+            groups["PostgreSQL, shared"].append(pid)  # its WAL writer, other databases
+        elif command.startswith("redis-server"):
+            groups["Redis, shared"].append(pid)
         elif pid == PLAN["worker_pid"] or ppid == PLAN["worker_pid"]:
             groups["Celery worker"].append(pid)
     groups["load clients (locust)"] = [os.getpid()]

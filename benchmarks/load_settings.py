@@ -17,3 +17,7 @@ ROOT_URLCONF = "benchmarks.urls"
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = os.environ["LOAD_EMAIL_DIR"]
 CACHES["default"]["KEY_PREFIX"] = os.environ["LOAD_RUN_ID"]  # noqa: F405
+
+# For measuring what persistent connections are worth (the settings keep them 60 s).
+if "LOAD_CONN_MAX_AGE" in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["LOAD_CONN_MAX_AGE"])  # noqa: F405

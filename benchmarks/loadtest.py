@@ -36,7 +36,9 @@ benchmarks/out/load/. Traffic goes to 127.0.0.1 only.
 Environment: LOAD_WORKERS (gunicorn workers, default 4 as README.md's deploy line),
 LOAD_GUNICORN_OPTIONS (more gunicorn options, e.g. `--threads 4`),
 LOAD_SECONDS (the main phase, default 60), LOAD_SATURATION_SECONDS (default 15),
-LOAD_VENDORS (50), LOAD_ANALYSTS (3), LOAD_KEEP_DATABASE=1 to keep the database.
+LOAD_VENDORS (50), LOAD_ANALYSTS (3), LOAD_KEEP_DATABASE=1 to keep the database; for
+experiments, DATABASE_PREPARED_STATEMENTS=false and LOAD_CONN_MAX_AGE (seconds a
+database connection is kept; the settings say 60).
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def environment() -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DATABASE_", "REDIS_", "CELERY_", "DJANGO_"))
+        or k == "DATABASE_PREPARED_STATEMENTS"
     }
     return {
         **inherited,
@@ -469,9 +472,11 @@ def report(outcome: dict) -> list[str]:
         "## CPU time per phase",
         "",
         "Seconds of CPU used by each group of processes over the same window as the "
-        "throughput, and per request in that window, in ms. The whole machine includes "
-        "other work on it (two cores give at most twice the window's seconds). Database "
-        "connections: opened over the whole phase.",
+        "throughput, and per request in that window, in ms. PostgreSQL: the processes "
+        "serving this run's database; shared: the server's other processes (WAL writer, "
+        "other databases) and Redis, which also serve other work. The whole machine "
+        "includes all other work on it (two cores give at most twice the window's "
+        "seconds). Database connections: opened over the whole phase.",
         "",
         *_cpu_table(outcome["phases"], by),
     ]
@@ -496,7 +501,15 @@ def _gunicorn_label() -> str:
 
 
 def _cpu_table(phases_: list[dict], by: dict) -> list[str]:
-    groups = ["web server", "PostgreSQL", "load clients (locust)", "Celery worker", "whole machine"]
+    groups = [
+        "web server",
+        "PostgreSQL",
+        "PostgreSQL, shared",
+        "Redis, shared",
+        "load clients (locust)",
+        "Celery worker",
+        "whole machine",
+    ]
     out = [
         "| phase | requests/s | " + " | ".join(groups) + " | database connections opened |",
         "|---|---|" + "---|" * (len(groups) + 1),
