@@ -424,16 +424,21 @@ USERS = {
 # Phases ----------------------------------------------------------------------------------
 
 
-def _cpu_ticks(pids: list[int]) -> int:
-    total = 0
+def _scheduled(pids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per process, over all its threads so far: nanoseconds on a CPU, and nanoseconds
+    ready to run but waiting for one (the scheduler's counts)."""
+    counts = {}
     for pid in pids:
+        on_cpu = waiting = 0
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            pass
-    return total
+            for task_dir in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task_dir}/schedstat") as f:
+                    ran, waited, _ = f.read().split()
+                on_cpu, waiting = on_cpu + int(ran), waiting + int(waited)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        counts[pid] = (on_cpu, waiting)
+    return counts
 
 
 def _processes() -> dict[str, list[int]]:
@@ -515,21 +520,28 @@ def run_phase(phase: dict) -> dict:
     runner.start(total, spawn_rate=total)
     # CPU time is counted over the window the throughput is: past the clients' start.
     gevent.sleep(PLAN["ramp_seconds"])
-    ticks_before = {g: _cpu_ticks(p) for g, p in _processes().items()}
+    before = {g: _scheduled(p) for g, p in _processes().items()}
     machine_before = _machine_busy_ticks()
     gevent.sleep(phase["seconds"] - PLAN["ramp_seconds"])
     stopped = time.time()
     machine_after = _machine_busy_ticks()
-    groups_after = _processes()
-    ticks_after = {g: _cpu_ticks(p) for g, p in groups_after.items()}
+    after = {g: _scheduled(p) for g, p in _processes().items()}
     runner.stop()
     runner.quit()
     gevent.sleep(1.5)  # PostgreSQL publishes its statistics at most once a second
     sessions = _database_sessions() - sessions_before - 1  # less the first look
-    hz = os.sysconf("SC_CLK_TCK")
-    # Processes started during the phase (a new database connection) count from zero.
-    cpu = {g: (ticks_after[g] - ticks_before.get(g, 0)) / hz for g in ticks_after}
-    cpu["whole machine"] = (machine_after - machine_before) / hz
+
+    # Per process: one started during the phase (a new database connection) counts
+    # from zero; one that ended during it (a connection closed) is left out.
+    def delta(group: str, which: int) -> float:
+        was = before.get(group, {})
+        return (
+            sum(now[which] - was.get(pid, (0, 0))[which] for pid, now in after[group].items()) / 1e9
+        )
+
+    cpu = {group: delta(group, 0) for group in after}
+    cpu["whole machine"] = (machine_after - machine_before) / os.sysconf("SC_CLK_TCK")
+    waiting = {group: delta(group, 1) for group in after}
     return {
         "name": phase["name"],
         "users": phase["users"],
@@ -539,6 +551,7 @@ def run_phase(phase: dict) -> dict:
         "requests": requests,
         "statuses": dict(STATUSES[phase["name"]]),
         "cpu_seconds": cpu,
+        "cpu_wait_seconds": waiting,
         "database_connections": sessions,
     }
 

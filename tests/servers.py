@@ -49,6 +49,27 @@ def gunicorn(
             server.wait(timeout=30)
 
 
+def gunicorn_pids(port: int) -> tuple[int, list[int]]:
+    """The pid of the gunicorn master serving `port` and those of its workers (forked
+    from it, so with the same command line)."""
+    serving, parents = set(), {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if any(b"gunicorn" in part for part in command) and f"127.0.0.1:{port}".encode() in command:
+            serving.add(int(entry.name))
+            parents[int(entry.name)] = parent
+    masters = [pid for pid in serving if parents[pid] not in serving]
+    if len(masters) != 1:
+        raise RuntimeError(f"expected one gunicorn master on port {port}, found {masters}")
+    return masters[0], sorted(pid for pid in serving if parents[pid] == masters[0])
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
