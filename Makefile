@@ -41,7 +41,7 @@ lint: setup
 benchmarks: setup
 	$(PY) -m benchmarks $(BENCH)
 
-# Needs PostgreSQL and Redis on 127.0.0.1 (README.md, Benchmarks); about four minutes.
+# Needs PostgreSQL and Redis on 127.0.0.1 (README.md, Benchmarks); about three minutes.
 loadtest: setup
 	$(PY) -m benchmarks.loadtest
 

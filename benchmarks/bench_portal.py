@@ -542,6 +542,8 @@ def _median_ms(call, repeats: int = 300) -> float:
 READING = """
 ## Reading
 
+Written for the run of 2026-12-01 09:53; a new run rewrites the figures above, not this text.
+
 Where the targets stand (this run, and two more in the same hour on the same machine,
 which other work kept busy: load average 3-8):
 
