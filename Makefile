@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= true
 
-.PHONY: run test setup system-deps lint demo-data pdf-samples benchmarks clean
+.PHONY: run test setup system-deps lint demo-data pdf-samples benchmarks loadtest clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: setup
 
 benchmarks: setup
 	$(PY) -m benchmarks $(BENCH)
+
+# Needs PostgreSQL and Redis on 127.0.0.1 (README.md, Benchmarks); about three minutes.
+loadtest: setup
+	$(PY) -m benchmarks.loadtest
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 media staticfiles test-artifacts

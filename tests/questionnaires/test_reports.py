@@ -355,7 +355,7 @@ def test_an_empty_selection_cannot_be_reported(analyst):
 
 
 def test_an_unknown_profile_is_refused_with_the_choices(data, analyst):
-    with pytest.raises(ReportNotPossible, match="choose one of: general, financial_services\\.$"):
+    with pytest.raises(ReportNotPossible, match=r"choose one of: general, financial_services\.$"):
         report_request(
             kind=ReportKind.COMPARISON, selection=data.selection, profile_key="retail", user=analyst
         )
