@@ -444,7 +444,7 @@ class QuestionsForm(forms.Form):
             self.plan.question_digests[key],
             self.numbers.get(key),
             [answer.value, answer.comment, answer.revision],
-            [answer.needs_clarification, answer.clarification_note],
+            self.state.reopened.get(key),
             [
                 (e.pk, e.name, e.size, e.uploaded_at.isoformat())
                 for e in self.state.evidence.get(key, [])
@@ -456,7 +456,6 @@ class QuestionsForm(forms.Form):
 
     def card_context(self, key: str, context, template_pack: str) -> dict:
         question = self.questions[key]
-        answer = self.state.answer(key)
         value = self.current_value(key)
         value_html = ""
         if key in self.fields:
@@ -478,7 +477,8 @@ class QuestionsForm(forms.Form):
         return {
             "question": question,
             "number": self.numbers.get(key),
-            "answer": answer,
+            "reopened": key in self.state.reopened,
+            "clarification_note": self.state.reopened.get(key, ""),
             "visible": key in self.visible,
             "editable": key in self.editable_keys,
             "explain_needed": explain,

@@ -23,6 +23,7 @@ from questionnaires import expressions
 from questionnaires.completeness import Completeness, completeness
 from questionnaires.definition import visible_question_keys
 from questionnaires.models import Answer, Evidence, QuestionnaireVersion, Response
+from questionnaires.services.answers import AnswerState
 
 # Visibility patterns remembered per version; a questionnaire has few conditions, so
 # real responses share a handful of patterns.
@@ -116,20 +117,6 @@ def _frozen_plan(version_id: int, content_hash: str) -> QuestionnairePlan:
     return QuestionnairePlan(version_id=version_id, definition=definition)
 
 
-@dataclass
-class AnswerState:
-    """One stored answer, as the portal needs it (no model instance, no lazy queries)."""
-
-    question_key: str
-    value: Any = None
-    comment: str = ""
-    revision: int = 0
-    updated_at: datetime.datetime | None = None
-    updated_by: str = ""
-    needs_clarification: bool = False
-    clarification_note: str = ""
-
-
 @dataclass(frozen=True)
 class EvidenceItem:
     pk: int
@@ -141,7 +128,12 @@ class EvidenceItem:
 
 @dataclass
 class ResponseState:
+    """What the portal shows of a response: its answers, files and progress."""
+
     answers: dict[str, AnswerState]
+    # The answers the analyst reopened for clarification, with the analyst's note (kept
+    # apart: an AnswerState is the vendor's answer, the same whether read or just saved).
+    reopened: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[EvidenceItem]] = field(default_factory=dict)
     progress: Completeness | None = None
 
@@ -161,26 +153,27 @@ class ResponseState:
         saved = [a for a in self.answers.values() if a.updated_at and a.revision]
         return max(saved, key=lambda a: a.updated_at, default=None)
 
-    @property
-    def clarifications(self) -> list[AnswerState]:
-        return [a for a in self.answers.values() if a.needs_clarification]
 
-
-ANSWER_FIELDS = (
-    "question__key",
-    "value",
-    "comment",
-    "revision",
-    "updated_at",
-    "updated_by",
-    "needs_clarification",
-    "clarification_note",
-)
-
-
-def answer_states(response: Response) -> dict[str, AnswerState]:
-    rows = Answer.objects.filter(response=response).values_list(*ANSWER_FIELDS)
-    return {row[0]: AnswerState(*row) for row in rows}
+def stored_answers(response: Response) -> tuple[dict[str, AnswerState], dict[str, str]]:
+    """The response's answers by question key, and the notes on those reopened for
+    clarification: one query."""
+    rows = Answer.objects.filter(response=response).values_list(
+        "question__key",
+        "value",
+        "comment",
+        "revision",
+        "updated_at",
+        "updated_by",
+        "needs_clarification",
+        "clarification_note",
+    )
+    answers: dict[str, AnswerState] = {}
+    reopened: dict[str, str] = {}
+    for key, *stored, needs_clarification, note in rows:
+        answers[key] = AnswerState(key, *stored)
+        if needs_clarification:
+            reopened[key] = note
+    return answers, reopened
 
 
 def evidence_items(response: Response) -> dict[str, list[EvidenceItem]]:
@@ -206,7 +199,8 @@ def response_state(
     with_progress: bool = True,
 ) -> ResponseState:
     """Answers and progress of a response (and its files when asked): one or two queries."""
-    state = ResponseState(answers=answer_states(response))
+    answers, reopened = stored_answers(response)
+    state = ResponseState(answers=answers, reopened=reopened)
     if with_evidence:
         state.evidence = evidence_items(response)
     if with_progress:

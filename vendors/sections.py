@@ -32,7 +32,7 @@ def editable_keys(access: PortalAccess, state: ResponseState, keys: list[str]) -
     if not access.editable:
         return set()
     if access.clarifying:
-        return {k for k in keys if state.answer(k).needs_clarification}
+        return {k for k in keys if k in state.reopened}
     return set(keys)
 
 
@@ -54,16 +54,15 @@ def section_form(
 def clarification_items(access: PortalAccess, state: ResponseState) -> list[dict[str, Any]]:
     """The analyst's notes on reopened answers, in questionnaire order."""
     plan = access.plan
-    order = {key: i for i, key in enumerate(plan.questions_by_key)}
     return [
         {
-            "section_key": plan.section_of[a.question_key]["key"],
-            "question_key": a.question_key,
-            "question_text": plan.questions_by_key[a.question_key]["text"],
-            "note": a.clarification_note,
+            "section_key": plan.section_of[key]["key"],
+            "question_key": key,
+            "question_text": question["text"],
+            "note": state.reopened[key],
         }
-        for a in sorted(state.clarifications, key=lambda a: order.get(a.question_key, 0))
-        if a.question_key in order
+        for key, question in plan.questions_by_key.items()
+        if key in state.reopened
     ]
 
 

@@ -34,7 +34,7 @@ from questionnaires.services.answers import (
 
 from .access import PortalAccess, portal_view, render_portal
 from .forms import EVIDENCE, LOADED, REVISION, QuestionsForm, answer_fingerprint, field_name
-from .portal import AnswerState, ResponseState, response_state
+from .portal import ResponseState, response_state
 from .sections import (
     body_of,
     clarification_items,
@@ -156,62 +156,43 @@ def autosave(request: HttpRequest, access: PortalAccess, question_key: str) -> J
         return JsonResponse({"status": "invalid", "errors": errors})
     changes = form.changes()
     if not changes:
-        return _autosave_reply(access, state, question, _stored_result(state.answer(question_key)))
+        return _autosave_reply(access, state, question, None)
     try:
         outcome = answers_save(response=access.response, changes=changes, actor=access.actor)
     except ResponseNotEditable as exc:
         return _json_locked(str(exc))
     result = outcome.results[question_key]
     if result.status == "saved":
-        previous = state.answer(question_key)
-        state.answers[question_key] = AnswerState(
-            question_key=question_key,
-            value=result.value,
-            comment=result.comment,
-            revision=result.revision,
-            updated_at=result.updated_at,
-            updated_by=result.updated_by,
-            needs_clarification=previous.needs_clarification,
-            clarification_note=previous.clarification_note,
-        )
+        state.answers[question_key] = result  # the answer as stored now
     return _autosave_reply(access, state, question, result)
 
 
-def _stored_result(answer: AnswerState) -> SaveResult:
-    return SaveResult(
-        question_key=answer.question_key,
-        status="unchanged",
-        revision=answer.revision,
-        value=answer.value,
-        comment=answer.comment,
-        updated_at=answer.updated_at,
-        updated_by=answer.updated_by,
-    )
-
-
 def _autosave_reply(
-    access: PortalAccess, state: ResponseState, question: dict, result: SaveResult
+    access: PortalAccess, state: ResponseState, question: dict, result: SaveResult | None
 ) -> JsonResponse:
+    """What the page shows after an autosave; `result` None: there was nothing to save."""
+    answer = result or state.answer(question["key"])
+    status = result.status if result else "unchanged"
     progress = access.plan.progress(state.values, state.comments)
     section = access.plan.section_of[question["key"]]
     section_progress = progress.section(section["key"])
     payload: dict[str, Any] = {
-        "status": result.status,
+        "status": status,
         "question": question["key"],
-        "revision": result.revision,
-        "loaded": answer_fingerprint(result.value, result.comment),
+        "revision": answer.revision,
+        "loaded": answer_fingerprint(answer.value, answer.comment),
         "revision_field": field_name(question["key"], REVISION),
         "loaded_field": field_name(question["key"], LOADED),
-        "saved_at": saved_label(result.updated_at),
+        "saved_at": saved_label(answer.updated_at),
         "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
-        "explain_needed": needs_explanation(question, result.value),
+        "explain_needed": needs_explanation(question, answer.value),
         "section_progress": {
             "answered": section_progress.answered,
             "total": section_progress.total,
         },
         "overall_progress": {"answered": progress.answered, "total": progress.total},
     }
-    if result.status == "conflict":
+    if status == "conflict":
         payload["theirs"] = {"value": result.value, "comment": result.comment}
         payload["conflict_html"] = render_to_string(
             "portal/_conflict.html",
@@ -224,7 +205,7 @@ def _autosave_reply(
                 "yours_display": answer_display(question, result.yours_value),
             },
         )
-    if result.status == "locked":
+    if status == "locked":
         payload["message"] = "Only the answers the analyst reopened can change."
     return JsonResponse(payload)
 
