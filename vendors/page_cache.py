@@ -1,9 +1,9 @@
-"""Keys for what the portal keeps in the cache (question cards, section pages).
+"""What the portal keeps in the cache: whole section pages and question cards.
 
-A key digests everything the cached HTML shows, plus the release that draws it, so a
-change of data or a deploy is a different key: nothing is ever invalidated by hand, and
-nothing stale can be found. The access lookup is never cached (a revoked link stops at
-once).
+Each is filed under a key that digests everything it shows, plus the release that drew
+it, so a change of data or a deploy is a different key: nothing is ever invalidated by
+hand, and nothing stale can be found; entries expire after an hour. The access lookup is
+never cached (a revoked link stops at once).
 """
 
 from __future__ import annotations
@@ -12,15 +12,26 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Set
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import ENVIRONMENT_VARIABLE, settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+from .portal import QuestionnairePlan, ResponseState, response_fingerprint
+
+if TYPE_CHECKING:
+    from .access import PortalAccess
 
 CACHE_SECONDS = 3600
+
+
+# The release ---------------------------------------------------------------------------
 
 
 def release_id() -> str:
@@ -87,3 +98,103 @@ def cache_key(kind: str, shown: list[Any]) -> str:
         default=str,
     )
     return f"portal-{kind}:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Section pages -----------------------------------------------------------------------------
+
+
+def section_page_key(access: PortalAccess, section: dict[str, Any]) -> str:
+    """Everything a section page shows: the link (its token is in the page's links), the
+    vendor, whom to ask, the questionnaire, the section, and the response's fingerprint
+    (one query; conditions look back across sections, so all of the response counts)."""
+    return cache_key(
+        "section",
+        [
+            access.link.pk,
+            access.vendor.name,
+            settings.ANALYST_CONTACT_EMAIL,
+            access.response.pk,
+            access.response.version.content_hash,
+            section["key"],
+            response_fingerprint(access.response),
+        ],
+    )
+
+
+# Stands in for the CSRF token in a filed page: the token belongs to the visitor (their
+# cookie), the page to the link. Each view puts the visitor's own token in its place.
+CSRF_PLACEHOLDER = "csrf-token-of-this-visitor"
+
+
+def filed_page(request: HttpRequest, key: str, draw: Callable[[str], HttpResponse]) -> HttpResponse:
+    """The page filed under `key`, else drawn and filed; with the visitor's CSRF token.
+
+    `draw(csrf_token)` draws the page with the token it is given (the placeholder).
+    """
+    page = cache.get(key)
+    if page is None:
+        page = draw(CSRF_PLACEHOLDER).content.decode()
+        cache.set(key, page, CACHE_SECONDS)
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+# Question cards ----------------------------------------------------------------------------
+
+
+def card_key(
+    plan: QuestionnairePlan, state: ResponseState, key: str, *, visible: bool, editable: bool
+) -> str:
+    """Everything a question's card shows: the question (with its sources), its number,
+    the answer and revision, the analyst's note, the files, and whether it is shown and
+    can change."""
+    answer = state.answer(key)
+    return cache_key(
+        "card",
+        [
+            plan.question_digests[key],
+            plan.numbers.get(key),
+            [answer.value, answer.comment, answer.revision],
+            state.reopened.get(key),
+            [
+                (e.pk, e.name, e.size, e.uploaded_at.isoformat())
+                for e in state.evidence.get(key, [])
+            ],
+            visible,
+            editable,
+        ],
+    )
+
+
+class CardCache:
+    """The cards of one page: those filed are read in one go, the others are filed as
+    they are drawn. Made with no keys (a post drawn again), it holds and files nothing."""
+
+    def __init__(self, keys: dict[str, str] | None = None):
+        self.keys = keys or {}
+        self.filed: dict[str, str] = cache.get_many(list(self.keys.values())) if self.keys else {}
+
+    @classmethod
+    def of_page(
+        cls,
+        plan: QuestionnairePlan,
+        state: ResponseState,
+        question_keys: Iterable[str],
+        *,
+        visible: Set[str],
+        editable: Set[str],
+    ) -> CardCache:
+        return cls(
+            {
+                key: card_key(plan, state, key, visible=key in visible, editable=key in editable)
+                for key in question_keys
+            }
+        )
+
+    def get(self, question_key: str) -> str | None:
+        """The card as filed, or None when it must be drawn."""
+        cache_key = self.keys.get(question_key)
+        return self.filed.get(cache_key) if cache_key is not None else None
+
+    def file(self, question_key: str, html: str) -> None:
+        if question_key in self.keys:
+            cache.set(self.keys[question_key], html, CACHE_SECONDS)
