@@ -18,8 +18,8 @@ import decimal
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Set
-from typing import Any
+from collections.abc import Iterable, Mapping, MutableMapping, Set
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
@@ -27,7 +27,7 @@ from crispy_forms.utils import TEMPLATE_PACK
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.http import QueryDict
+from django.forms import ModelChoiceField
 from django.template import Context
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
@@ -37,7 +37,7 @@ from questionnaires.evidence import ALLOWED_NAMES, human_size
 from questionnaires.models import QuestionnaireVersion, VersionStatus
 from questionnaires.services.answers import AnswerChange, AnswerState
 
-from .models import Vendor
+from .models import Contact, Vendor
 from .portal import QuestionnairePlan, ResponseState
 
 COMMENT = "comment"
@@ -106,10 +106,11 @@ class NumberField(forms.DecimalField):
         self.percent = percent
         super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> decimal.Decimal | None:
+    # DecimalField is an IntegerField in Django, and returns a Decimal all the same.
+    def to_python(self, value: Any) -> decimal.Decimal | None:  # type: ignore[override]
         return super().to_python(_clean_number_text(value, percent=self.percent))
 
-    def validate(self, value: decimal.Decimal | None) -> None:
+    def validate(self, value: Any) -> None:
         super().validate(value)
         # Decimal accepts "NaN" and "Infinity"; nobody means them here.
         if value is not None and not value.is_finite():
@@ -138,15 +139,17 @@ def _numeric_field(question: Mapping[str, Any]) -> forms.Field:
     low, high = question["min"], question["max"]
     qtype = question["type"]
     attrs = {"inputmode": "numeric" if qtype == "integer" else "decimal", "autocomplete": "off"}
+    field_class: type[forms.IntegerField]
+    kwargs: dict[str, Any] = {}
     if qtype == "integer":
         noun, example = "a whole number", "for example 12"
-        field_class, kwargs = WholeNumberField, {}
+        field_class = WholeNumberField
     elif qtype == "percentage":
         noun, example = "a percentage", "for example 12.5"
         field_class, kwargs = NumberField, {"percent": True}
     else:
         noun, example = "a number", "for example 2.5"
-        field_class, kwargs = NumberField, {}
+        field_class = NumberField
     in_range = _range_message(noun, low, high)
     invalid = in_range if (low is not None or high is not None) else f"Enter {noun}, {example}."
     return field_class(
@@ -270,8 +273,8 @@ class QuestionsForm(forms.Form):
 
     def __init__(
         self,
-        data: QueryDict | Mapping[str, Any] | None = None,
-        files: MultiValueDict | Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        files: MultiValueDict[str, UploadedFile] | None = None,
         *,
         plan: QuestionnairePlan,
         questions: Iterable[Mapping[str, Any]],
@@ -340,7 +343,8 @@ class QuestionsForm(forms.Form):
     # Validation ------------------------------------------------------------------------
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # The server decides what is shown, from what was stored and what is sent now.
         values = dict(self.state.values)
         for key, question in self.questions.items():
@@ -405,8 +409,11 @@ class QuestionsForm(forms.Form):
         """Post this stored answer's revision and fingerprint from now on: a page drawn
         again after a save continues from what is stored. The value sent stays in its
         field, so after a conflict, saving again means "keep mine"."""
-        self.data[field_name(answer.question_key, REVISION)] = answer.revision
-        self.data[field_name(answer.question_key, LOADED)] = answer_fingerprint(
+        data = self.data
+        if not isinstance(data, MutableMapping):
+            raise TypeError("Bind the form to a copy of the post (request.POST.copy()).")
+        data[field_name(answer.question_key, REVISION)] = answer.revision
+        data[field_name(answer.question_key, LOADED)] = answer_fingerprint(
             answer.value, answer.comment
         )
 
@@ -444,13 +451,13 @@ class InvitationForm(forms.Form):
     """Which contacts of a vendor answer which published version, by when."""
 
     contacts = forms.ModelMultipleChoiceField(
-        queryset=None,
+        queryset=Contact.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one contact to invite."},
         help_text="Each contact gets a private link of their own; they all answer one response.",
     )
     version = forms.ModelChoiceField(
-        queryset=None,
+        queryset=QuestionnaireVersion.objects.none(),
         label="Questionnaire version",
         empty_label=None,
         help_text="Only published versions can be sent: vendors always answer a frozen version.",
@@ -463,10 +470,12 @@ class InvitationForm(forms.Form):
     def __init__(self, *args: Any, vendor: Vendor, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.vendor = vendor
-        self.fields["contacts"].queryset = vendor.contacts.order_by("name")
-        self.fields["version"].queryset = QuestionnaireVersion.objects.filter(
-            status=VersionStatus.PUBLISHED
-        ).order_by("title", "-number")
+        cast(ModelChoiceField, self.fields["contacts"]).queryset = vendor.contacts.order_by("name")
+        cast(
+            ModelChoiceField, self.fields["version"]
+        ).queryset = QuestionnaireVersion.objects.filter(status=VersionStatus.PUBLISHED).order_by(
+            "title", "-number"
+        )
         self.fields["due_date"].initial = timezone.localdate() + datetime.timedelta(
             days=DEFAULT_DAYS_TO_ANSWER
         )

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Set
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.conf import ENVIRONMENT_VARIABLE, settings
@@ -59,9 +59,11 @@ def release_sources() -> list[Path]:
     base = Path(settings.BASE_DIR).resolve()
     sources = [Path(app.path).resolve() for app in apps.get_app_configs()]
     settings_module = os.environ.get(ENVIRONMENT_VARIABLE)
-    if settings_module:
-        sources.append(Path(import_module(settings_module).__file__).resolve().parent)
-    sources += [Path(folder) for engine in settings.TEMPLATES for folder in engine["DIRS"]]
+    settings_file = import_module(settings_module).__file__ if settings_module else None
+    if settings_file:
+        sources.append(Path(settings_file).resolve().parent)
+    for engine in settings.TEMPLATES:
+        sources += [Path(folder) for folder in cast(list, engine.get("DIRS", []))]
     # A STATICFILES_DIRS entry may be a (prefix, folder) pair.
     sources += [
         Path(entry[1] if isinstance(entry, list | tuple) else entry)

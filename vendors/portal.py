@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection
@@ -128,17 +128,29 @@ class EvidenceItem:
 
 @dataclass
 class ResponseState:
-    """What the portal shows of a response: its answers, files and progress."""
+    """What the portal shows of a response: its answers, files and progress.
 
+    Progress is worked out from the answers when first asked for; after a save, take
+    `with_answer` (a new state) rather than changing `answers` in place.
+    """
+
+    plan: QuestionnairePlan
     answers: dict[str, AnswerState]
     # The answers the analyst reopened for clarification, with the analyst's note (kept
     # apart: an AnswerState is the vendor's answer, the same whether read or just saved).
     reopened: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[EvidenceItem]] = field(default_factory=dict)
-    progress: Completeness | None = None
 
     def answer(self, key: str) -> AnswerState:
         return self.answers.get(key) or AnswerState(question_key=key)
+
+    def with_answer(self, answer: AnswerState) -> ResponseState:
+        """This state with one answer as stored now (after a save)."""
+        return replace(self, answers={**self.answers, answer.question_key: answer})
+
+    @functools.cached_property
+    def progress(self) -> Completeness:
+        return self.plan.progress(self.values, self.comments)
 
     @property
     def values(self) -> dict[str, Any]:
@@ -150,8 +162,8 @@ class ResponseState:
 
     @property
     def last_saved(self) -> AnswerState | None:
-        saved = [a for a in self.answers.values() if a.updated_at and a.revision]
-        return max(saved, key=lambda a: a.updated_at, default=None)
+        saved = [(a.updated_at, a) for a in self.answers.values() if a.updated_at and a.revision]
+        return max(saved, key=lambda pair: pair[0])[1] if saved else None
 
 
 def stored_answers(response: Response) -> tuple[dict[str, AnswerState], dict[str, str]]:
@@ -169,9 +181,9 @@ def stored_answers(response: Response) -> tuple[dict[str, AnswerState], dict[str
     )
     answers: dict[str, AnswerState] = {}
     reopened: dict[str, str] = {}
-    for key, *stored, needs_clarification, note in rows:
-        answers[key] = AnswerState(key, *stored)
-        if needs_clarification:
+    for key, value, comment, revision, updated_at, updated_by, needs_note, note in rows:
+        answers[key] = AnswerState(key, value, comment, revision, updated_at, updated_by)
+        if needs_note:
             reopened[key] = note
     return answers, reopened
 
@@ -186,26 +198,18 @@ def evidence_items(response: Response) -> dict[str, list[EvidenceItem]]:
         )
     )
     items: dict[str, list[EvidenceItem]] = defaultdict(list)
-    for key, *rest in rows:
-        items[key].append(EvidenceItem(*rest))
+    for key, pk, name, size, uploaded_at, uploaded_by in rows:
+        items[key].append(EvidenceItem(pk, name, size, uploaded_at, uploaded_by))
     return dict(items)
 
 
 def response_state(
-    response: Response,
-    plan: QuestionnairePlan,
-    *,
-    with_evidence: bool = False,
-    with_progress: bool = True,
+    response: Response, plan: QuestionnairePlan, *, with_evidence: bool = False
 ) -> ResponseState:
-    """Answers and progress of a response (and its files when asked): one or two queries."""
+    """The answers of a response (and its files when asked): one or two queries."""
     answers, reopened = stored_answers(response)
-    state = ResponseState(answers=answers, reopened=reopened)
-    if with_evidence:
-        state.evidence = evidence_items(response)
-    if with_progress:
-        state.progress = plan.progress(state.values, state.comments)
-    return state
+    evidence = evidence_items(response) if with_evidence else {}
+    return ResponseState(plan=plan, answers=answers, reopened=reopened, evidence=evidence)
 
 
 # Plain SQL: this runs on every section page view, and building the same aggregate

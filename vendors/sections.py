@@ -189,7 +189,7 @@ def body_of(
 def error_summary(form: QuestionsForm) -> list[tuple[str, str, str]]:
     """(field id, question text, message) for every error, in page order."""
     return [
-        (form[name].auto_id, question["text"], message)
+        (form[name].auto_id, question["text"], str(message))
         for key, question in form.questions.items()
         for name in form.names_of(key)
         for message in form.errors.get(name, [])
@@ -223,7 +223,7 @@ class CardDrawer:
         if form.is_bound:
             self.visible = form.visible
         else:
-            self.visible = state.progress.visible if state.progress else plan.visible(state.values)
+            self.visible = state.progress.visible
         self.cards = (
             page_cache.CardCache()
             if form.is_bound
@@ -281,7 +281,7 @@ class CardDrawer:
         }
 
 
-def conflict_context(question: dict[str, Any], conflict: SaveResult) -> dict[str, Any]:
+def conflict_context(question: Mapping[str, Any], conflict: SaveResult) -> dict[str, Any]:
     """What portal/_conflict.html shows: their saved answer and the one not saved."""
     return {
         "question": question,
@@ -306,7 +306,7 @@ def autosave_reply(
     key = question["key"]
     answer = result or state.answer(key)
     status = result.status if result else "unchanged"
-    progress = access.plan.progress(state.values, state.comments)
+    progress = state.progress
     section = access.plan.section_of[key]
     reply: dict[str, Any] = {
         "status": status,

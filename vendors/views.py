@@ -187,8 +187,7 @@ def _question_endpoint(
 def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any]) -> JsonResponse:
     """Save one question's answer and comment; report what the page should now show."""
     key = question["key"]
-    # Progress is worked out once, after the save, for the reply.
-    state = response_state(access.response, access.plan, with_progress=False)
+    state = response_state(access.response, access.plan)
     editable = editable_keys(access, state, [key])
     if key not in editable:
         return _json_locked(ONLY_REOPENED)
@@ -208,7 +207,7 @@ def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any
             return _json_locked(str(exc))
         result = outcome.results[key]
         if result.status == "saved":
-            state.answers[key] = result  # the answer as stored now
+            state = state.with_answer(result)
     return JsonResponse(autosave_reply(access, state, question, result))
 
 
