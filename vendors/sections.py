@@ -11,7 +11,7 @@ then the unchanged cards come from the cache and the form gets no fields for the
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 from crispy_forms.bootstrap import AppendedText
@@ -220,17 +220,15 @@ class CardDrawer:
         self.form = form
         self.conflicts = conflicts
         self.sources = {s["key"]: s for s in plan.definition.get("sources", [])}
+        self.visible: Set[str]
         if form.is_bound:
             self.visible = form.visible
+            self.cards = page_cache.CardCache()
         else:
             self.visible = state.progress.visible
-        self.cards = (
-            page_cache.CardCache()
-            if form.is_bound
-            else page_cache.CardCache.of_page(
+            self.cards = page_cache.CardCache.of_page(
                 plan, state, form.questions, visible=self.visible, editable=form.editable_keys
             )
-        )
 
     def __call__(self, key: str, context: Context, template_pack: str) -> str:
         html = self.cards.get(key)
