@@ -273,6 +273,11 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Vendor portal.
+# Names the release this process runs: cached portal pages are filed under it, so a
+# deploy never serves what the old code drew. Deploys set it to the release's commit id;
+# empty, it is a digest of the project's files, taken as the process starts
+# (vendors.page_cache.release_id).
+RELEASE_ID = env_str("RELEASE_ID").strip()
 PORTAL_LINK_GRACE_DAYS = env_int("PORTAL_LINK_GRACE_DAYS", 14)
 PORTAL_BAD_TOKEN_RATE = env_str("PORTAL_BAD_TOKEN_RATE", "20/m")
 # Behind a proxy every request comes from the proxy's address: name the header it puts

@@ -317,6 +317,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://cxvet.example.com",
     "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
     "PORTAL_CLIENT_IP_HEADER": "X-Forwarded-For",
+    "RELEASE_ID": "4f2c9e1",
 }
 
 

@@ -6,6 +6,9 @@ comment, the revision the page was loaded with, a fingerprint of the answer as l
 (so a Save sends only what this vendor changed) and, where documents are asked for, a
 file field. Fields never require an answer: drafts may be partial, and what is required
 is checked on submit (questionnaires.completeness). Errors speak the vendor's language.
+
+Forms validate and normalise only: the services save (questionnaires.services.answers)
+and the section page draws the cards (vendors.sections).
 """
 
 from __future__ import annotations
@@ -15,27 +18,26 @@ import decimal
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Set
-from typing import Any
+from collections.abc import Iterable, Mapping, MutableMapping, Set
+from typing import Any, cast
 
-from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
-from crispy_forms.utils import TEMPLATE_PACK, render_field
+from crispy_forms.utils import TEMPLATE_PACK
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
-from django.template.loader import render_to_string
+from django.core.files.uploadedfile import UploadedFile
+from django.forms import ModelChoiceField
+from django.template import Context
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.html import conditional_escape
 
-from questionnaires.completeness import needs_explanation
-from questionnaires.display import answer_display
 from questionnaires.evidence import ALLOWED_NAMES, human_size
 from questionnaires.models import QuestionnaireVersion, VersionStatus
-from questionnaires.services.answers import AnswerChange, SaveResult
+from questionnaires.services.answers import AnswerChange, AnswerState
 
-from . import page_cache
+from .models import Contact, Vendor
 from .portal import QuestionnairePlan, ResponseState
 
 COMMENT = "comment"
@@ -95,19 +97,20 @@ def _range_message(noun: str, low: float | None, high: float | None) -> str:
 
 
 class WholeNumberField(forms.IntegerField):
-    def to_python(self, value):
+    def to_python(self, value: Any) -> int | None:
         return super().to_python(_clean_number_text(value, percent=False))
 
 
 class NumberField(forms.DecimalField):
-    def __init__(self, *, percent: bool = False, **kwargs):
+    def __init__(self, *, percent: bool = False, **kwargs: Any):
         self.percent = percent
         super().__init__(**kwargs)
 
-    def to_python(self, value):
+    # DecimalField is an IntegerField in Django, and returns a Decimal all the same.
+    def to_python(self, value: Any) -> decimal.Decimal | None:  # type: ignore[override]
         return super().to_python(_clean_number_text(value, percent=self.percent))
 
-    def validate(self, value):
+    def validate(self, value: Any) -> None:
         super().validate(value)
         # Decimal accepts "NaN" and "Infinity"; nobody means them here.
         if value is not None and not value.is_finite():
@@ -121,11 +124,11 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """Several files in one input (Django's documented pattern)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data]
@@ -136,15 +139,17 @@ def _numeric_field(question: Mapping[str, Any]) -> forms.Field:
     low, high = question["min"], question["max"]
     qtype = question["type"]
     attrs = {"inputmode": "numeric" if qtype == "integer" else "decimal", "autocomplete": "off"}
+    field_class: type[forms.IntegerField]
+    kwargs: dict[str, Any] = {}
     if qtype == "integer":
         noun, example = "a whole number", "for example 12"
-        field_class, kwargs = WholeNumberField, {}
+        field_class = WholeNumberField
     elif qtype == "percentage":
         noun, example = "a percentage", "for example 12.5"
         field_class, kwargs = NumberField, {"percent": True}
     else:
         noun, example = "a number", "for example 2.5"
-        field_class, kwargs = NumberField, {}
+        field_class = NumberField
     in_range = _range_message(noun, low, high)
     invalid = in_range if (low is not None or high is not None) else f"Enter {noun}, {example}."
     return field_class(
@@ -234,69 +239,70 @@ def _value_for_field(question: Mapping[str, Any], value: Any) -> Any:
 # The form ----------------------------------------------------------------------------------
 
 
-CARD_TEMPLATE = "portal/_question.html"
+# The context variable that draws a question's card (a callable taking the key, the
+# context and the template pack; vendors.sections): the form lays its cards out, the page
+# draws them, some from the cache.
+CARD_DRAWER = "draw_card"
 
 
 class QuestionCard(LayoutObject):
-    """One question as a card: its answer, documents and comment, with all the states
-    (hidden by a condition, read-only, needs an explanation, in conflict)."""
+    """One question as a card: its answer, documents and comment, drawn by the page."""
 
     def __init__(self, key: str):
         self.key = key
-        self.fields = []
+        self.fields: list[str] = []
 
-    def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):
-        return form.render_card(self.key, context, template_pack)
+    def render(
+        self,
+        form: forms.BaseForm,
+        context: Context,
+        template_pack: str = TEMPLATE_PACK,
+        **kwargs: Any,
+    ) -> str:
+        return context[CARD_DRAWER](self.key, context, template_pack)
 
 
 class QuestionsForm(forms.Form):
+    """Some questions of one section (all of them for the section page, one for an
+    autosave): validates what the vendor sent and turns it into the changes to save.
+
+    A bound form has every question's fields, to validate them. An unbound one (a page to
+    draw) gets a question's fields when its card is drawn (`add_fields`): cards that come
+    from the cache need none.
+    """
+
     def __init__(
         self,
-        data=None,
-        files=None,
+        data: Mapping[str, Any] | None = None,
+        files: MultiValueDict[str, UploadedFile] | None = None,
         *,
         plan: QuestionnairePlan,
         questions: Iterable[Mapping[str, Any]],
         state: ResponseState,
-        editable_keys: set[str],
-        numbers: Mapping[str, str] | None = None,
+        editable_keys: Set[str],
     ):
         super().__init__(data, files)
         self.plan = plan
         self.questions = {q["key"]: q for q in questions}
         self.state = state
         self.editable_keys = editable_keys
-        self.numbers = numbers or {}
-        self.conflicts: dict[str, SaveResult] = {}
-        self.sources = {s["key"]: s for s in plan.definition.get("sources", [])}
-        # What is shown: decided in clean() for a post (from what it sends), else from the
-        # stored answers (already known when the state carries its progress).
+        # What the posted answers show, decided in clean() from what is sent and stored.
+        self.visible: Set[str] = frozenset()
         if self.is_bound:
-            self.visible: Set[str] = frozenset()
-        elif state.progress is not None:
-            self.visible = state.progress.visible
-        else:
-            self.visible = plan.visible(state.values)
-        # A page as stored (not a re-rendered post) takes each card from the cache while
-        # nothing it shows has changed; only the other cards need their fields.
-        self._card_keys = (
-            {} if self.is_bound else {k: self._card_cache_key(k) for k in self.questions}
-        )
-        self._cached_cards = (
-            cache.get_many(list(self._card_keys.values())) if self._card_keys else {}
-        )
-        for key, question in self.questions.items():
-            if self._card_keys.get(key) not in self._cached_cards:
-                self._add_fields(question)
+            for key in self.questions:
+                self.add_fields(key)
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(*(QuestionCard(key) for key in self.questions))
 
-    def _add_fields(self, question: Mapping[str, Any]) -> None:
-        key = question["key"]
+    def add_fields(self, key: str) -> None:
+        """The fields of one question: its answer, documents, comment, and the revision
+        and fingerprint of the answer as loaded. Adding them again does nothing."""
+        if field_name(key, REVISION) in self.fields:
+            return
+        question = self.questions[key]
         answer = self.state.answer(key)
-        disabled = key not in self.editable_keys
         field = answer_field(question)
         if field is not None:
             field.required = False
@@ -305,11 +311,11 @@ class QuestionsForm(forms.Form):
             field.initial = _value_for_field(question, answer.value)
             self.fields[key] = field
         if question["evidence"] or question["type"] == "file":
-            self.fields[field_name(key, EVIDENCE)] = self._evidence_field(question)
+            self.fields[field_name(key, EVIDENCE)] = _evidence_field(question)
         self.fields[field_name(key, COMMENT)] = forms.CharField(
             required=False,
             max_length=COMMENT_MAX_LENGTH,
-            label=self._comment_label(question),
+            label=_comment_label(question),
             initial=answer.comment,
             widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
             error_messages={
@@ -325,39 +331,20 @@ class QuestionsForm(forms.Form):
             initial=answer_fingerprint(answer.value, answer.comment),
             widget=forms.HiddenInput,
         )
+        disabled = key not in self.editable_keys
         for name in self.names_of(key):
             self.fields[name].disabled = disabled
 
-    def _evidence_field(self, question: Mapping[str, Any]) -> forms.Field:
-        limit = human_size(settings.EVIDENCE_MAX_BYTES)
-        accepted = f"{ALLOWED_NAMES}; up to {limit} each."
-        is_file_question = question["type"] == "file"
-        help_text = (
-            f"{conditional_escape(question['help'])} {accepted}".strip()
-            if is_file_question
-            else accepted
-        )
-        return MultipleFileField(
-            required=False,
-            label=question["text"] if is_file_question else "Supporting documents",
-            help_text=help_text,
-            widget=MultipleFileInput(attrs={"class": "form-control"}),
-        )
-
-    @staticmethod
-    def _comment_label(question: Mapping[str, Any]) -> str:
-        if question["explain"]:
-            return question["explain"]["prompt"]
-        return "Comment (optional)"
-
     def names_of(self, key: str) -> list[str]:
+        """The names of a question's fields in this form, in the order of the card."""
         parts = (None, EVIDENCE, COMMENT, REVISION, LOADED)
         return [n for n in (field_name(key, p) for p in parts) if n in self.fields]
 
     # Validation ------------------------------------------------------------------------
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         # The server decides what is shown, from what was stored and what is sent now.
         values = dict(self.state.values)
         for key, question in self.questions.items():
@@ -376,10 +363,19 @@ class QuestionsForm(forms.Form):
         return cleaned
 
     def posted_answer(self, key: str) -> tuple[Any, str]:
+        """The (value, comment) sent for a question, as Answer.value and comment store them."""
         question = self.questions[key]
         value = _value_for_storage(question, self.cleaned_data.get(key))
         comment = self.cleaned_data.get(field_name(key, COMMENT)) or ""
         return value, comment
+
+    def cleaned_value(self, key: str, default: Any) -> Any:
+        """The value sent for a question, as stored, if the form is bound and it is valid;
+        else `default`."""
+        cleaned = getattr(self, "cleaned_data", None)
+        if cleaned is not None and key in cleaned and key not in self.errors:
+            return self.posted_answer(key)[0]
+        return default
 
     def changes(self) -> list[AnswerChange]:
         """The answers this vendor changed on the page, valid and visible, to save."""
@@ -409,99 +405,40 @@ class QuestionsForm(forms.Form):
         # page (a partial post), and its absent fields must not read as "cleared".
         return field_name(key, REVISION) in self.data or field_name(key, LOADED) in self.data
 
-    def note_saved(self, key: str, result: SaveResult) -> None:
-        """After a save, the page continues from the stored revision (a re-render posts it)."""
-        self.data[field_name(key, REVISION)] = result.revision
-        if result.status == "conflict":
-            # The vendor's value stays in the field; saving again means "keep mine".
-            self.conflicts[key] = result
-        self.data[field_name(key, LOADED)] = answer_fingerprint(result.value, result.comment)
+    def rebase(self, answer: AnswerState) -> None:
+        """Post this stored answer's revision and fingerprint from now on: a page drawn
+        again after a save continues from what is stored. The value sent stays in its
+        field, so after a conflict, saving again means "keep mine"."""
+        data = self.data
+        if not isinstance(data, MutableMapping):
+            raise TypeError("Bind the form to a copy of the post (request.POST.copy()).")
+        data[field_name(answer.question_key, REVISION)] = answer.revision
+        data[field_name(answer.question_key, LOADED)] = answer_fingerprint(
+            answer.value, answer.comment
+        )
 
-    def current_value(self, key: str) -> Any:
-        """The answer as the page shows it: what was sent if valid, else what is stored."""
-        cleaned = getattr(self, "cleaned_data", None)
-        if cleaned is not None and key in cleaned and key not in self.errors:
-            return self.posted_answer(key)[0]
-        return self.state.answer(key).value
 
-    # Rendering -------------------------------------------------------------------------
+def _evidence_field(question: Mapping[str, Any]) -> forms.Field:
+    limit = human_size(settings.EVIDENCE_MAX_BYTES)
+    accepted = f"{ALLOWED_NAMES}; up to {limit} each."
+    is_file_question = question["type"] == "file"
+    help_text = (
+        f"{conditional_escape(question['help'])} {accepted}".strip()
+        if is_file_question
+        else accepted
+    )
+    return MultipleFileField(
+        required=False,
+        label=question["text"] if is_file_question else "Supporting documents",
+        help_text=help_text,
+        widget=MultipleFileInput(attrs={"class": "form-control"}),
+    )
 
-    def render_card(self, key: str, context, template_pack: str) -> str:
-        """A question's card; a page as stored (not a re-rendered post) comes from the
-        cache when nothing the card shows has changed."""
-        cache_key = self._card_keys.get(key)
-        if cache_key in self._cached_cards:
-            return self._cached_cards[cache_key]
-        html = render_to_string(CARD_TEMPLATE, self.card_context(key, context, template_pack))
-        if cache_key is not None:
-            cache.set(cache_key, html, page_cache.CACHE_SECONDS)
-        return html
 
-    def _card_cache_key(self, key: str) -> str:
-        """Everything a card shows, digested."""
-        answer = self.state.answer(key)
-        shown = [
-            self.plan.question_digests[key],
-            self.numbers.get(key),
-            [answer.value, answer.comment, answer.revision],
-            [answer.needs_clarification, answer.clarification_note],
-            [
-                (e.pk, e.name, e.size, e.uploaded_at.isoformat())
-                for e in self.state.evidence.get(key, [])
-            ],
-            key in self.visible,
-            key in self.editable_keys,
-        ]
-        return page_cache.cache_key("card", shown)
-
-    def card_context(self, key: str, context, template_pack: str) -> dict:
-        question = self.questions[key]
-        answer = self.state.answer(key)
-        value = self.current_value(key)
-        value_html = ""
-        if key in self.fields:
-            # The answer is drawn by crispy's Bootstrap 5 pack; the comment and file
-            # inputs, the same on every card, by the card template (faster).
-            layout = AppendedText(key, "%") if question["type"] == "percentage" else None
-            value_html = (
-                layout.render(self, context, template_pack=template_pack)
-                if layout
-                else render_field(key, self, context, template_pack=template_pack)
-            )
-        comment = self[field_name(key, COMMENT)]
-        evidence_name = field_name(key, EVIDENCE)
-        explain = needs_explanation(question, value)
-        conflict = self.conflicts.get(key)
-        for bound in (comment, self[evidence_name] if evidence_name in self.fields else None):
-            if bound is not None and bound.errors:
-                bound.field.widget.attrs["class"] += " is-invalid"
-        return {
-            "question": question,
-            "number": self.numbers.get(key),
-            "answer": answer,
-            "visible": key in self.visible,
-            "editable": key in self.editable_keys,
-            "explain_needed": explain,
-            "comment_open": bool(explain or comment.value() or comment.errors),
-            "conflict": conflict,
-            "theirs_display": answer_display(question, conflict.value) if conflict else "",
-            "yours_display": answer_display(question, conflict.yours_value) if conflict else "",
-            "sources": [self.sources[s] for s in question["sources"] if s in self.sources],
-            "evidence": self.state.evidence.get(key, []),
-            "value_html": value_html,
-            "evidence_field": self[evidence_name] if evidence_name in self.fields else None,
-            "comment_field": comment,
-            "hidden_fields": [self[field_name(key, REVISION)], self[field_name(key, LOADED)]],
-        }
-
-    def error_summary(self) -> list[tuple[str, str, str]]:
-        """(field id, question text, message) for every error, in page order."""
-        items = []
-        for key, question in self.questions.items():
-            for name in self.names_of(key):
-                for message in self.errors.get(name, []):
-                    items.append((self[name].auto_id, question["text"], message))
-        return items
+def _comment_label(question: Mapping[str, Any]) -> str:
+    if question["explain"]:
+        return question["explain"]["prompt"]
+    return "Comment (optional)"
 
 
 # The analyst's invitation (admin) ------------------------------------------------------------
@@ -514,13 +451,13 @@ class InvitationForm(forms.Form):
     """Which contacts of a vendor answer which published version, by when."""
 
     contacts = forms.ModelMultipleChoiceField(
-        queryset=None,
+        queryset=Contact.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one contact to invite."},
         help_text="Each contact gets a private link of their own; they all answer one response.",
     )
     version = forms.ModelChoiceField(
-        queryset=None,
+        queryset=QuestionnaireVersion.objects.none(),
         label="Questionnaire version",
         empty_label=None,
         help_text="Only published versions can be sent: vendors always answer a frozen version.",
@@ -530,13 +467,15 @@ class InvitationForm(forms.Form):
         error_messages={"invalid": "Enter a date as YYYY-MM-DD, for example 2026-03-31."},
     )
 
-    def __init__(self, *args, vendor, **kwargs):
+    def __init__(self, *args: Any, vendor: Vendor, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.vendor = vendor
-        self.fields["contacts"].queryset = vendor.contacts.order_by("name")
-        self.fields["version"].queryset = QuestionnaireVersion.objects.filter(
-            status=VersionStatus.PUBLISHED
-        ).order_by("title", "-number")
+        cast(ModelChoiceField, self.fields["contacts"]).queryset = vendor.contacts.order_by("name")
+        cast(
+            ModelChoiceField, self.fields["version"]
+        ).queryset = QuestionnaireVersion.objects.filter(status=VersionStatus.PUBLISHED).order_by(
+            "title", "-number"
+        )
         self.fields["due_date"].initial = timezone.localdate() + datetime.timedelta(
             days=DEFAULT_DAYS_TO_ANSWER
         )

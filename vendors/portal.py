@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection
@@ -23,6 +23,7 @@ from questionnaires import expressions
 from questionnaires.completeness import Completeness, completeness
 from questionnaires.definition import visible_question_keys
 from questionnaires.models import Answer, Evidence, QuestionnaireVersion, Response
+from questionnaires.services.answers import AnswerState
 
 # Visibility patterns remembered per version; a questionnaire has few conditions, so
 # real responses share a handful of patterns.
@@ -116,20 +117,6 @@ def _frozen_plan(version_id: int, content_hash: str) -> QuestionnairePlan:
     return QuestionnairePlan(version_id=version_id, definition=definition)
 
 
-@dataclass
-class AnswerState:
-    """One stored answer, as the portal needs it (no model instance, no lazy queries)."""
-
-    question_key: str
-    value: Any = None
-    comment: str = ""
-    revision: int = 0
-    updated_at: datetime.datetime | None = None
-    updated_by: str = ""
-    needs_clarification: bool = False
-    clarification_note: str = ""
-
-
 @dataclass(frozen=True)
 class EvidenceItem:
     pk: int
@@ -141,12 +128,29 @@ class EvidenceItem:
 
 @dataclass
 class ResponseState:
+    """What the portal shows of a response: its answers, files and progress.
+
+    Progress is worked out from the answers when first asked for; after a save, take
+    `with_answer` (a new state) rather than changing `answers` in place.
+    """
+
+    plan: QuestionnairePlan
     answers: dict[str, AnswerState]
+    # The answers the analyst reopened for clarification, with the analyst's note (kept
+    # apart: an AnswerState is the vendor's answer, the same whether read or just saved).
+    reopened: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[EvidenceItem]] = field(default_factory=dict)
-    progress: Completeness | None = None
 
     def answer(self, key: str) -> AnswerState:
         return self.answers.get(key) or AnswerState(question_key=key)
+
+    def with_answer(self, answer: AnswerState) -> ResponseState:
+        """This state with one answer as stored now (after a save)."""
+        return replace(self, answers={**self.answers, answer.question_key: answer})
+
+    @functools.cached_property
+    def progress(self) -> Completeness:
+        return self.plan.progress(self.values, self.comments)
 
     @property
     def values(self) -> dict[str, Any]:
@@ -158,29 +162,30 @@ class ResponseState:
 
     @property
     def last_saved(self) -> AnswerState | None:
-        saved = [a for a in self.answers.values() if a.updated_at and a.revision]
-        return max(saved, key=lambda a: a.updated_at, default=None)
-
-    @property
-    def clarifications(self) -> list[AnswerState]:
-        return [a for a in self.answers.values() if a.needs_clarification]
+        saved = [(a.updated_at, a) for a in self.answers.values() if a.updated_at and a.revision]
+        return max(saved, key=lambda pair: pair[0])[1] if saved else None
 
 
-ANSWER_FIELDS = (
-    "question__key",
-    "value",
-    "comment",
-    "revision",
-    "updated_at",
-    "updated_by",
-    "needs_clarification",
-    "clarification_note",
-)
-
-
-def answer_states(response: Response) -> dict[str, AnswerState]:
-    rows = Answer.objects.filter(response=response).values_list(*ANSWER_FIELDS)
-    return {row[0]: AnswerState(*row) for row in rows}
+def stored_answers(response: Response) -> tuple[dict[str, AnswerState], dict[str, str]]:
+    """The response's answers by question key, and the notes on those reopened for
+    clarification: one query."""
+    rows = Answer.objects.filter(response=response).values_list(
+        "question__key",
+        "value",
+        "comment",
+        "revision",
+        "updated_at",
+        "updated_by",
+        "needs_clarification",
+        "clarification_note",
+    )
+    answers: dict[str, AnswerState] = {}
+    reopened: dict[str, str] = {}
+    for key, value, comment, revision, updated_at, updated_by, needs_note, note in rows:
+        answers[key] = AnswerState(key, value, comment, revision, updated_at, updated_by)
+        if needs_note:
+            reopened[key] = note
+    return answers, reopened
 
 
 def evidence_items(response: Response) -> dict[str, list[EvidenceItem]]:
@@ -193,25 +198,18 @@ def evidence_items(response: Response) -> dict[str, list[EvidenceItem]]:
         )
     )
     items: dict[str, list[EvidenceItem]] = defaultdict(list)
-    for key, *rest in rows:
-        items[key].append(EvidenceItem(*rest))
+    for key, pk, name, size, uploaded_at, uploaded_by in rows:
+        items[key].append(EvidenceItem(pk, name, size, uploaded_at, uploaded_by))
     return dict(items)
 
 
 def response_state(
-    response: Response,
-    plan: QuestionnairePlan,
-    *,
-    with_evidence: bool = False,
-    with_progress: bool = True,
+    response: Response, plan: QuestionnairePlan, *, with_evidence: bool = False
 ) -> ResponseState:
-    """Answers and progress of a response (and its files when asked): one or two queries."""
-    state = ResponseState(answers=answer_states(response))
-    if with_evidence:
-        state.evidence = evidence_items(response)
-    if with_progress:
-        state.progress = plan.progress(state.values, state.comments)
-    return state
+    """The answers of a response (and its files when asked): one or two queries."""
+    answers, reopened = stored_answers(response)
+    evidence = evidence_items(response) if with_evidence else {}
+    return ResponseState(plan=plan, answers=answers, reopened=reopened, evidence=evidence)
 
 
 # Plain SQL: this runs on every section page view, and building the same aggregate

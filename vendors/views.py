@@ -8,18 +8,18 @@ top, through the JSON endpoints below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questionnaires.completeness import needs_explanation
-from questionnaires.display import answer_display
 from questionnaires.evidence import EvidenceRejected, check_upload
 from questionnaires.services.answers import (
     AnswerLocked,
@@ -33,14 +33,17 @@ from questionnaires.services.answers import (
 )
 
 from .access import PortalAccess, portal_view, render_portal
-from .forms import EVIDENCE, LOADED, REVISION, QuestionsForm, answer_fingerprint, field_name
-from .portal import AnswerState, ResponseState, response_state
+from .forms import EVIDENCE, QuestionsForm, field_name
+from .portal import response_state
 from .sections import (
+    ONLY_REOPENED,
+    autosave_reply,
     body_of,
     clarification_items,
     editable_keys,
+    evidence_reply,
+    neighbours,
     render_section,
-    saved_label,
     section_form,
     section_page,
 )
@@ -71,32 +74,35 @@ def section(request: HttpRequest, access: PortalAccess, section_key: str) -> Htt
     return section_page(request, access, section)
 
 
-def _section_post(request: HttpRequest, access: PortalAccess, section: dict) -> HttpResponse:
+def _section_post(
+    request: HttpRequest, access: PortalAccess, section: dict[str, Any]
+) -> HttpResponse:
     state = response_state(access.response, access.plan, with_evidence=True)
     form = section_form(access, section, state, request.POST.copy(), request.FILES)
     form.is_valid()
+    conflicts: dict[str, SaveResult] = {}
     try:
         changes = form.changes()
         if changes:
             outcome = answers_save(response=access.response, changes=changes, actor=access.actor)
-            for key, result in outcome.results.items():
-                form.note_saved(key, result)
+            for result in outcome.results.values():
+                form.rebase(result)
+            conflicts = outcome.conflicts
         _store_uploads(request, access, form)
         _remove_files(request, access)
     except ResponseNotEditable as exc:
         messages.error(request, str(exc))
         return redirect("portal:overview", access.token)
-    if form.errors or form.conflicts:
+    if form.errors or conflicts:
         # Valid answers are saved already; show what still needs attention.
         state = response_state(access.response, access.plan, with_evidence=True)
-        form.state = state
-        return render_section(request, access, section, body_of(access, section, state, form))
+        body = body_of(access, section, state, form, conflicts=conflicts)
+        return render_section(request, access, section, body)
     messages.success(request, "Your answers are saved.")
     if request.POST.get("action") == "next":
-        keys = list(access.sections_by_key)
-        index = keys.index(section["key"])
-        if index + 1 < len(keys):
-            return redirect("portal:section", access.token, keys[index + 1])
+        _, next_key = neighbours(access, section)
+        if next_key:
+            return redirect("portal:section", access.token, next_key)
         return redirect("portal:submit", access.token)
     return redirect("portal:section", access.token, section["key"])
 
@@ -106,14 +112,29 @@ def _store_uploads(request: HttpRequest, access: PortalAccess, form: QuestionsFo
         name = field_name(key, EVIDENCE)
         if name not in form.fields or form.fields[name].disabled:
             continue
-        for upload in request.FILES.getlist(name):
-            try:
-                checked = check_upload(upload)
-                evidence_add(
-                    response=access.response, question_key=key, upload=checked, actor=access.actor
-                )
-            except (EvidenceRejected, AnswerLocked) as exc:
-                form.add_error(name, f"{upload.name}: {exc}")
+        _, refused = _attach(access, key, request.FILES.getlist(name))
+        for message in refused:
+            form.add_error(name, message)
+
+
+def _attach(
+    access: PortalAccess, question_key: str, uploads: list[UploadedFile]
+) -> tuple[list[str], list[str]]:
+    """Check and store each file: the names added, and for each file refused, why."""
+    added, refused = [], []
+    for upload in uploads:
+        try:
+            evidence = evidence_add(
+                response=access.response,
+                question_key=question_key,
+                upload=check_upload(upload),
+                actor=access.actor,
+            )
+        except (EvidenceRejected, AnswerLocked, ValueError) as exc:
+            refused.append(f"{upload.name}: {exc}")
+        else:
+            added.append(evidence.original_name)
+    return added, refused
 
 
 def _remove_files(request: HttpRequest, access: PortalAccess) -> None:
@@ -135,18 +156,41 @@ def _json_locked(message: str) -> JsonResponse:
     return JsonResponse({"status": "locked", "message": message}, status=409)
 
 
-@require_POST
-@portal_view
-def autosave(request: HttpRequest, access: PortalAccess, question_key: str) -> JsonResponse:
+QuestionView = Callable[..., JsonResponse]
+
+
+def _question_endpoint(
+    when_submitted: str,
+) -> Callable[[QuestionView], Callable[..., HttpResponse]]:
+    """A portal.js endpoint about the question its URL names: a POST, through the access
+    helper, given the question (404 when the questionnaire has no such question); once
+    the response is submitted, 409 saying `when_submitted`."""
+
+    def decorate(view: QuestionView) -> Callable[..., HttpResponse]:
+        @require_POST
+        @portal_view
+        @wraps(view)
+        def endpoint(
+            request: HttpRequest, access: PortalAccess, question_key: str, **kwargs: Any
+        ) -> JsonResponse:
+            question = access.question(question_key)
+            if not access.editable:
+                return _json_locked(when_submitted)
+            return view(request, access, question, **kwargs)
+
+        return endpoint
+
+    return decorate
+
+
+@_question_endpoint("This response was submitted; answers can no longer change.")
+def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any]) -> JsonResponse:
     """Save one question's answer and comment; report what the page should now show."""
-    question = access.question(question_key)
-    if not access.editable:
-        return _json_locked("This response was submitted; answers can no longer change.")
-    # Progress is worked out once, after the save, for the reply.
-    state = response_state(access.response, access.plan, with_progress=False)
-    editable = editable_keys(access, state, [question_key])
-    if question_key not in editable:
-        return _json_locked("Only the answers the analyst reopened can change.")
+    key = question["key"]
+    state = response_state(access.response, access.plan)
+    editable = editable_keys(access, state, [key])
+    if key not in editable:
+        return _json_locked(ONLY_REOPENED)
     form = QuestionsForm(
         request.POST, plan=access.plan, questions=[question], state=state, editable_keys=editable
     )
@@ -154,116 +198,36 @@ def autosave(request: HttpRequest, access: PortalAccess, question_key: str) -> J
     errors = {form[name].auto_id: list(msgs) for name, msgs in form.errors.items()}
     if errors:
         return JsonResponse({"status": "invalid", "errors": errors})
+    result = None
     changes = form.changes()
-    if not changes:
-        return _autosave_reply(access, state, question, _stored_result(state.answer(question_key)))
-    try:
-        outcome = answers_save(response=access.response, changes=changes, actor=access.actor)
-    except ResponseNotEditable as exc:
-        return _json_locked(str(exc))
-    result = outcome.results[question_key]
-    if result.status == "saved":
-        previous = state.answer(question_key)
-        state.answers[question_key] = AnswerState(
-            question_key=question_key,
-            value=result.value,
-            comment=result.comment,
-            revision=result.revision,
-            updated_at=result.updated_at,
-            updated_by=result.updated_by,
-            needs_clarification=previous.needs_clarification,
-            clarification_note=previous.clarification_note,
-        )
-    return _autosave_reply(access, state, question, result)
-
-
-def _stored_result(answer: AnswerState) -> SaveResult:
-    return SaveResult(
-        question_key=answer.question_key,
-        status="unchanged",
-        revision=answer.revision,
-        value=answer.value,
-        comment=answer.comment,
-        updated_at=answer.updated_at,
-        updated_by=answer.updated_by,
-    )
-
-
-def _autosave_reply(
-    access: PortalAccess, state: ResponseState, question: dict, result: SaveResult
-) -> JsonResponse:
-    progress = access.plan.progress(state.values, state.comments)
-    section = access.plan.section_of[question["key"]]
-    section_progress = progress.section(section["key"])
-    payload: dict[str, Any] = {
-        "status": result.status,
-        "question": question["key"],
-        "revision": result.revision,
-        "loaded": answer_fingerprint(result.value, result.comment),
-        "revision_field": field_name(question["key"], REVISION),
-        "loaded_field": field_name(question["key"], LOADED),
-        "saved_at": saved_label(result.updated_at),
-        "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
-        "explain_needed": needs_explanation(question, result.value),
-        "section_progress": {
-            "answered": section_progress.answered,
-            "total": section_progress.total,
-        },
-        "overall_progress": {"answered": progress.answered, "total": progress.total},
-    }
-    if result.status == "conflict":
-        payload["theirs"] = {"value": result.value, "comment": result.comment}
-        payload["conflict_html"] = render_to_string(
-            "portal/_conflict.html",
-            {
-                "access": access,
-                "question": question,
-                "section": section,
-                "conflict": result,
-                "theirs_display": answer_display(question, result.value),
-                "yours_display": answer_display(question, result.yours_value),
-            },
-        )
-    if result.status == "locked":
-        payload["message"] = "Only the answers the analyst reopened can change."
-    return JsonResponse(payload)
-
-
-@require_POST
-@portal_view
-def evidence_upload(request: HttpRequest, access: PortalAccess, question_key: str) -> HttpResponse:
-    """Attach files to a question (portal.js uploads on selection; JSON reply)."""
-    question = access.question(question_key)
-    if not access.editable:
-        return _json_locked("This response was submitted; documents can no longer change.")
-    name = field_name(question_key, EVIDENCE)
-    errors, added = [], []
-    for upload in request.FILES.getlist(name):
+    if changes:
         try:
-            checked = check_upload(upload)
-            evidence = evidence_add(
-                response=access.response,
-                question_key=question["key"],
-                upload=checked,
-                actor=access.actor,
-            )
-        except (EvidenceRejected, AnswerLocked, ValueError) as exc:
-            errors.append(f"{upload.name}: {exc}")
+            outcome = answers_save(response=access.response, changes=changes, actor=access.actor)
         except ResponseNotEditable as exc:
             return _json_locked(str(exc))
-        else:
-            added.append(evidence.original_name)
-    return _evidence_reply(access, question, errors=errors, added=added)
+        result = outcome.results[key]
+        if result.status == "saved":
+            state = state.with_answer(result)
+    return JsonResponse(autosave_reply(access, state, question, result))
 
 
-@require_POST
-@portal_view
+@_question_endpoint("This response was submitted; documents can no longer change.")
+def evidence_upload(
+    request: HttpRequest, access: PortalAccess, question: dict[str, Any]
+) -> JsonResponse:
+    """Attach files to a question (portal.js uploads on selection)."""
+    uploads = request.FILES.getlist(field_name(question["key"], EVIDENCE))
+    try:
+        added, refused = _attach(access, question["key"], uploads)
+    except ResponseNotEditable as exc:
+        return _json_locked(str(exc))
+    return JsonResponse(evidence_reply(access, question, errors=refused, added=added))
+
+
+@_question_endpoint("This response was submitted; documents can no longer change.")
 def evidence_delete(
-    request: HttpRequest, access: PortalAccess, question_key: str, evidence_id: int
-) -> HttpResponse:
-    question = access.question(question_key)
-    if not access.editable:
-        return _json_locked("This response was submitted; documents can no longer change.")
+    request: HttpRequest, access: PortalAccess, question: dict[str, Any], evidence_id: int
+) -> JsonResponse:
     try:
         evidence_remove(
             response=access.response,
@@ -275,33 +239,7 @@ def evidence_delete(
         return JsonResponse({"status": "error", "errors": [str(exc).strip("'\"")]}, status=404)
     except ResponseNotEditable as exc:
         return _json_locked(str(exc))
-    return _evidence_reply(access, question, errors=[], added=[])
-
-
-def _evidence_reply(
-    access: PortalAccess, question: dict, *, errors: list[str], added: list[str]
-) -> JsonResponse:
-    state = response_state(access.response, access.plan, with_evidence=True)
-    items = state.evidence.get(question["key"], [])
-    html = render_to_string(
-        "portal/_evidence_list.html",
-        {"evidence": items, "question": question, "editable": True},
-    )
-    return JsonResponse(
-        {
-            "status": "error" if errors and not added else "saved",
-            "errors": errors,
-            "added": added,
-            "list_html": html,
-            "count": len(items),
-            "section_progress": _progress_of(access, state, question),
-        }
-    )
-
-
-def _progress_of(access: PortalAccess, state: ResponseState, question: dict) -> dict:
-    progress = state.progress.section(access.plan.section_of[question["key"]]["key"])
-    return {"answered": progress.answered, "total": progress.total}
+    return JsonResponse(evidence_reply(access, question, errors=[], added=[]))
 
 
 # Submitting and what was sent ---------------------------------------------------------------

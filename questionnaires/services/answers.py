@@ -73,22 +73,30 @@ class AnswerChange:
 
 
 @dataclass
-class SaveResult:
+class AnswerState:
+    """An answer as stored, as plain data: what the portal reads to draw it, and what a
+    save reports back (a SaveResult is one), so a page continues from a save as it is."""
+
     question_key: str
-    # "saved", "unchanged", "conflict" (someone else changed it) or "locked".
-    status: str
-    revision: int = 0
     value: Any = None
     comment: str = ""
+    revision: int = 0
     updated_at: datetime.datetime | None = None
     updated_by: str = ""
-    # For a conflict, what the vendor tried to save (the stored answer is value/comment).
+
+
+@dataclass(kw_only=True)
+class SaveResult(AnswerState):
+    """What a save did to one answer, and that answer as stored after it.
+
+    For a conflict or a lock nothing was written: the stored answer is the one someone
+    else saved, and `yours_*` hold what this save tried to store.
+    """
+
+    # "saved", "unchanged", "conflict" (someone else changed it) or "locked".
+    status: str
     yours_value: Any = None
     yours_comment: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("saved", "unchanged")
 
 
 @dataclass

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 
 from questionnaires.definition import visible_question_keys
 from questionnaires.models import Evidence, QuestionnaireVersion
@@ -23,7 +26,6 @@ from tests.factories import ContactFactory, UserFactory, answer_all
 from tests.vendors.helpers import link_for, open_response, section_post, url
 from vendors import page_cache
 from vendors.portal import questionnaire_plan
-from vendors.sections import CSRF_PLACEHOLDER
 from vendors.services import link_revoke
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -131,7 +133,7 @@ def test_a_cached_page_carries_each_visitors_own_csrf_token(example_version):
 
     page = second.get(url("section", token, "track_record")).content.decode()
 
-    assert CSRF_PLACEHOLDER not in page
+    assert page_cache.CSRF_PLACEHOLDER not in page
     posted = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     saved = second.post(
         url("section", token, "track_record"),
@@ -325,26 +327,81 @@ def _random_value(question: dict, rng: random.Random):
     return rng.choice(["text", None])
 
 
-@pytest.mark.parametrize(
-    "changed", ["static/portal/portal.css", "templates/portal/section.html", "vendors/forms.py"]
-)
-def test_a_deploy_that_changes_how_pages_look_files_them_under_new_keys(
-    changed, tmp_path, monkeypatch
-):
-    """Pages name static files by hashed names and are drawn by templates and code: a
-    change to any of them must not serve pages filed by the old deploy."""
-    for pattern in page_cache.RENDERING_SOURCES:
-        for source in page_cache.ROOT.glob(pattern):
-            copy = tmp_path / source.relative_to(page_cache.ROOT)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(source.read_bytes())
-    monkeypatch.setattr(page_cache, "ROOT", tmp_path)
+# A deploy never serves what the old release drew -------------------------------------------
+
+
+@pytest.fixture
+def release_copy(tmp_path, monkeypatch):
+    """A copy of the release's files, which the cache keys are then derived from."""
+    copies = []
+    for source in page_cache.release_sources():
+        copy = tmp_path / source.name
+        if source.is_file():
+            shutil.copy(source, copy)
+        else:
+            shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(copy)
+    monkeypatch.setattr(page_cache, "release_sources", lambda: copies)
     page_cache.code_digest.cache_clear()
+    yield tmp_path
+    page_cache.code_digest.cache_clear()
+
+
+def _deploy(release: Path, changed: str) -> None:
+    """Change a file of the release (a new one if it does not exist), as a deploy does."""
+    with open(release / changed, "a") as source:
+        source.write("\n# next release\n")
+    page_cache.code_digest.cache_clear()  # a new process
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "questionnaires/evidence.py",  # the size and type rules a card states
+        "questionnaires/models.py",
+        "vendors/forms.py",
+        "vendors/a_new_module.py",
+        "cxvet/settings.py",
+        "templates/portal/_question.html",
+        "static/portal/portal.css",  # pages name static files by their hashed names
+        "requirements.txt",  # Django's and crispy's field templates
+    ],
+)
+@override_settings(RELEASE_ID="")
+def test_without_a_release_id_any_change_to_the_release_files_pages_under_new_keys(
+    changed, release_copy
+):
     before = page_cache.cache_key("section", ["same", "data"])
 
-    with open(tmp_path / changed, "a") as source:
-        source.write("\n/* next release */\n")
-    page_cache.code_digest.cache_clear()
+    _deploy(release_copy, changed)
 
     assert page_cache.cache_key("section", ["same", "data"]) != before
-    page_cache.code_digest.cache_clear()
+
+
+@override_settings(RELEASE_ID="")
+def test_the_same_release_in_another_folder_shares_the_cache(release_copy):
+    """Web servers with the release installed in different folders file pages alike."""
+    copies = page_cache.release_sources()
+    originals = [settings.BASE_DIR / copy.name for copy in copies]
+    assert page_cache.files_digest(copies) == page_cache.files_digest(originals)
+
+
+def test_the_release_id_names_the_release_whatever_the_files(release_copy):
+    with override_settings(RELEASE_ID="3f2c1e9"):
+        first = page_cache.cache_key("section", ["same", "data"])
+        _deploy(release_copy, "vendors/forms.py")
+        assert page_cache.cache_key("section", ["same", "data"]) == first
+    with override_settings(RELEASE_ID="8a41d07"):
+        assert page_cache.cache_key("section", ["same", "data"]) != first
+
+
+def test_a_new_release_draws_the_section_afresh(client, example_version, django_assert_num_queries):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12})
+    with override_settings(RELEASE_ID="3f2c1e9"):
+        _page(client, token, "track_record")
+        with django_assert_num_queries(2):  # filed: the link and the fingerprint
+            _page(client, token, "track_record")
+    with override_settings(RELEASE_ID="8a41d07"), django_assert_num_queries(4):
+        # The old release's page is not found: the answers and files are read again.
+        _page(client, token, "track_record")

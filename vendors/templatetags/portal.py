@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
@@ -10,7 +11,7 @@ register = template.Library()
 
 
 @register.simple_tag
-def answer_display(question: dict, value: Any) -> str:
+def answer_display(question: dict[str, Any], value: Any) -> str:
     return display.answer_display(question, value)
 
 
@@ -21,5 +22,5 @@ def person(label: str) -> str:
 
 
 @register.filter
-def get_item(mapping: dict, key: str) -> Any:
+def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
     return mapping.get(key) if mapping else None
