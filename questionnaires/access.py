@@ -96,6 +96,15 @@ def may_invite(user: User) -> bool:
     return _has(user, "vendors.change_vendor", "vendors.add_accesslink")
 
 
+def may_revoke_links(user: User) -> bool:
+    return _has(user, "vendors.view_accesslink", "vendors.change_accesslink")
+
+
+def may_reissue_links(user: User) -> bool:
+    """Revoke a link and email a new one: a change and a new link."""
+    return may_revoke_links(user) and _has(user, "vendors.add_accesslink")
+
+
 def may_manage_account(user: User, account: Any | None) -> bool:
     """Beyond `change_user`: only a superuser touches a superuser's account."""
     return account is None or not account.is_superuser or bool(user.is_superuser)

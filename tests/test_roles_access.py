@@ -205,3 +205,22 @@ def test_a_contact_who_received_a_link_is_kept(world: RoleWorld):
     assert "vendors.Contact" not in refused.changed
     assert removed.reply.status_code == 302
     assert "vendors.Contact" in removed.changed
+
+
+def test_an_analyst_deletes_a_selection_but_not_one_with_reports(world: RoleWorld):
+    site = world.site
+    url = reverse("admin:questionnaires_selection_delete", args=[site.selection.pk])
+    analyst = world.client(ANALYST_ROLE)
+
+    without_reports = attempt(analyst, "post", url, {"post": "yes"})
+    site.report.selection, site.report.response, site.report.kind = (
+        site.selection,
+        None,
+        "comparison",
+    )
+    site.report.save()
+    with_reports = attempt(analyst, "post", url, {"post": "yes"})
+
+    assert "questionnaires.Selection" in without_reports.changed
+    assert with_reports.outcome == "refused"
+    assert not with_reports.changed

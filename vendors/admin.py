@@ -192,8 +192,10 @@ class AccessLinkAdmin(RecordAdmin):
     actions = ["revoke_links", "reissue_links"]
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        opts = self.model._meta
-        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        return access.may_revoke_links(request.user)
+
+    def has_reissue_permission(self, request: HttpRequest) -> bool:
+        return access.may_reissue_links(request.user)
 
     @admin.display(description="Vendor", ordering="response__vendor__name")
     def vendor(self, obj: AccessLink) -> str:
@@ -222,7 +224,8 @@ class AccessLinkAdmin(RecordAdmin):
         )
 
     @admin.action(
-        description="Revoke and email a new link to each selected contact", permissions=["revoke"]
+        description="Revoke and email a new link to each selected contact",
+        permissions=["reissue"],
     )
     def reissue_links(self, request: HttpRequest, queryset: QuerySet[AccessLink]) -> None:
         issued = links_reissue(links=queryset, user=request.user)
