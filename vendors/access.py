@@ -227,11 +227,10 @@ def render_portal(
 
 
 def gone_page(request: HttpRequest, exc: LinkGone) -> HttpResponse:
-    response = exc.link.response
+    # Names no vendor and no questionnaire: a withdrawn link may be in the wrong hands
+    # (that is often why it was withdrawn), and the URL alone should tell them nothing.
     context = {
         "reason": exc.reason,
-        "vendor": response.vendor,
-        "questionnaire_title": response.version.title,
-        "expired_on": link_expires_on(response.due_date),
+        "expired_on": link_expires_on(exc.link.response.due_date),
     }
     return render_portal(request, "portal/gone.html", context, status=410)

@@ -8,23 +8,27 @@ on the private links list; the tokens themselves are never shown (only emailed).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from questionnaires import access
 from questionnaires.admin.records import RecordAdmin
 
 from .forms import InvitationForm
 from .models import AccessLink, Contact, Vendor
-from .selectors import vendor_recent_links, vendors_with_contact_count
+from .selectors import contacts_with_links, vendor_recent_links, vendors_with_contact_count
 from .services import (
     InvitationError,
     invitation_create,
@@ -36,8 +40,25 @@ from .services import (
 RECENT_LINKS = 20
 
 
+class ContactFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # A contact's private links are records (the audit trail and the "withdrawn" page
+        # refer to them) and would go with the contact: keep a contact who had one.
+        deleted = [form.instance.pk for form in self.deleted_forms if form.instance.pk]
+        if keep := contacts_with_links(deleted):
+            names = ", ".join(
+                form.instance.name for form in self.deleted_forms if form.instance.pk in keep
+            )
+            raise ValidationError(
+                f"{names} received a private link, which stays on record: correct the "
+                "name or email instead, or revoke the link under Access links."
+            )
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
+    formset = ContactFormSet
     extra = 1
     fields = ("name", "email", "role")
 
@@ -53,6 +74,21 @@ class VendorAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Vendor]:
         return vendors_with_contact_count(super().get_queryset(request))
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        if access.may_invite(request.user):
+            return self.list_display
+        return tuple(name for name in self.list_display if name != "invite_link")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "can_invite": access.may_invite(request.user)}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="Contacts", ordering="contact_total")
     def contact_count(self, obj: Vendor) -> int:
@@ -74,11 +110,7 @@ class VendorAdmin(admin.ModelAdmin):
         return urls + super().get_urls()
 
     def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        vendor = self.get_object(request, unquote(object_id))
-        if vendor is None:
-            raise Http404("No such vendor.")
-        if not self.has_change_permission(request, vendor):
-            raise PermissionDenied
+        vendor = access.vendor_to_invite_for_user(request.user, unquote(object_id))
         form = InvitationForm(request.POST or None, vendor=vendor)
         if request.method == "POST" and form.is_valid():
             try:
@@ -160,8 +192,10 @@ class AccessLinkAdmin(RecordAdmin):
     actions = ["revoke_links", "reissue_links"]
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        opts = self.model._meta
-        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        return access.may_revoke_links(request.user)
+
+    def has_reissue_permission(self, request: HttpRequest) -> bool:
+        return access.may_reissue_links(request.user)
 
     @admin.display(description="Vendor", ordering="response__vendor__name")
     def vendor(self, obj: AccessLink) -> str:
@@ -190,7 +224,8 @@ class AccessLinkAdmin(RecordAdmin):
         )
 
     @admin.action(
-        description="Revoke and email a new link to each selected contact", permissions=["revoke"]
+        description="Revoke and email a new link to each selected contact",
+        permissions=["reissue"],
     )
     def reissue_links(self, request: HttpRequest, queryset: QuerySet[AccessLink]) -> None:
         issued = links_reissue(links=queryset, user=request.user)

@@ -16,6 +16,13 @@ def vendors_with_contact_count(queryset: QuerySet[Vendor]) -> QuerySet[Vendor]:
     return queryset.annotate(contact_total=Count("contacts"))
 
 
+def contacts_with_links(contact_ids: list[int]) -> set[int]:
+    """Which of these contacts were ever sent a private link."""
+    return set(
+        AccessLink.objects.filter(contact_id__in=contact_ids).values_list("contact_id", flat=True)
+    )
+
+
 def vendor_recent_links(vendor: Vendor, *, limit: int) -> list[AccessLink]:
     """The vendor's latest private links, newest first, with contact and version."""
     return list(

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from ..models import Choice, Profile, Question, Questionnaire, QuestionnaireVersion, Section
 from ..services.definitions import NEXT_STATUS, version_status_move
+from .records import RecordAdmin
 
 
 class VersionInline(admin.TabularInline):
@@ -62,7 +63,9 @@ class VersionStatusForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        status = self.fields["status"]
+        status = self.fields.get("status")
+        if status is None:
+            return  # shown read-only to someone who may not change it
         offered = {self.instance.status, NEXT_STATUS.get(self.instance.status)}
         status.choices = [(value, label) for value, label in status.choices if value in offered]
 
@@ -92,7 +95,9 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(
         self, request: HttpRequest, obj: QuestionnaireVersion | None = None
     ) -> bool:
-        return obj is None or not obj.is_frozen
+        # Only a draft goes, and only for someone who may delete versions at all.
+        frozen = obj is not None and obj.is_frozen
+        return not frozen and super().has_delete_permission(request, obj)
 
     def save_model(
         self, request: HttpRequest, obj: QuestionnaireVersion, form: forms.ModelForm, change: bool
@@ -109,7 +114,9 @@ class ChoiceInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(RecordAdmin):
+    # Questions are rows of a version's definition: they change only with a new version
+    # (a deleted question would take its published version's meaning with it).
     list_display = ("key", "section", "type", "required", "evidence_requested")
     list_filter = ("version", "type")
     search_fields = ("key", "text")
@@ -124,6 +131,3 @@ class QuestionAdmin(admin.ModelAdmin):
         "evidence_requested",
     )
     inlines = [ChoiceInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

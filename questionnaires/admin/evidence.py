@@ -8,19 +8,18 @@ attachment with its checked content type, so a browser never renders it inline.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from .. import access
 from ..evidence import human_size
 from ..models import Evidence
-from .records import RecordAdmin
+from .records import PartOfResponseAdmin, RecordAdmin
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(RecordAdmin):
+class EvidenceAdmin(PartOfResponseAdmin, RecordAdmin):
     # Files come from vendors through the portal, checked on the way in; they are part of
     # what the vendor submitted, and the audit trail refers to them.
     list_display = (
@@ -76,9 +75,7 @@ class EvidenceAdmin(RecordAdmin):
         return urls + super().get_urls()
 
     def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
-        evidence = get_object_or_404(Evidence, pk=evidence_id)
-        if not self.has_view_permission(request, evidence):
-            raise PermissionDenied
+        evidence = access.evidence_for_user(request.user, evidence_id)
         try:
             handle = evidence.file.open("rb")
         except FileNotFoundError:

@@ -10,11 +10,10 @@ URLs (under /admin/questionnaires/report/):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -24,12 +23,12 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from .. import access
 from ..models import Report, ReportKind, ReportStatus, Response, Selection
 from ..reports import ReportNotPossible, report_subject
 from ..selectors import profiles_shared_by, reports_previous, selection_profiles
 from ..services.reports import report_request
-
-Subject = TypeVar("Subject", Selection, Response)
+from .records import PartOfResponseAdmin
 
 POLL_SCRIPT = "cxvet/admin/poll.js"
 STATUS_SCRIPT = "reports/report_status.js"
@@ -71,7 +70,7 @@ def _download_link(report: Report) -> str:
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(PartOfResponseAdmin):
     list_display = (
         "id",
         "kind",
@@ -113,6 +112,10 @@ class ReportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
+    def has_request_permission(self, request: HttpRequest) -> bool:
+        """Requesting or re-rendering a report writes one: not for read-only reviewers."""
+        return access.may_request_reports(request.user)
+
     @admin.display(description="Report on")
     def subject(self, report: Report) -> str:
         return str(report.selection or report.response or "—")
@@ -129,9 +132,12 @@ class ReportAdmin(admin.ModelAdmin):
     def fingerprint(self, report: Report) -> str:
         return report.inputs_hash[:12]
 
-    @admin.action(description="Render the selected reports again (with current data)")
+    @admin.action(
+        description="Render the selected reports again (with current data)",
+        permissions=["request"],
+    )
     def render_again(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        for report in queryset.select_related("selection", "response__version"):
+        for report in access.reports_for_user(request.user, queryset):
             self._request(
                 request, report.kind, report.selection, report.response, report.profile_key
             )
@@ -162,31 +168,12 @@ class ReportAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    # Access -------------------------------------------------------------------------
-
-    def _report_for(self, request: HttpRequest, report_id: int) -> Report:
-        report = Report.objects.filter(pk=report_id).first()
-        if report is None:
-            raise Http404(f"No report with id {report_id}; it may have been deleted.")
-        if not self.has_view_permission(request, report):
-            raise PermissionDenied
-        return report
-
-    def _subject_for(self, request: HttpRequest, subjects: QuerySet[Subject], pk: int) -> Subject:
-        """The selection or response a report is asked for, if this analyst may see it."""
-        # Requesting a report needs the right to see what it reports on.
-        opts = subjects.model._meta
-        if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
-            raise PermissionDenied
-        subject = subjects.filter(pk=pk).first()
-        if subject is None:
-            raise Http404(f"No {opts.verbose_name} with id {pk}.")
-        return subject
-
     # Views ----------------------------------------------------------------------------
 
     def request_comparison_view(self, request: HttpRequest, selection_id: int) -> HttpResponse:
-        selection = self._subject_for(request, Selection.objects.all(), selection_id)
+        selection = access.report_subject_for_user(
+            request.user, kind=ReportKind.COMPARISON, subject_id=selection_id
+        )
         return self._request_page(
             request,
             kind=ReportKind.COMPARISON,
@@ -199,8 +186,8 @@ class ReportAdmin(admin.ModelAdmin):
         )
 
     def request_assessment_view(self, request: HttpRequest, response_id: int) -> HttpResponse:
-        response = self._subject_for(
-            request, Response.objects.select_related("vendor", "version"), response_id
+        response = access.report_subject_for_user(
+            request.user, kind=ReportKind.ASSESSMENT, subject_id=response_id
         )
         return self._request_page(
             request,
@@ -287,7 +274,7 @@ class ReportAdmin(admin.ModelAdmin):
         return report
 
     def status_view(self, request: HttpRequest, report_id: int) -> JsonResponse:
-        report = self._report_for(request, report_id)
+        report = access.report_for_user(request.user, report_id)
         download = _download_link(report) and reverse(
             "admin:questionnaires_report_download", args=[report.pk]
         )
@@ -303,7 +290,7 @@ class ReportAdmin(admin.ModelAdmin):
         )
 
     def download_view(self, request: HttpRequest, report_id: int) -> FileResponse:
-        report = self._report_for(request, report_id)
+        report = access.report_for_user(request.user, report_id)
         if report.status != ReportStatus.READY or not report.file:
             raise Http404(
                 f"Report {report.pk} is {report.get_status_display().lower()}, not ready."

@@ -14,10 +14,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import ManyToManyField, QuerySet
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
@@ -29,6 +29,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from .. import access
 from ..audit import EventLabels, describe_event
 from ..comparison import Comparison, ComparisonError, build_comparison
 from ..models import (
@@ -36,7 +37,6 @@ from ..models import (
     Answer,
     AuditEvent,
     Evidence,
-    Questionnaire,
     QuestionnaireVersion,
     Response,
     ResponseStatus,
@@ -46,7 +46,6 @@ from ..scoring import TIERS
 from ..selectors import (
     overdue,
     questionnaire_count,
-    questionnaire_response_ids,
     response_answers_as_left,
     response_evidence,
     response_history,
@@ -75,7 +74,7 @@ from .comparison_pages import (
     export_view,
     parse_ids,
 )
-from .records import RecordAdmin
+from .records import PartOfResponseAdmin, RecordAdmin
 from .review_forms import ClarificationForm, EvidenceLevelForm, OverrideForm
 
 # How many answers the explanation names: enough to see what drives the score.
@@ -167,6 +166,15 @@ class ResponseAdmin(admin.ModelAdmin):
         # A response exists because a vendor was invited (Vendors > invite), never bare.
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return access.may_view_responses(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return access.may_change_responses(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return access.may_delete_responses(request.user)
+
     # list columns
 
     @admin.display(description="Vendor", ordering="vendor__name")
@@ -222,7 +230,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
     # actions
 
-    @admin.action(description="Compare selected responses")
+    @admin.action(description="Compare selected responses", permissions=["view"])
     def compare_selected(
         self, request: HttpRequest, queryset: QuerySet[Response]
     ) -> HttpResponse | None:
@@ -237,13 +245,13 @@ class ResponseAdmin(admin.ModelAdmin):
         ids = ",".join(map(str, response_ids_in_order(queryset)))
         return HttpResponseRedirect(f"{reverse('admin:questionnaires_response_compare')}?ids={ids}")
 
-    @admin.action(description="Export selected responses (XLSX)")
+    @admin.action(description="Export selected responses (XLSX)", permissions=["view"])
     def export_selected_xlsx(
         self, request: HttpRequest, queryset: QuerySet[Response]
     ) -> HttpResponse | None:
         return self._export_selected(request, queryset, "xlsx")
 
-    @admin.action(description="Export selected responses (CSV answers)")
+    @admin.action(description="Export selected responses (CSV answers)", permissions=["view"])
     def export_selected_csv(
         self, request: HttpRequest, queryset: QuerySet[Response]
     ) -> HttpResponse | None:
@@ -252,8 +260,9 @@ class ResponseAdmin(admin.ModelAdmin):
     def _export_selected(
         self, request: HttpRequest, queryset: QuerySet[Response], fmt: str
     ) -> HttpResponse | None:
+        ids = access.responses_for_user(request.user, response_ids_in_order(queryset))
         try:
-            comparison = build_comparison(response_ids_in_order(queryset), robustness=False)
+            comparison = build_comparison(ids, robustness=False)
         except ComparisonError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
@@ -299,18 +308,7 @@ class ResponseAdmin(admin.ModelAdmin):
         ]
 
     def _response_for(self, request: HttpRequest, object_id: str, *, change: bool) -> Response:
-        """The one place that decides whether this analyst may see or act on a response."""
-        response = self.get_object(request, object_id)
-        if response is None:
-            raise Http404(f"No response with id {object_id}.")
-        allowed = (
-            self.has_change_permission(request, response)
-            if change
-            else self.has_view_permission(request, response)
-        )
-        if not allowed:
-            raise PermissionDenied
-        return response
+        return access.response_for_user(request.user, unquote(object_id), change=change)
 
     def _change_url(self, response: Response) -> str:
         return reverse("admin:questionnaires_response_change", args=[response.pk])
@@ -425,11 +423,9 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def _compare(self, request: HttpRequest, *, export: bool) -> HttpResponse:
         """The comparison of the responses named by ?ids=, as a page or an export."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         changelist = reverse("admin:questionnaires_response_changelist")
         try:
-            ids = parse_ids(request.GET.get("ids", ""))
+            ids = access.responses_for_user(request.user, parse_ids(request.GET.get("ids", "")))
         except BadRequestIds as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(changelist)
@@ -448,10 +444,7 @@ class ResponseAdmin(admin.ModelAdmin):
         self, request: HttpRequest, questionnaire_id: int
     ) -> HttpResponse:
         """Every response to a questionnaire (all versions), as XLSX or CSV."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        questionnaire = get_object_or_404(Questionnaire, pk=questionnaire_id)
-        ids = questionnaire_response_ids(questionnaire)
+        questionnaire, ids = access.questionnaire_responses_for_user(request.user, questionnaire_id)
         changelist = reverse("admin:questionnaires_response_changelist")
         if not ids:
             self.message_user(
@@ -498,7 +491,7 @@ class ResponseAdmin(admin.ModelAdmin):
             for answer_id, items in response_evidence(response).items()
         }
         stored = response_stored_scores(response)
-        can_change = self.has_change_permission(request, response)
+        can_change = access.may_change_responses(request.user)
         labels = EventLabels.of(response.version.definition)
         return {
             "comparison": comparison,
@@ -528,6 +521,7 @@ class ResponseAdmin(admin.ModelAdmin):
             "can_set_evidence": can_change and response.status in HANDED_OVER_STATUSES,
             "can_override": can_change,
             "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
+            "can_request_report": access.may_request_reports(request.user),
         }
 
     def _render(
@@ -657,12 +651,21 @@ class SelectionAdmin(admin.ModelAdmin):
         ]
 
     def _selection_for(self, request: HttpRequest, object_id: str) -> Selection:
-        selection = self.get_object(request, object_id)
-        if selection is None:
-            raise Http404(f"No selection with id {object_id}.")
-        if not self.has_view_permission(request, selection):
-            raise PermissionDenied
-        return selection
+        return access.selection_for_user(request.user, unquote(object_id), compare=True)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {
+            **(extra_context or {}),
+            "can_compare": access.may_compare_selections(request.user),
+            "can_request_report": access.may_request_reports(request.user),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         selection = self._selection_for(request, object_id)
@@ -701,8 +704,8 @@ class SelectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(RecordAdmin):
-    # The audit trail is a record: the services write it, nobody edits it.
+class AuditEventAdmin(PartOfResponseAdmin, RecordAdmin):
+    # The audit trail is a record: the services write it, nobody edits or deletes it.
     list_display = ("at", "kind", "response", "actor_user", "actor_label", "details")
     list_filter = ("kind",)
     list_select_related = ("response__vendor", "response__version", "actor_user")

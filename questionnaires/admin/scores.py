@@ -28,6 +28,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .. import access
 from ..models import Profile, RescoreJob, ResponseScore
 from ..scoring import ENGINE_VERSION, ScoreResult
 from ..selectors import (
@@ -43,7 +44,7 @@ from ..services.scores import (
     response_scores_recompute,
 )
 from ..templatetags.workspace import tier_badge
-from .records import RecordAdmin
+from .records import PartOfResponseAdmin, RecordAdmin
 from .responses import score_text
 
 WORKSPACE_CSS = "cxvet/admin/workspace.css"
@@ -198,7 +199,15 @@ class ProfileAdmin(admin.ModelAdmin):
     list_filter = ("version__questionnaire",)
     list_select_related = ("version",)
     search_fields = ("key", "title")
-    readonly_fields = ("version", "key", "title", "description", "rules_text", "rescoring")
+    readonly_fields = (
+        "version",
+        "key",
+        "title",
+        "description",
+        "weights",
+        "rules_text",
+        "rescoring",
+    )
     actions = ["rescore_profiles"]
     form = ProfileWeightsForm
 
@@ -215,7 +224,7 @@ class ProfileAdmin(admin.ModelAdmin):
     def get_form(
         self, request: HttpRequest, obj: Profile | None = None, change: bool = False, **kwargs: Any
     ) -> type[forms.ModelForm]:
-        if obj is not None:
+        if obj is not None and self.has_change_permission(request, obj):
             kwargs["form"] = ProfileWeightsForm.for_profile(obj)
             kwargs["fields"] = [
                 _weight_field_name(s["key"]) for s in obj.version.definition["sections"]
@@ -228,17 +237,19 @@ class ProfileAdmin(admin.ModelAdmin):
         described = (None, {"fields": ("version", "key", "title", "description")})
         if obj is None:
             return [described]
-        weights = [_weight_field_name(s["key"]) for s in obj.version.definition["sections"]]
+        if self.has_change_permission(request, obj):
+            weights = {
+                "fields": [
+                    _weight_field_name(s["key"]) for s in obj.version.definition["sections"]
+                ],
+                "description": "Saving new weights rescores every submitted or already "
+                "scored response under this profile, in the background.",
+            }
+        else:
+            weights = {"fields": ["weights"]}  # read-only: the weights as text
         return [
             described,
-            (
-                "Section weights",
-                {
-                    "fields": weights,
-                    "description": "Saving new weights rescores every submitted or already "
-                    "scored response under this profile, in the background.",
-                },
-            ),
+            ("Section weights", weights),
             ("Rules added under this profile", {"fields": ("rules_text",)}),
             ("Rescoring", {"fields": ("rescoring",)}),
         ]
@@ -300,7 +311,11 @@ class ProfileAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Rescore every affected response under the selected profiles")
+    # Rescoring writes every affected score: it is what changing the weights does.
+    @admin.action(
+        description="Rescore every affected response under the selected profiles",
+        permissions=["change"],
+    )
     def rescore_profiles(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
         jobs = profiles_rescore(
             profiles=queryset, user=request.user, reason="Requested by an analyst"
@@ -318,7 +333,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ResponseScore)
-class ResponseScoreAdmin(RecordAdmin):
+class ResponseScoreAdmin(PartOfResponseAdmin, RecordAdmin):
     # Scores are computed, never typed in; overrides go through the response page's form.
     list_display = (
         "vendor",
@@ -359,7 +374,7 @@ class ResponseScoreAdmin(RecordAdmin):
         css = {"all": (WORKSPACE_CSS, SCORES_CSS)}
 
     def has_recompute_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("questionnaires.change_responsescore")
+        return access.may_recompute_scores(request.user)
 
     def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         changelist = super().get_changelist_instance(request)
