@@ -31,7 +31,7 @@ RENDERING_SOURCES = (
     "questionnaires/completeness.py",
     "questionnaires/definition.py",
     "questionnaires/expressions.py",
-    "questionnaires/scoring.py",
+    "questionnaires/scoring/*.py",
 )
 CACHE_SECONDS = 3600
 

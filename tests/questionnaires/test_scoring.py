@@ -520,7 +520,7 @@ def test_the_stored_form_survives_quotes_and_unknown_evidence_levels(definition,
         "rollback_rate": AnswerInput(0, "notarised"),
     }
     result = plan.score(values)
-    assert json.loads(plan.stored(values).json) == result.to_dict()
+    assert json.loads(plan.stored(values, "h").result) == result.to_dict()
     rate = next(c for c in result.contributions if c.question_key == "rollback_rate")
     assert rate.evidence_level == "self_attested"  # an unknown level counts as the weakest
     assert ScoreResult.from_dict(result.to_dict()).sections[0].title == odd["sections"][0]["title"]

@@ -80,7 +80,8 @@ def test_the_worked_example_per_question_numbers(example):
     assert [row["question"] for row in rows] == list(contributions)
     for row in rows:
         c = contributions[row["question"]]
-        u = None if not c.answered else next(t[5] for t in result.terms if t[0] == c.question_key)
+        u = next(t.u for t in result.terms if t.question_key == c.question_key)
+        u = u if c.answered else None
         assert shown(c.risk, row["r"]), row
         assert shown(u, row["u"]), row
         assert shown(c.weight, row["e"]), row

@@ -377,9 +377,11 @@ def test_the_stored_form_is_the_results_dict_as_json(case):
     plan = compile_plan(definition, definition["profiles"][0])
     for _ in range(2):  # cold, then from the plan's memos
         result = plan.score(answers)
-        stored = plan.stored(answers)
-        assert json.loads(stored.json) == result.to_dict()
-        assert stored[:6] == (
+        stored = plan.stored(answers, "h")
+        assert json.loads(stored.result) == result.to_dict()
+        assert stored.result == result.to_json()
+        assert stored[:3] == (result.profile_key, result.engine_version, "h")
+        assert stored[3:9] == (
             result.score,
             result.low,
             result.high,
