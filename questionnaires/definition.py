@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,27 +106,70 @@ def dump_definition(definition: dict[str, Any]) -> str:
     return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=88)
 
 
-def iter_questions(definition: dict[str, Any]):
+def iter_questions(definition: Mapping[str, Any]) -> Iterator[tuple[dict, dict]]:
     """(section, question) pairs in order."""
     for section in definition["sections"]:
         for question in section["questions"]:
             yield section, question
 
 
-def visible_question_keys(definition: dict[str, Any], values: dict[str, Any]) -> set[str]:
-    """Keys of the questions shown for these answers (the server is the authority).
+# Which questions are shown --------------------------------------------------------------
 
-    Conditions only look back, so one pass in order settles everything; a hidden
-    question's answer counts as unanswered for the conditions after it.
+Condition = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """A definition's `show_if` conditions, compiled: which questions answers show.
+
+    The one implementation of the rule, for the portal, completeness, scoring and the
+    comparison alike (the server is the authority).
     """
-    visible: set[str] = set()
-    seen: dict[str, Any] = {}
+
+    # Every question key in questionnaire order, with its compiled condition (or None).
+    conditions: tuple[tuple[str, Condition | None], ...]
+    # The question keys some condition names: only their answers decide what is shown.
+    controlling: tuple[str, ...]
+
+    def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """{key: value} of the questions shown for these answers (None when unanswered).
+
+        Conditions only look back (the importer refuses any other), so one pass in order
+        settles everything; a condition sees only the answers to earlier questions that
+        are shown, so a hidden question's answer counts as unanswered after it.
+        """
+        shown: dict[str, Any] = {}
+        get = values.get
+        for key, condition in self.conditions:
+            if condition is None or condition(shown):
+                shown[key] = get(key)
+        return shown
+
+    def keys(self, values: Mapping[str, Any]) -> set[str]:
+        """Keys of the questions shown for these answers."""
+        return set(self.values(values))
+
+
+def visibility(definition: Mapping[str, Any]) -> Visibility:
+    """The definition's visibility rule, compiled once for many sets of answers."""
+    conditions = []
+    named: set[str] = set()
     for _, question in iter_questions(definition):
-        condition = question["show_if"]
-        if condition is None or expressions.evaluate(condition, seen):
-            visible.add(question["key"])
-            seen[question["key"]] = values.get(question["key"])
-    return visible
+        source = question["show_if"]
+        conditions.append(
+            (question["key"], expressions.compile_expression(source) if source else None)
+        )
+        if source:
+            named |= expressions.parse(source).names
+    return Visibility(
+        conditions=tuple(conditions),
+        controlling=tuple(key for key, _ in conditions if key in named),
+    )
+
+
+def visible_question_keys(definition: Mapping[str, Any], values: Mapping[str, Any]) -> set[str]:
+    """Keys of the questions shown for these answers (see Visibility.values)."""
+    return visibility(definition).keys(values)
 
 
 # YAML with line numbers ---------------------------------------------------------------

@@ -19,9 +19,8 @@ from typing import Any
 
 from django.db import connection
 
-from questionnaires import expressions
 from questionnaires.completeness import Completeness, completeness
-from questionnaires.definition import visible_question_keys
+from questionnaires.definition import Visibility, visibility
 from questionnaires.models import Answer, Evidence, QuestionnaireVersion, Response
 
 # Visibility patterns remembered per version; a questionnaire has few conditions, so
@@ -44,8 +43,8 @@ class QuestionnairePlan:
     numbers: dict[str, str] = field(init=False)
     # Per question, a digest of the question as a card shows it (with its sources).
     question_digests: dict[str, str] = field(init=False)
-    # Questions named in some `show_if`: only their answers decide what is shown.
-    controlling: tuple[str, ...] = field(init=False)
+    # Which questions answers show; only the `controlling` ones' answers decide it.
+    visibility: Visibility = field(init=False)
     _visible_memo: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -63,11 +62,7 @@ class QuestionnairePlan:
             key: _digest([q, [sources.get(s) for s in q["sources"]]])
             for key, q in self.questions_by_key.items()
         }
-        named: set[str] = set()
-        for question in self.questions_by_key.values():
-            if question["show_if"]:
-                named |= expressions.parse(question["show_if"]).names
-        self.controlling = tuple(k for k in self.questions_by_key if k in named)
+        self.visibility = visibility(self.definition)
 
     def visible(self, values: Mapping[str, Any]) -> frozenset[str]:
         """Keys of the questions shown for these answers, remembered by the answers that
@@ -77,12 +72,17 @@ class QuestionnairePlan:
         if visible is None:
             if len(self._visible_memo) >= VISIBILITY_MEMO_SIZE:
                 self._visible_memo.clear()
-            visible = frozenset(visible_question_keys(self.definition, dict(values)))
+            visible = frozenset(self.visibility.keys(values))
             self._visible_memo[memo_key] = visible
         return visible
 
+    @property
+    def controlling(self) -> tuple[str, ...]:
+        """Questions named in some `show_if`: only their answers decide what is shown."""
+        return self.visibility.controlling
+
     def controls_conditions(self, key: str) -> bool:
-        return key in self.controlling
+        return key in self.visibility.controlling
 
     def progress(self, values: Mapping[str, Any], comments: Mapping[str, str]) -> Completeness:
         return completeness(self.definition, values, comments, visible=self.visible(values))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import expressions
-from ..definition import iter_questions
+from ..definition import Condition, iter_questions, visibility
 from .results import (
     ENGINE_VERSION,
     SEVERITY_RANK,
@@ -40,15 +40,13 @@ from .stored import (
     result_json,
 )
 
-Condition = Callable[[Mapping[str, Any]], bool]
-
 
 @dataclass(frozen=True)
 class _Question:
     key: str
     section: int  # index into the plan's sections
     weight: float
-    condition: Condition | None
+    conditional: bool  # has a show_if, so it can be hidden
     risk: Callable[[Any], float | None] | None  # None: not scored
     evidence: bool
     knockouts: tuple[_Knockout, ...]
@@ -213,7 +211,7 @@ class ScoringPlan:
                 key=q["key"],
                 section=index[s["key"]],
                 weight=float(q["weight"]),
-                condition=expressions.compile_expression(q["show_if"]) if q["show_if"] else None,
+                conditional=bool(q["show_if"]),
                 risk=risk_function(q),
                 evidence=bool(q["evidence"]),
                 knockouts=tuple(
@@ -229,6 +227,8 @@ class ScoringPlan:
             for rule in (*definition.get("rules", []), *self.profile["rules"])
             if rule.get("when")
         ]
+        self.visibility = visibility(definition)
+        self._conditional = [q for q in self.questions if q.conditional]
         self._with_knockouts = [q for q in self.questions if q.knockouts]
         self._json_head = result_head(ENGINE_VERSION, self.profile_key)
         self._sections_json = sections_json(self.sections)
@@ -247,25 +247,21 @@ class ScoringPlan:
     # visibility
 
     def visible_values(self, answers: Mapping[str, AnswerInput]) -> dict[str, Any]:
-        """{key: value} of the visible questions (None when unanswered).
-
-        The same one-pass rule as definition.visible_question_keys: conditions only look
-        back, and a hidden question counts as unanswered for the conditions after it.
-        """
+        """{key: value} of the visible questions (None when unanswered): the
+        definition's visibility rule (definition.Visibility.values)."""
         return self._visible(answers)[0]
 
     def _visible(
         self, answers: Mapping[str, AnswerInput]
     ) -> tuple[dict[str, Any], list[_SectionLayout]]:
-        seen: dict[str, Any] = {}
+        """The visible values, and the layout of each section for what they hide."""
+        shown = self.visibility.values(
+            {key: answer.value for key, answer in answers.items() if answer is not None}
+        )
         hidden: list[list[str]] = [[] for _ in self.sections]
-        get = answers.get
-        for q in self.questions:
-            if q.condition is not None and not q.condition(seen):
+        for q in self._conditional:
+            if q.key not in shown:
                 hidden[q.section].append(q.key)
-                continue
-            answer = get(q.key)
-            seen[q.key] = None if answer is None else answer.value
         layouts = []
         for index, keys in enumerate(hidden):
             pattern = (index, tuple(keys))
@@ -273,7 +269,7 @@ class ScoringPlan:
             if layout is None:
                 layout = self._layouts[pattern] = self._section_layout(index, set(keys))
             layouts.append(layout)
-        return seen, layouts
+        return shown, layouts
 
     def _section_layout(self, index: int, hidden: set[str]) -> _SectionLayout:
         section = self.sections[index]

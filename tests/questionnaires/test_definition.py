@@ -294,3 +294,22 @@ def test_visible_question_keys_follows_conditions():
         "monitoring",
         "rate",
     }
+
+
+def test_a_hidden_answer_counts_as_unanswered_for_the_conditions_after_it():
+    text = BASE.replace(
+        "        type: single_choice\n",
+        '        type: single_choice\n        show_if: "deployments > 0"\n',
+    ).replace(
+        "        type: percentage\n",
+        '        type: percentage\n        show_if: "answered(monitoring)"\n',
+    )
+    definition = load_definition(text)
+    # monitoring keeps an old answer, but no deployments hide it, and rate with it.
+    stale = {"deployments": 0, "monitoring": "live"}
+    assert visible_question_keys(definition, stale) == {"deployments"}
+    assert visible_question_keys(definition, {**stale, "deployments": 2}) == {
+        "deployments",
+        "monitoring",
+        "rate",
+    }

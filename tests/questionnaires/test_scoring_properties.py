@@ -5,8 +5,8 @@
 - answering a question never widens the range;
 - the order of the answers does not matter;
 - scaling every weight by a constant changes nothing;
-- compiled expressions agree with the evaluator, and plans with the definition's
-  visibility rule.
+- compiled expressions agree with the evaluator, and plans explain exactly the
+  questions the definition's visibility rule shows.
 """
 
 from __future__ import annotations
@@ -278,11 +278,17 @@ def test_explanations_add_up(case):
 
 @SETTINGS
 @given(scored_cases())
-def test_plans_apply_the_definitions_visibility_rule(case):
+def test_plans_explain_exactly_the_visible_scored_questions(case):
     definition, answers = case
     plan = compile_plan(definition, definition["profiles"][0])
     values = {key: answer.value for key, answer in answers.items()}
-    assert set(plan.visible_values(answers)) == visible_question_keys(definition, values)
+    visible = visible_question_keys(definition, values)
+    assert set(plan.visible_values(answers)) == visible
+    for _ in range(2):  # cold, then from the plan's layouts per visibility pattern
+        explained = [c.question_key for c in plan.score(answers).contributions]
+        assert explained == [
+            q["key"] for q in all_questions(definition) if q["key"] in visible and q["scoring"]
+        ]
 
 
 answer_values = st.one_of(
