@@ -26,6 +26,7 @@ from django.db.models import Count
 
 from .definition import iter_questions
 from .display import answer_display
+from .expressions import is_answered
 from .models import (
     Answer,
     Evidence,
@@ -605,7 +606,7 @@ class _VendorView:
 def _is_answered(question: dict, value: Any, evidence_files: int) -> bool:
     if question["type"] == "file":
         return evidence_files > 0
-    return value not in (None, "", [])
+    return is_answered(value)
 
 
 def _hashable(value: Any) -> Any:

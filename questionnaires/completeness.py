@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .definition import visible_question_keys
+from .expressions import is_answered
 from .scoring import answer_risk
-
-
-def is_answered(value: Any) -> bool:
-    return value not in (None, "", [])
 
 
 def needs_explanation(question: Mapping[str, Any], value: Any) -> bool:

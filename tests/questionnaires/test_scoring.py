@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from questionnaires import expressions
 from questionnaires.definition import load_definition, visible_question_keys
 from questionnaires.scoring import (
     ENGINE_VERSION,
@@ -429,33 +428,6 @@ def test_plan_visibility_matches_the_definitions_rule(definition, general):
         assert set(plan.visible_values(answers(**values))) == visible_question_keys(
             definition, values
         )
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        "rollback_rate <= 1 and live_monitoring == 'none'",
-        "live_deployments > 0",
-        "0 < rollback_rate < 10",
-        "'cost' in rollback_reasons or count(rollback_reasons) >= 2",
-        "live_monitoring in ['none', 'sampled']",
-        "live_monitoring not in ('none',)",
-        "not answered(kill_switch_owner)",
-        "rollback_rate / live_deployments * 100 > 5",
-        "-rollback_rate < -5",
-    ],
-)
-def test_compiled_expressions_agree_with_the_evaluator(source):
-    cases = [
-        {},
-        CLEAN,
-        {"rollback_rate": 0, "live_monitoring": "none", "live_deployments": 0},
-        {"rollback_reasons": ["cost", "latency"], "kill_switch_owner": "CTO"},
-        {"rollback_rate": "twelve", "live_deployments": [1]},
-    ]
-    holds = expressions.compile_expression(source)
-    for values in cases:
-        assert holds(values) == expressions.evaluate(source, values), values
 
 
 def test_inputs_hash_ignores_answer_order_and_sees_every_input(definition, general):
