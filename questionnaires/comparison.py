@@ -41,7 +41,6 @@ from .scoring import (
     ENGINE_VERSION,
     AnswerInput,
     ScoreResult,
-    answer_risk,
     compile_plan,
     ranking_robustness,
 )
@@ -588,7 +587,8 @@ class _VendorView:
         if not _is_answered(question, value, extra["evidence_files"]):
             return Cell(state="unanswered", display="Unanswered", risk_word=UNANSWERED, **extra)
         contribution = self.contributions.get(key)
-        risk = contribution.risk if contribution is not None else answer_risk(question, value)
+        # Every visible scored question has a contribution; others have no risk.
+        risk = contribution.risk if contribution is not None else None
         level = detail.get("evidence_level", EvidenceLevel.SELF_ATTESTED)
         return Cell(
             state="answered",

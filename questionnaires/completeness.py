@@ -22,7 +22,7 @@ def needs_explanation(question: Mapping[str, Any], value: Any) -> bool:
     explain = question.get("explain")
     if not explain or not is_answered(value):
         return False
-    risk = answer_risk(dict(question), value)
+    risk = answer_risk(question, value)
     return risk is not None and risk >= explain["min_risk"]
 
 

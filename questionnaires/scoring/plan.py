@@ -9,7 +9,7 @@ repeat. That is what makes rescoring thousands of responses cheap.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,7 +28,7 @@ from .results import (
     summary,
     tier_for,
 )
-from .risk import risk_by_answer, risk_function
+from .risk import RiskFunction, risk_function
 from .staleness import answers_hash_in_order, hash_prefix
 from .stored import (
     StoredScore,
@@ -47,11 +47,9 @@ class _Question:
     section: int  # index into the plan's sections
     weight: float
     conditional: bool  # has a show_if, so it can be hidden
-    risk: Callable[[Any], float | None] | None  # None: not scored
+    risk: RiskFunction | None  # None: not scored
     evidence: bool
     knockouts: tuple[_Knockout, ...]
-    # For single-choice and yes/no questions: answer -> risk, looked up without a call.
-    risk_by_answer: dict[str, float] | None = None
     numeric: bool = False  # scored by bands
 
 
@@ -113,15 +111,8 @@ class _Slot:
         if answer is None:
             return self.entries.get((None, None)) or self.entry(None, None)
         value = answer.value
-        if value is None or value == "" or value == []:
-            risk = None
-        else:
-            by_answer = self.question.risk_by_answer
-            if by_answer is not None and value.__class__ is str:
-                risk = by_answer.get(value)
-            else:
-                assert self.question.risk is not None  # a slot's question is scored
-                risk = self.question.risk(value)
+        assert self.question.risk is not None  # a slot's question is scored
+        risk = self.question.risk(value)
         level = None
         if risk is not None:
             # An evidence level the engine does not know counts as the weakest.
@@ -171,7 +162,7 @@ class _Row(NamedTuple):
 
     key: str
     by_answer: dict[tuple, _Entry]
-    numeric: Callable[[Any], float | None] | None  # the risk of a banded question
+    numeric: RiskFunction | None  # the risk of a banded question
     entries: dict[tuple, _Entry]
     slot: _Slot
 
@@ -217,7 +208,6 @@ class ScoringPlan:
                 knockouts=tuple(
                     _compile_knockout(q["key"], i, k, order) for i, k in enumerate(q["knockouts"])
                 ),
-                risk_by_answer=risk_by_answer(q),
                 numeric=q["scoring"] is not None and "bands" in q["scoring"],
             )
             for s, q in iter_questions(definition)

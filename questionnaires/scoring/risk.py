@@ -1,108 +1,78 @@
-"""The risk of an answer, r in [0, 1] (docs/scoring.md, Risk of an answer)."""
+"""The risk of an answer, r in [0, 1] (docs/scoring.md, Risk of an answer).
+
+`risk_function(question)` is the one implementation: the scoring plan prepares it once
+per question, and `answer_risk` applies it to a single answer.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Any
 
+RiskFunction = Callable[[Any], float | None]
 
-def answer_risk(question: dict[str, Any], value: Any) -> float | None:
+
+def answer_risk(question: Mapping[str, Any], value: Any) -> float | None:
     """Risk in [0, 1] of one answer to a normalised question; None when not scored.
 
     Choice questions take the chosen choice's risk (the worst of several chosen);
     numbers fall into a band; yes/no maps as the definition says.
     """
-    scoring = question["scoring"]
-    if scoring is None or value in (None, "", []):
-        return None
-    if "choices" in scoring:
-        risks = {c["key"]: c["risk"] for c in question["choices"]}
-        chosen = value if isinstance(value, list) else [value]
-        known = [risks[key] for key in chosen if key in risks]
-        return max(known) if known else None
-    if "bands" in scoring:
-        return _band_risk(scoring["bands"], value)
-    return scoring.get(value)
+    risk = risk_function(question)
+    return None if risk is None else risk(value)
 
 
-def _band_risk(bands: list[dict[str, Any]], value: Any) -> float | None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    last = len(bands) - 1
-    for i, band in enumerate(bands):
-        above_min = band["min"] is None or value >= band["min"]
-        below_max = (
-            band["max"] is None or value < band["max"] or (i == last and value == band["max"])
-        )
-        if above_min and below_max:
-            return band["risk"]
-    return None
+def risk_function(question: Mapping[str, Any]) -> RiskFunction | None:
+    """The risk of any answer to this question, its lookups prepared (None: not scored).
 
-
-def risk_function(question: dict[str, Any]) -> Callable[[Any], float | None] | None:
-    """answer_risk for one question with its lookups prepared (None: not scored)."""
+    An answer that maps to no risk (nothing chosen, an unknown choice, a number outside
+    every band, a value of another kind) has None.
+    """
     scoring = question["scoring"]
     if scoring is None:
         return None
     if "choices" in scoring:
-        risks = {c["key"]: c["risk"] for c in question["choices"]}
-        # The same few selections recur across responses: remember their worst risk.
-        chosen_risk: dict[tuple, float | None] = {}
-
-        def choice_risk(value: Any) -> float | None:
-            if isinstance(value, list):
-                try:
-                    selection = tuple(value)
-                    return chosen_risk[selection]
-                except KeyError:
-                    known = [risks[k] for k in value if k in risks]
-                    chosen_risk[selection] = max(known) if known else None
-                    return chosen_risk[selection]
-                except TypeError:  # an unhashable choice is no choice
-                    known = [risks[k] for k in value if isinstance(k, str) and k in risks]
-                    return max(known) if known else None
-            try:
-                return risks.get(value)
-            except TypeError:  # an unhashable value is no choice
-                return None
-
-        return choice_risk
+        return _choice_risk({c["key"]: c["risk"] for c in question["choices"]})
     if "bands" in scoring:
-        return _band_function(scoring["bands"])
-    yes_no = {"yes": scoring.get("yes"), "no": scoring.get("no")}
-    return lambda value: yes_no.get(value) if isinstance(value, str) else None
+        return _band_risk(scoring["bands"])
+    return _key_risk({"yes": scoring["yes"], "no": scoring["no"]})
 
 
-def _band_function(bands: list[dict[str, Any]]) -> Callable[[Any], float | None]:
-    """_band_risk by binary search over the bands' starts (they are contiguous once
-    imported; otherwise the plain walk through the bands)."""
-    contiguous = all(a["max"] is not None and a["max"] == b["min"] for a, b in pairwise(bands))
-    if not contiguous:
-        return lambda value: _band_risk(bands, value)
+def _key_risk(risks: dict[str, float]) -> RiskFunction:
+    def key_risk(value: Any) -> float | None:
+        return risks.get(value) if isinstance(value, str) else None
+
+    return key_risk
+
+
+def _choice_risk(risks: dict[str, float]) -> RiskFunction:
+    def choice_risk(value: Any) -> float | None:
+        if isinstance(value, list):
+            known = [risks[k] for k in value if isinstance(k, str) and k in risks]
+            return max(known) if known else None
+        return risks.get(value) if isinstance(value, str) else None
+
+    return choice_risk
+
+
+def _band_risk(bands: list[dict[str, Any]]) -> RiskFunction:
+    """A band includes its min, not its max; the last band includes its max too."""
+    if any(a["max"] is None or a["max"] != b["min"] for a, b in pairwise(bands)):
+        raise ValueError(
+            f"bands {bands!r} must each start where the previous one ends (the importer "
+            "checks this)"
+        )
     starts = [b["min"] for b in bands[1:]]
     risks = [b["risk"] for b in bands]
     low, high = bands[0]["min"], bands[-1]["max"]
 
     def band_risk(value: Any) -> float | None:
-        kind = value.__class__
-        if kind is not int and kind is not float:
-            return _band_risk(bands, value)  # not a number (or a subclass): the walk
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return None
         if (low is not None and value < low) or (high is not None and value > high):
             return None
-        # A band includes its min, not its max; the last band includes its max too.
         return risks[bisect_right(starts, value)]
 
     return band_risk
-
-
-def risk_by_answer(question: dict[str, Any]) -> dict[str, float] | None:
-    scoring = question["scoring"]
-    if scoring is None:
-        return None
-    if question["type"] == "single_choice":
-        return {c["key"]: c["risk"] for c in question["choices"]}
-    if question["type"] == "yes_no":
-        return {"yes": scoring.get("yes"), "no": scoring.get("no")}
-    return None

@@ -471,6 +471,8 @@ def test_answers_of_the_wrong_shape_never_crash_and_repeat_consistently(
         result = plan.score(answers(live_deployments=5, rollback_rate=5, rollback_reasons=value))
         reasons = next(c for c in result.contributions if c.question_key == "rollback_reasons")
         assert reasons.risk == risk
+    # One code path: an answer's risk on its own is the risk the plan scores.
+    assert answer_risk(question(definition, "rollback_reasons"), value) == risk
 
 
 def test_inputs_hash_tells_a_number_from_its_text_and_an_int_from_a_float(definition, general):
