@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -94,6 +95,17 @@ def load_definition(text: str) -> dict[str, Any]:
     if validator.errors:
         raise InvalidDefinition(validator.errors)
     return definition
+
+
+def is_positive_weight(value: object) -> bool:
+    """A weight (of a question, a section, or a section in a profile) is a finite number
+    above zero; true and false are not numbers."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def content_hash(definition: dict[str, Any]) -> str:
@@ -310,7 +322,7 @@ class _Validator:
     def weight(self, value: Any, path: str) -> float:
         if value is None:
             return 1
-        if not _is_number(value) or value <= 0:
+        if not is_positive_weight(value):
             self.error(path, f"weight must be a positive number, got {value!r}")
             return 1
         return value

@@ -27,6 +27,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ..definition import is_positive_weight
 from ..models import AuditEvent, Profile, RescoreJob, Response, ResponseScore
 from ..scoring import ENGINE_VERSION, ScoreResult
 from ..selectors import stale_scores
@@ -155,7 +156,7 @@ def _weight_field_name(section_key: str) -> str:
 
 
 def _positive(value: float | None) -> None:
-    if value is not None and (not math.isfinite(value) or value <= 0):
+    if value is not None and not is_positive_weight(value):
         raise ValidationError(
             "A weight must be a positive number; leave it blank for the section's own weight."
         )

@@ -8,13 +8,12 @@ repeat. That is what makes rescoring thousands of responses cheap.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import expressions
-from ..definition import Condition, iter_questions, visibility
+from ..definition import Condition, is_positive_weight, iter_questions, visibility
 from .results import (
     ENGINE_VERSION,
     SEVERITY_RANK,
@@ -407,12 +406,7 @@ class ScoringPlan:
 
 def _section_weight(profile_key: str, section: Mapping, weights: Mapping) -> float:
     weight = weights.get(section["key"], section["weight"])
-    if (
-        isinstance(weight, bool)
-        or not isinstance(weight, (int, float))
-        or not math.isfinite(weight)
-        or weight <= 0
-    ):
+    if not is_positive_weight(weight):
         raise ValueError(
             f"Profile {profile_key!r} gives section {section['key']!r} the weight "
             f"{weight!r}; a weight must be a positive number. Set it on the profile's page."

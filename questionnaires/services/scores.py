@@ -21,6 +21,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ..definition import is_positive_weight
 from ..models import (
     AuditEvent,
     Profile,
@@ -421,12 +422,7 @@ def _clean_weights(profile: Profile, section_weights: Mapping[str, Any]) -> dict
                 f"{', '.join(section_keys)})."
             )
             continue
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, (int, float))
-            or not math.isfinite(weight)
-            or weight <= 0
-        ):
+        if not is_positive_weight(weight):
             errors.append(f"The weight of {key!r} must be a positive number, got {weight!r}.")
             continue
         cleaned[key] = weight

@@ -313,3 +313,9 @@ def test_a_hidden_answer_counts_as_unanswered_for_the_conditions_after_it():
         "monitoring",
         "rate",
     }
+
+
+@pytest.mark.parametrize("weight", ["0", "-1", ".inf", ".nan", "true", "heavy"])
+def test_a_weight_must_be_a_finite_positive_number(weight):
+    text = BASE.replace("        min: 0\n", f"        min: 0\n        weight: {weight}\n")
+    assert "weight must be a positive number" in only_error(text)
