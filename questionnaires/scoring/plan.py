@@ -27,7 +27,7 @@ from .results import (
     summary,
     tier_for,
 )
-from .risk import RiskFunction, risk_function
+from .risk import RiskFunction, picked, risk_function
 from .staleness import answers_hash_in_order, hash_prefix
 from .stored import (
     StoredScore,
@@ -57,6 +57,7 @@ class _Knockout:
     answers: frozenset | None
     when: Condition | None
     flag: Flag
+    question_type: str  # what shape of answer can pick `answers`
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ class ScoringPlan:
                 risk=risk_function(q),
                 evidence=bool(q["evidence"]),
                 knockouts=tuple(
-                    _compile_knockout(q["key"], i, k, order) for i, k in enumerate(q["knockouts"])
+                    _compile_knockout(q, i, k, order) for i, k in enumerate(q["knockouts"])
                 ),
                 numeric=q["scoring"] is not None and "bands" in q["scoring"],
             )
@@ -432,14 +433,7 @@ def _knockout_fires(knockout: _Knockout, value: Any, values: Mapping[str, Any]) 
     if knockout.answers is None:
         assert knockout.when is not None  # a knock-out has answers or a condition
         return knockout.when(values)
-    if value is None or value == "" or value == []:
-        return False
-    try:
-        if isinstance(value, list):
-            return not knockout.answers.isdisjoint(value)
-        return value in knockout.answers
-    except TypeError:  # an unhashable answer matches no listed answer
-        return False
+    return not knockout.answers.isdisjoint(picked(knockout.question_type, value))
 
 
 def _in_order(names: Iterable[str], order: list[str]) -> tuple[str, ...]:
@@ -447,7 +441,10 @@ def _in_order(names: Iterable[str], order: list[str]) -> tuple[str, ...]:
     return tuple(key for key in order if key in wanted)
 
 
-def _compile_knockout(key: str, index: int, knockout: Mapping, order: list[str]) -> _Knockout:
+def _compile_knockout(
+    question: Mapping[str, Any], index: int, knockout: Mapping, order: list[str]
+) -> _Knockout:
+    key = question["key"]
     when = knockout.get("when")
     depends: tuple[str, ...] = (key,)
     if when:
@@ -465,6 +462,7 @@ def _compile_knockout(key: str, index: int, knockout: Mapping, order: list[str])
             questions=depends,
             origin="knockout",
         ),
+        question_type=question["type"],
     )
 
 

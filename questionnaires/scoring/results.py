@@ -24,7 +24,7 @@ from .stored import (
 )
 
 # Bump whenever a formula changes, so stored scores computed by older rules are stale.
-ENGINE_VERSION = "2026.1"
+ENGINE_VERSION = "2026.2"
 
 # Tiers by score: low below MODERATE_FROM, moderate below HIGH_FROM, high below
 # CRITICAL_FROM, critical from CRITICAL_FROM.

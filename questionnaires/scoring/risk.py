@@ -1,11 +1,14 @@
 """The risk of an answer, r in [0, 1] (docs/scoring.md, Risk of an answer).
 
 `risk_function(question)` is the one implementation: the scoring plan prepares it once
-per question, and `answer_risk` applies it to a single answer.
+per question, and `answer_risk` applies it to a single answer. An answer counts only in
+the shape its question type stores (`picked`, `is_number`); any other value maps to no
+risk, so it counts as unanswered.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from itertools import pairwise
@@ -28,33 +31,45 @@ def risk_function(question: Mapping[str, Any]) -> RiskFunction | None:
     """The risk of any answer to this question, its lookups prepared (None: not scored).
 
     An answer that maps to no risk (nothing chosen, an unknown choice, a number outside
-    every band, a value of another kind) has None.
+    every band, a value of the wrong shape) has None.
     """
     scoring = question["scoring"]
     if scoring is None:
         return None
-    if "choices" in scoring:
-        return _choice_risk({c["key"]: c["risk"] for c in question["choices"]})
     if "bands" in scoring:
         return _band_risk(scoring["bands"])
-    return _key_risk({"yes": scoring["yes"], "no": scoring["no"]})
+    if question["type"] == "yes_no":
+        risks = {"yes": scoring["yes"], "no": scoring["no"]}
+    else:
+        risks = {c["key"]: c["risk"] for c in question["choices"]}
+    question_type = question["type"]
+
+    def keyed_risk(value: Any) -> float | None:
+        known = [risks[key] for key in picked(question_type, value) if key in risks]
+        return max(known) if known else None
+
+    return keyed_risk
 
 
-def _key_risk(risks: dict[str, float]) -> RiskFunction:
-    def key_risk(value: Any) -> float | None:
-        return risks.get(value) if isinstance(value, str) else None
+def picked(question_type: str, value: Any) -> tuple[str, ...]:
+    """The keys a choice or yes/no answer picks, if it has its question's shape.
 
-    return key_risk
+    A multiple-choice answer is a list of keys; a single-choice or yes/no answer is one
+    key. Any other value (a list for a single choice, a key alone for a multiple
+    choice, a number) picks nothing.
+    """
+    if question_type == "multiple_choice":
+        if isinstance(value, list) and all(isinstance(key, str) for key in value):
+            return tuple(value)
+        return ()
+    return (value,) if isinstance(value, str) else ()
 
 
-def _choice_risk(risks: dict[str, float]) -> RiskFunction:
-    def choice_risk(value: Any) -> float | None:
-        if isinstance(value, list):
-            known = [risks[k] for k in value if isinstance(k, str) and k in risks]
-            return max(known) if known else None
-        return risks.get(value) if isinstance(value, str) else None
-
-    return choice_risk
+def is_number(value: Any) -> bool:
+    """A numeric answer's shape: an int or a finite float (true and false are not)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _band_risk(bands: list[dict[str, Any]]) -> RiskFunction:
@@ -69,7 +84,7 @@ def _band_risk(bands: list[dict[str, Any]]) -> RiskFunction:
     low, high = bands[0]["min"], bands[-1]["max"]
 
     def band_risk(value: Any) -> float | None:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        if not is_number(value):
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             return None

@@ -163,6 +163,49 @@ def test_an_answer_outside_every_band_or_choice_counts_as_unanswered(definition,
     assert result.coverage < 1
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("live_monitoring", ["sampled"]),  # a list for a single choice
+        ("rollback_reasons", "latency"),  # one key for a multiple choice
+        ("rollback_reasons", ["latency", 3]),  # not every item is a key
+        ("rollback_rate", "12"),  # text for a number
+        ("rollback_rate", float("nan")),
+        ("human_approval_money", ["yes"]),  # a list for yes/no
+        ("human_approval_money", True),  # true is not "yes"
+    ],
+)
+def test_an_answer_of_the_wrong_shape_counts_as_unanswered(definition, general, key, value):
+    given = {**CLEAN, key: value}
+    result = score_response(definition, general, answers(**given))
+    unanswered = score_response(
+        definition, general, answers(**{k: v for k, v in given.items() if k != key})
+    )
+    contribution = next(c for c in result.contributions if c.question_key == key)
+    assert (contribution.answered, contribution.risk) == (False, None)
+    assert contribution.uncertainty == pytest.approx(100 * contribution.share)
+    assert result.score == unanswered.score
+    assert (result.low, result.high, result.coverage) == (
+        unanswered.low,
+        unanswered.high,
+        unanswered.coverage,
+    )
+    assert answer_risk(question(definition, key), value) is None
+
+
+@pytest.mark.parametrize("value", [True, float("inf"), [12], {"value": 12}])
+def test_a_number_question_scores_only_numbers(definition, value):
+    assert answer_risk(question(definition, "rollback_rate"), value) is None
+
+
+def test_a_knockout_ignores_an_answer_of_the_wrong_shape(definition, general):
+    # ["no"] is not a yes/no answer: it picks nothing, so the money knock-out stays quiet.
+    result = score_response(
+        definition, general, answers(**{**CLEAN, "human_approval_money": ["no"]})
+    )
+    assert result.flags == []
+
+
 def test_nothing_answered_gives_no_score_only_the_full_range(definition, general):
     result = score_response(definition, general, {})
     assert result.score is None
@@ -455,12 +498,13 @@ def test_inputs_hash_ignores_answer_order_and_sees_every_input(definition, gener
 @pytest.mark.parametrize(
     ("value", "risk"),
     [
-        (["cost", {"not": "a choice"}], 0.2),
+        (["cost", {"not": "a choice"}], None),
         ([["latency"]], None),
         (True, None),
         (1, None),
-        ("latency", 0.4),  # a single choice key where a list belongs still counts
+        ("latency", None),  # a single key where a list of keys belongs
         (["latency"], 0.4),
+        (["latency", "telepathy"], 0.4),  # an unknown key among known ones
     ],
 )
 def test_answers_of_the_wrong_shape_never_crash_and_repeat_consistently(
