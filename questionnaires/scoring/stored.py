@@ -47,12 +47,14 @@ def encode_term(term: Term, section_index: int) -> str:
     """One explanation row as `key,section index,risk,evidence level,e,u`.
 
     Keys and levels are slugs, so commas and semicolons cannot occur in them; an
-    unanswered question has empty risk and level.
+    unanswered question has empty risk and level. The numbers are written exactly (the
+    shortest text that reads back as the same float), so that section scores rebuilt
+    from the rows equal the live ones whatever the scale of the weights.
     """
     risk = "" if term.risk is None else repr(term.risk)
     return (
         f"{term.question_key},{section_index},{risk},{term.evidence_level or ''},"
-        f"{round(term.weight, RESULT_DECIMALS)!r},{term.u!r}"
+        f"{term.weight!r},{term.u!r}"
     )
 
 

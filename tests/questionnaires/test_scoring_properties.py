@@ -228,10 +228,8 @@ def test_the_order_of_answers_does_not_matter(data):
     )
 
 
-@SETTINGS
-@given(scored_cases(), st.sampled_from([0.001, 0.37, 3, 1000]))
-def test_scaling_every_weight_by_a_constant_changes_nothing(case, factor):
-    definition, answers = case
+def scaled(definition: dict, factor: float) -> tuple[dict, dict]:
+    """The definition and its first profile with every weight multiplied by `factor`."""
     profile = definition["profiles"][0]
     scaled_definition = {
         **definition,
@@ -248,15 +246,24 @@ def test_scaling_every_weight_by_a_constant_changes_nothing(case, factor):
         **profile,
         "section_weights": {k: w * factor for k, w in profile["section_weights"].items()},
     }
+    return scaled_definition, scaled_profile
+
+
+@SETTINGS
+@given(scored_cases(), st.sampled_from([0.001, 0.37, 3, 1000]))
+def test_scaling_every_weight_by_a_constant_changes_nothing(case, factor):
+    definition, answers = case
+    profile = definition["profiles"][0]
+    scaled_definition, scaled_profile = scaled(definition, factor)
     plain = score_response(definition, profile, answers)
-    scaled = score_response(scaled_definition, scaled_profile, answers)
+    rescaled = score_response(scaled_definition, scaled_profile, answers)
     for name in ("score", "low", "high", "coverage"):
-        assert close(getattr(plain, name), getattr(scaled, name)), name
-    assert plain.tier == scaled.tier
-    assert plain.flags == scaled.flags
-    for a, b in zip(plain.sections, scaled.sections, strict=True):
+        assert close(getattr(plain, name), getattr(rescaled, name)), name
+    assert plain.tier == rescaled.tier
+    assert plain.flags == rescaled.flags
+    for a, b in zip(plain.sections, rescaled.sections, strict=True):
         assert close(a.score, b.score) and close(a.share, b.share)
-    for a, b in zip(plain.contributions, scaled.contributions, strict=True):
+    for a, b in zip(plain.contributions, rescaled.contributions, strict=True):
         assert close(a.points, b.points) and close(a.uncertainty, b.uncertainty)
 
 
@@ -314,6 +321,23 @@ def test_a_stored_result_rebuilds_the_same_explanation(case):
             old.risk,
         )
         assert math.isclose(new.points, old.points, rel_tol=1e-4, abs_tol=1e-4)
+
+
+@SETTINGS
+@given(scored_cases(), st.sampled_from([1e-12, 1e-7, 3e-4, 1, 7.3, 1e5, 1e12]))
+def test_a_stored_result_rebuilds_the_live_sections_at_any_scale_of_weights(case, factor):
+    definition, answers = case
+    result = score_response(*scaled(definition, factor), answers)
+    rebuilt = ScoreResult.from_dict(json.loads(result.to_json()))
+    assert rebuilt.terms == result.terms
+    assert rebuilt.sections == result.sections
+    for old, new in zip(result.contributions, rebuilt.contributions, strict=True):
+        assert (new.weight, new.share, new.answered, new.uncertainty) == (
+            old.weight,
+            old.share,
+            old.answered,
+            old.uncertainty,
+        )
 
 
 hash_values = st.one_of(
