@@ -32,6 +32,9 @@ MODERATE_FROM = 25.0
 HIGH_FROM = 50.0
 CRITICAL_FROM = 75.0
 TIERS = ("low", "moderate", "high", "critical")
+# The score is rounded to this many decimals before it is compared with the thresholds,
+# so that a score of exactly 25 computed as 24.9999999999 is moderate.
+TIER_DECIMALS = 9
 # Nothing answered and no flag: there is no number to place in a tier.
 UNRATED = "unrated"
 
@@ -285,8 +288,7 @@ def tier_for(score: float | None, flags: Iterable[Flag | str]) -> str:
 
 
 def _score_tier(score: float) -> str:
-    # Rounding first keeps a score of exactly 25 (computed as 24.999999999) moderate.
-    score = round(score, 9)
+    score = round(score, TIER_DECIMALS)
     if score >= CRITICAL_FROM:
         return "critical"
     if score >= HIGH_FROM:
