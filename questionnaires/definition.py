@@ -283,6 +283,17 @@ class _Validator:
             self.error(path, f"missing required field {name!r}")
         return value
 
+    def records(
+        self, items: list, path: str, allowed: set[str], required: set[str]
+    ) -> Iterator[tuple[str, dict]]:
+        """Each item of a list of mappings with its path, its fields checked."""
+        for i, item in enumerate(items):
+            item_path = f"{path}[{i}]"
+            yield item_path, self.mapping(item, item_path, allowed, required)
+
+    def unique_keys(self, items: list[dict], path: str, what: str) -> None:
+        self.unique([(item["key"], f"{path}[{i}].key") for i, item in enumerate(items)], what)
+
     def sequence(self, value: Any, path: str, *, required: bool = False) -> list:
         if value is None and not required:
             return []
@@ -390,9 +401,8 @@ class _Validator:
 
     def sources(self, value: Any) -> list[dict]:
         result = []
-        for i, item in enumerate(self.sequence(value, "sources")):
-            path = f"sources[{i}]"
-            raw = self.mapping(item, path, SOURCE_FIELDS, {"key", "title"})
+        items = self.sequence(value, "sources")
+        for path, raw in self.records(items, "sources", SOURCE_FIELDS, {"key", "title"}):
             result.append(
                 {
                     "key": self.key(raw.get("key"), f"{path}.key"),
@@ -401,7 +411,7 @@ class _Validator:
                     "note": self.text(raw.get("note"), f"{path}.note"),
                 }
             )
-        self.unique([(s["key"], f"sources[{i}].key") for i, s in enumerate(result)], "source")
+        self.unique_keys(result, "sources", "source")
         return result
 
     def section(self, value: Any, path: str, source_keys: set[str]) -> dict:
@@ -498,9 +508,7 @@ class _Validator:
         if len(items) < 2:
             self.error(f"{path}.choices", "a choice question needs at least two choices")
         choices = []
-        for i, item in enumerate(items):
-            cpath = f"{path}.choices[{i}]"
-            craw = self.mapping(item, cpath, CHOICE_FIELDS, {"key", "label"})
+        for cpath, craw in self.records(items, f"{path}.choices", CHOICE_FIELDS, {"key", "label"}):
             choices.append(
                 {
                     "key": self.key(craw.get("key"), f"{cpath}.key"),
@@ -508,9 +516,7 @@ class _Validator:
                     "risk": self.risk(craw.get("risk"), f"{cpath}.risk"),
                 }
             )
-        self.unique(
-            [(c["key"], f"{path}.choices[{i}].key") for i, c in enumerate(choices)], "choice"
-        )
+        self.unique_keys(choices, f"{path}.choices", "choice")
         question["choices"] = choices
         scoring = raw.get("scoring")
         if scoring is not None and scoring != {"choices": True}:
@@ -562,9 +568,7 @@ class _Validator:
             self.error(path, "list at least one band")
             return []
         bands = []
-        for i, item in enumerate(items):
-            bpath = f"{path}[{i}]"
-            braw = self.mapping(item, bpath, BAND_FIELDS, {"risk"})
+        for bpath, braw in self.records(items, path, BAND_FIELDS, {"risk"}):
             band = {
                 "min": braw.get("min"),
                 "max": braw.get("max"),
@@ -627,9 +631,9 @@ class _Validator:
     def knockouts(self, value: Any, question: dict, path: str) -> list[dict]:
         result = []
         allowed_answers = _answer_keys(question)
-        for i, item in enumerate(self.sequence(value, f"{path}.knockouts")):
-            kpath = f"{path}.knockouts[{i}]"
-            raw = self.mapping(item, kpath, KNOCKOUT_FIELDS, {"severity", "title", "message"})
+        items = self.sequence(value, f"{path}.knockouts")
+        required = {"severity", "title", "message"}
+        for kpath, raw in self.records(items, f"{path}.knockouts", KNOCKOUT_FIELDS, required):
             answers, when = raw.get("answers"), raw.get("when")
             if (answers is None) == (when is None):
                 self.error(kpath, "a knock-out needs exactly one of `answers` or `when`")
@@ -731,9 +735,7 @@ class _Validator:
             self.error("profiles", "list at least one profile")
         section_keys = {s["key"] for s in definition["sections"]}
         result = []
-        for i, item in enumerate(items):
-            path = f"profiles[{i}]"
-            raw = self.mapping(item, path, PROFILE_FIELDS, {"key", "title"})
+        for path, raw in self.records(items, "profiles", PROFILE_FIELDS, {"key", "title"}):
             weights = raw.get("section_weights") or {}
             if not isinstance(weights, dict):
                 self.error(f"{path}.section_weights", "expected a mapping of section key to weight")
@@ -752,17 +754,14 @@ class _Validator:
                     "rules": self.rules(raw.get("rules"), f"{path}.rules", definition),
                 }
             )
-        self.unique([(p["key"], f"profiles[{i}].key") for i, p in enumerate(result)], "profile")
+        self.unique_keys(result, "profiles", "profile")
         return result
 
     def rules(self, value: Any, path: str, definition: dict) -> list[dict]:
         questions = {q["key"]: q for _, q in iter_questions(definition)}
         result = []
-        for i, item in enumerate(self.sequence(value, path)):
-            rpath = f"{path}[{i}]"
-            raw = self.mapping(
-                item, rpath, RULE_FIELDS, {"key", "severity", "title", "when", "message"}
-            )
+        required = {"key", "severity", "title", "when", "message"}
+        for rpath, raw in self.records(self.sequence(value, path), path, RULE_FIELDS, required):
             when = raw.get("when")
             rule = {
                 "key": self.key(raw.get("key"), f"{rpath}.key"),
@@ -776,7 +775,7 @@ class _Validator:
             elif "when" in raw:
                 self.error(f"{rpath}.when", "when must be an expression written as text")
             result.append(rule)
-        self.unique([(r["key"], f"{path}[{i}].key") for i, r in enumerate(result)], "rule")
+        self.unique_keys(result, path, "rule")
         return result
 
 

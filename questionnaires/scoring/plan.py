@@ -316,16 +316,14 @@ class ScoringPlan:
         its time here. `inputs_hash` is this plan's inputs_hash of the answers.
         """
         entries, sums, flags = self._evaluate(answers)
-        score, low, high, coverage = summary(*_totals(sums))
+        numbers = summary(*_totals(sums))
+        score, low, high, coverage = numbers
         tier = tier_for(score, flags)
         flag_json = self._flag_json
         text = result_json(
             self._json_head,
-            score=score,
-            low=low,
-            high=high,
-            coverage=coverage,
-            tier=tier,
+            numbers,
+            tier,
             sections=self._sections_json,
             flags=[flag_json[id(flag)] for flag in flags],
             terms=[entry.json for entry in entries],

@@ -156,11 +156,8 @@ class ScoreResult:
             rows = (encode_term(term, index[term.section_key]) for term in self.terms)
         return result_json(
             result_head(self.engine_version, self.profile_key),
-            score=self.score,
-            low=self.low,
-            high=self.high,
-            coverage=self.coverage,
-            tier=self.tier,
+            (self.score, self.low, self.high, self.coverage),
+            self.tier,
             sections=sections_json(self.sections),
             flags=(compact_json(flag.to_dict()) for flag in self.flags),
             terms=(json_string_body(row) for row in rows),

@@ -102,19 +102,17 @@ def result_head(engine_version: str, profile_key: str) -> str:
 
 def result_json(
     head: str,
-    *,
-    score: float | None,
-    low: float,
-    high: float,
-    coverage: float,
+    numbers: tuple[float | None, float, float, float],
     tier: str,
+    *,
     sections: str,
     flags: Iterable[str],
     terms: Iterable[str],
 ) -> str:
     """The stored result as JSON text, from pieces already encoded.
 
-    `head` comes from result_head; `sections` is the JSON list of each section's
+    `head` comes from result_head; `numbers` are the score, low, high and coverage (as
+    results.summary gives them); `sections` is the JSON list of each section's
     [key, title, weight]; `flags` the JSON object of each flag; `terms` each explanation
     row as encode_term writes it, escaped for a JSON string (json_string_body). Only
     what the terms cannot give is stored besides them: section scores, ranges and
@@ -124,6 +122,7 @@ def result_json(
     writes thousands of these, and PostgreSQL parses and stores one long jsonb string
     several times faster than hundreds of small values.
     """
+    score, low, high, coverage = numbers
     return "".join(
         (
             head,
