@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -249,7 +249,7 @@ def _to_python(
 # Validation ----------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -370,7 +370,7 @@ class _Validator:
             not isinstance(version, int) or isinstance(version, bool) or version < 1
         ):
             self.error("version", f"version must be a whole number from 1, got {version!r}")
-        definition = {
+        definition: dict[str, Any] = {
             "key": self.key(raw.get("key"), "key") if "key" in raw else "",
             "title": self.text(raw.get("title"), "title", required=True),
             "version": version,

@@ -319,7 +319,8 @@ def _compile_simple_compare(node: ast.Compare) -> Compiled | None:
         and right.value is not None
     ):
         return None
-    key, constant, compare = left.id, right.value, _PLAIN_COMPARISONS[type(node.ops[0])]
+    key, compare = left.id, _PLAIN_COMPARISONS[type(node.ops[0])]
+    constant: Any = right.value
 
     def compare_with_constant(values: Values) -> Any:
         value = values.get(key)

@@ -163,15 +163,17 @@ def _rank(
     # A response with a critical flag ranks below every one without, whatever the
     # weights; unscored responses rank last; ties keep the given order.
     position = {rid: i for i, rid in enumerate(order)}
-    return sorted(
-        order,
-        key=lambda rid: (
+
+    def rank(rid: Hashable) -> tuple[bool, bool, float, int]:
+        score = scores[rid]
+        return (
             critical[rid],
-            scores[rid] is None,
-            round(scores[rid], 9) if scores[rid] is not None else 0.0,
+            score is None,
+            0.0 if score is None else round(score, 9),
             position[rid],
-        ),
-    )
+        )
+
+    return sorted(order, key=rank)
 
 
 def _smallest_swap(plan: ScoringPlan, first: _Linear, second: _Linear) -> WeightSwap | None:
