@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 import yaml
@@ -128,9 +128,12 @@ def iter_questions(definition: Mapping[str, Any]) -> Iterator[tuple[dict, dict]]
 # Which questions are shown --------------------------------------------------------------
 
 Condition = Callable[[Mapping[str, Any]], bool]
+# Sets of hidden questions remembered per Visibility; a questionnaire has few
+# conditions, so real responses share a handful of them.
+HIDDEN_MEMO_SIZE = 512
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Visibility:
     """A definition's `show_if` conditions, compiled: which questions answers show.
 
@@ -142,6 +145,7 @@ class Visibility:
     conditions: tuple[tuple[str, Condition | None], ...]
     # The question keys some condition names: only their answers decide what is shown.
     controlling: tuple[str, ...]
+    _hidden_memo: dict[tuple, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """{key: value} of the questions shown for these answers (None when unanswered).
@@ -160,6 +164,31 @@ class Visibility:
     def keys(self, values: Mapping[str, Any]) -> set[str]:
         """Keys of the questions shown for these answers."""
         return set(self.values(values))
+
+    def hidden(self, values: Mapping[str, Any]) -> frozenset[str]:
+        """Keys of the questions these answers hide (those `values` leaves out).
+
+        Remembered by the answers to the controlling questions: no other answer can
+        change what is shown.
+        """
+        steering = tuple(map(values.get, self.controlling))
+        try:
+            hidden = self._hidden_memo.get(steering)
+        except TypeError:  # a list among them: remembered as a tuple
+            steering = tuple(tuple(v) if isinstance(v, list) else v for v in steering)
+            try:
+                hidden = self._hidden_memo.get(steering)
+            except TypeError:  # something unhashable still: not remembered
+                return self._hidden(values)
+        if hidden is None:
+            if len(self._hidden_memo) >= HIDDEN_MEMO_SIZE:
+                self._hidden_memo.clear()
+            hidden = self._hidden_memo[steering] = self._hidden(values)
+        return hidden
+
+    def _hidden(self, values: Mapping[str, Any]) -> frozenset[str]:
+        shown = self.values(values)
+        return frozenset(key for key, _ in self.conditions if key not in shown)
 
 
 def visibility(definition: Mapping[str, Any]) -> Visibility:
@@ -541,15 +570,15 @@ class _Validator:
 
     def numeric(self, raw: dict, question: dict, path: str) -> None:
         low, high = raw.get("min"), raw.get("max")
-        for field, value in (("min", low), ("max", high)):
+        for bound, value in (("min", low), ("max", high)):
             if value is not None and not _is_number(value):
-                self.error(f"{path}.{field}", f"{field} must be a number, got {value!r}")
+                self.error(f"{path}.{bound}", f"{bound} must be a number, got {value!r}")
         if question["type"] == "percentage":
             low = 0 if low is None else low
             high = 100 if high is None else high
-            for field, value in (("min", low), ("max", high)):
+            for bound, value in (("min", low), ("max", high)):
                 if _is_number(value) and not 0 <= value <= 100:
-                    self.error(f"{path}.{field}", f"a percentage {field} must be within 0 to 100")
+                    self.error(f"{path}.{bound}", f"a percentage {bound} must be within 0 to 100")
         if _is_number(low) and _is_number(high) and low > high:
             self.error(f"{path}.min", f"min {low} is above max {high}")
         question["min"] = low if _is_number(low) else None
@@ -574,10 +603,10 @@ class _Validator:
                 "max": braw.get("max"),
                 "risk": self.risk(braw.get("risk"), f"{bpath}.risk"),
             }
-            for field in ("min", "max"):
-                if band[field] is not None and not _is_number(band[field]):
-                    self.error(f"{bpath}.{field}", f"{field} must be a number, got {band[field]!r}")
-                    band[field] = None
+            for bound in ("min", "max"):
+                if band[bound] is not None and not _is_number(band[bound]):
+                    self.error(f"{bpath}.{bound}", f"{bound} must be a number, got {band[bound]!r}")
+                    band[bound] = None
             if band["min"] is not None and band["max"] is not None and band["min"] >= band["max"]:
                 self.error(bpath, f"band min {band['min']} must be below its max {band['max']}")
             bands.append(band)

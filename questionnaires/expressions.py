@@ -271,21 +271,7 @@ def _compile_boolop(node: ast.BoolOp) -> Compiled:
     return any_of
 
 
-# The plain comparisons, for the common `question <op> constant` shape below.
-_PLAIN_COMPARISONS = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
-
-
 def _compile_compare(node: ast.Compare) -> Compiled:
-    simple = _compile_simple_compare(node)
-    if simple is not None:
-        return simple
     first = _compile_node(node.left)
     steps = [
         (OPERATORS[type(op)], _compile_node(comparator))
@@ -303,32 +289,3 @@ def _compile_compare(node: ast.Compare) -> Compiled:
         return result
 
     return compare
-
-
-def _compile_simple_compare(node: ast.Compare) -> Compiled | None:
-    """`q == 'yes'`, `rate <= 5`: one call instead of four, with the same semantics as
-    OPERATORS (false when either side is None or the types do not compare).
-    """
-    if len(node.ops) != 1 or type(node.ops[0]) not in _PLAIN_COMPARISONS:
-        return None
-    left, right = node.left, node.comparators[0]
-    if not (
-        isinstance(left, ast.Name)
-        and left.id not in FUNCTIONS
-        and isinstance(right, ast.Constant)
-        and right.value is not None
-    ):
-        return None
-    key, compare = left.id, _PLAIN_COMPARISONS[type(node.ops[0])]
-    constant: Any = right.value
-
-    def compare_with_constant(values: Values) -> Any:
-        value = values.get(key)
-        if value is None:
-            return False
-        try:
-            return compare(value, constant)
-        except TypeError:
-            return False
-
-    return compare_with_constant

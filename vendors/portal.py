@@ -23,10 +23,6 @@ from questionnaires.completeness import Completeness, completeness
 from questionnaires.definition import Visibility, visibility
 from questionnaires.models import Answer, Evidence, QuestionnaireVersion, Response
 
-# Visibility patterns remembered per version; a questionnaire has few conditions, so
-# real responses share a handful of patterns.
-VISIBILITY_MEMO_SIZE = 512
-
 
 @dataclass(eq=False)
 class QuestionnairePlan:
@@ -43,9 +39,9 @@ class QuestionnairePlan:
     numbers: dict[str, str] = field(init=False)
     # Per question, a digest of the question as a card shows it (with its sources).
     question_digests: dict[str, str] = field(init=False)
-    # Which questions answers show; only the `controlling` ones' answers decide it.
+    # Which questions answers show (it remembers what the controlling answers hide).
     visibility: Visibility = field(init=False)
-    _visible_memo: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
+    _keys: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         sections = self.definition["sections"]
@@ -63,18 +59,11 @@ class QuestionnairePlan:
             for key, q in self.questions_by_key.items()
         }
         self.visibility = visibility(self.definition)
+        self._keys = frozenset(self.questions_by_key)
 
     def visible(self, values: Mapping[str, Any]) -> frozenset[str]:
-        """Keys of the questions shown for these answers, remembered by the answers that
-        steer conditions (the rest cannot change what is shown)."""
-        memo_key = json.dumps([values.get(k) for k in self.controlling], default=str)
-        visible = self._visible_memo.get(memo_key)
-        if visible is None:
-            if len(self._visible_memo) >= VISIBILITY_MEMO_SIZE:
-                self._visible_memo.clear()
-            visible = frozenset(self.visibility.keys(values))
-            self._visible_memo[memo_key] = visible
-        return visible
+        """Keys of the questions shown for these answers."""
+        return self._keys - self.visibility.hidden(values)
 
     @property
     def controlling(self) -> tuple[str, ...]:

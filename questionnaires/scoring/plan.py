@@ -27,8 +27,8 @@ from .results import (
     summary,
     tier_for,
 )
-from .risk import RiskFunction, picked, risk_function
-from .staleness import answers_hash_in_order, hash_prefix
+from .risk import Picker, RiskFunction, picker, risk_function
+from .staleness import answers_hash, hash_prefix
 from .stored import (
     StoredScore,
     Term,
@@ -57,7 +57,7 @@ class _Knockout:
     answers: frozenset | None
     when: Condition | None
     flag: Flag
-    question_type: str  # what shape of answer can pick `answers`
+    picks: Picker  # the keys an answer picks, by the question's shape
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,12 @@ class _Slot:
 
 # Numbers can take many values: past this many remembered answers a slot computes.
 ANSWER_MEMO_LIMIT = 4096
+# Sets of hidden questions whose layouts a plan remembers at once.
+PATTERN_MEMO_SIZE = 512
+
+
+def _values(answers: Mapping[str, AnswerInput | None]) -> dict[str, Any]:
+    return {key: answer.value for key, answer in answers.items() if answer is not None}
 
 
 def _memo_key(value: Any) -> Any:
@@ -230,38 +236,43 @@ class ScoringPlan:
             )
         }
         self._layouts: dict[tuple[int, tuple[str, ...]], _SectionLayout] = {}
+        self._patterns: dict[frozenset[str], list[_SectionLayout]] = {}
         self._entries: dict[tuple[str, float], tuple[dict, dict]] = {}
         self._hash_prefixes: dict[str, bytes] = {}
-        self._sorted_keys = sorted(q.key for q in self.questions)  # the hash's order
 
     # visibility
 
     def visible_values(self, answers: Mapping[str, AnswerInput]) -> dict[str, Any]:
         """{key: value} of the visible questions (None when unanswered): the
         definition's visibility rule (definition.Visibility.values)."""
-        return self._visible(answers)[0]
+        return self.visibility.values(_values(answers))
 
     def _visible(
         self, answers: Mapping[str, AnswerInput]
-    ) -> tuple[dict[str, Any], list[_SectionLayout]]:
-        """The visible values, and the layout of each section for what they hide."""
-        shown = self.visibility.values(
-            {key: answer.value for key, answer in answers.items() if answer is not None}
-        )
-        hidden: list[list[str]] = [[] for _ in self.sections]
-        for q in self._conditional:
-            if q.key not in shown:
-                hidden[q.section].append(q.key)
-        layouts = []
-        for index, keys in enumerate(hidden):
-            pattern = (index, tuple(keys))
-            layout = self._layouts.get(pattern)
-            if layout is None:
-                layout = self._layouts[pattern] = self._section_layout(index, set(keys))
-            layouts.append(layout)
-        return shown, layouts
+    ) -> tuple[dict[str, Any], frozenset[str], list[_SectionLayout]]:
+        """The values of the answers to visible questions (what expressions see: a
+        hidden question is unanswered), the questions hidden, and each section's layout."""
+        values = _values(answers)
+        hidden = self.visibility.hidden(values)
+        for key in hidden:
+            values.pop(key, None)
+        layouts = self._patterns.get(hidden)
+        if layouts is None:
+            if len(self._patterns) >= PATTERN_MEMO_SIZE:
+                self._patterns.clear()
+            layouts = self._patterns[hidden] = [
+                self._section_layout(index, hidden) for index in range(len(self.sections))
+            ]
+        return values, hidden, layouts
 
-    def _section_layout(self, index: int, hidden: set[str]) -> _SectionLayout:
+    def _section_layout(self, index: int, hidden: frozenset[str]) -> _SectionLayout:
+        keys = tuple(q.key for q in self._conditional if q.section == index and q.key in hidden)
+        layout = self._layouts.get((index, keys))
+        if layout is None:
+            layout = self._layouts[(index, keys)] = self._new_layout(index, set(keys))
+        return layout
+
+    def _new_layout(self, index: int, hidden: set[str]) -> _SectionLayout:
         section = self.sections[index]
         scored = [
             q
@@ -346,7 +357,7 @@ class ScoringPlan:
     ) -> tuple[list[_Entry], list[Sums], list[Flag]]:
         """The memo entry of every visible scored question, the per-section sums and
         the flags."""
-        values, layouts = self._visible(answers)
+        values, hidden, layouts = self._visible(answers)
         get = answers.get
         entries = []
         sums = []
@@ -375,13 +386,14 @@ class ScoringPlan:
                 worst += entry.worst
                 entries.append(entry)
             sums.append(Sums(answered, risk_sum, layout.visible, worst))
-        return entries, sums, self._flags(values)
+        return entries, sums, self._flags(values, hidden)
 
-    def _flags(self, values: dict[str, Any]) -> list[Flag]:
+    def _flags(self, values: dict[str, Any], hidden: frozenset[str]) -> list[Flag]:
+        """The flags raised by the visible answers' `values` (as _visible gives them)."""
         flags: list[Flag] = []
         for q in self._with_knockouts:
-            if q.key in values:
-                value = values[q.key]
+            if q.key not in hidden:
+                value = values.get(q.key)
                 for knockout in q.knockouts:
                     if _knockout_fires(knockout, value, values):
                         flags.append(knockout.flag)
@@ -400,7 +412,7 @@ class ScoringPlan:
             prefix = self._hash_prefixes[definition_hash] = hash_prefix(
                 definition_hash, self.profile
             )
-        return answers_hash_in_order(prefix, answers, self._sorted_keys)
+        return answers_hash(prefix, answers)
 
 
 def _section_weight(profile_key: str, section: Mapping, weights: Mapping) -> float:
@@ -431,7 +443,7 @@ def _knockout_fires(knockout: _Knockout, value: Any, values: Mapping[str, Any]) 
     if knockout.answers is None:
         assert knockout.when is not None  # a knock-out has answers or a condition
         return knockout.when(values)
-    return not knockout.answers.isdisjoint(picked(knockout.question_type, value))
+    return not knockout.answers.isdisjoint(knockout.picks(value))
 
 
 def _in_order(names: Iterable[str], order: list[str]) -> tuple[str, ...]:
@@ -460,7 +472,7 @@ def _compile_knockout(
             questions=depends,
             origin="knockout",
         ),
-        question_type=question["type"],
+        picks=picker(question["type"]),
     )
 
 

@@ -42,34 +42,46 @@ def risk_function(question: Mapping[str, Any]) -> RiskFunction | None:
         risks = {"yes": scoring["yes"], "no": scoring["no"]}
     else:
         risks = {c["key"]: c["risk"] for c in question["choices"]}
-    question_type = question["type"]
+    picks = picker(question["type"])
 
     def keyed_risk(value: Any) -> float | None:
-        known = [risks[key] for key in picked(question_type, value) if key in risks]
+        known = [risks[key] for key in picks(value) if key in risks]
         return max(known) if known else None
 
     return keyed_risk
 
 
-def picked(question_type: str, value: Any) -> tuple[str, ...]:
+Picker = Callable[[Any], tuple[str, ...]]
+
+
+def picker(question_type: str) -> Picker:
     """The keys a choice or yes/no answer picks, if it has its question's shape.
 
     A multiple-choice answer is a list of keys; a single-choice or yes/no answer is one
     key. Any other value (a list for a single choice, a key alone for a multiple
     choice, a number) picks nothing.
     """
-    if question_type == "multiple_choice":
-        if isinstance(value, list) and all(isinstance(key, str) for key in value):
-            return tuple(value)
-        return ()
+    return _many_keys if question_type == "multiple_choice" else _one_key
+
+
+def _one_key(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else ()
+
+
+def _many_keys(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(key, str) for key in value):
+        return tuple(value)
+    return ()
 
 
 def is_number(value: Any) -> bool:
     """A numeric answer's shape: an int or a finite float (true and false are not)."""
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    kind = value.__class__
+    if kind is int:
+        return True
+    if kind is float:
+        return -math.inf < value < math.inf  # neither NaN nor infinite
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _band_risk(bands: list[dict[str, Any]]) -> RiskFunction:

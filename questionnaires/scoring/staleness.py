@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from .results import ENGINE_VERSION, AnswerInput
@@ -38,39 +38,16 @@ def hash_prefix(definition_hash: str, profile: Mapping[str, Any]) -> bytes:
 
 
 def answers_hash(prefix: bytes, answers: Mapping[str, AnswerInput | None]) -> str:
+    """The hash of `prefix` (hash_prefix) and the answers, whatever their order."""
     # One line per answer, in key order: key, repr of the value, evidence level. repr
     # tells "12" from 12, is the same in every process for strings, numbers and lists,
     # and escapes the separators; mappings (which no question type stores) are written
     # as JSON with sorted keys, since their repr follows insertion order. (Measured:
     # faster than JSON for the whole list, and than remembering lines per answer.)
-    return _digest(prefix, [_line(key, a) for key, a in sorted(answers.items()) if a is not None])
-
-
-def answers_hash_in_order(
-    prefix: bytes, answers: Mapping[str, AnswerInput | None], sorted_keys: Sequence[str]
-) -> str:
-    """answers_hash, given the sorted keys of the questions: no sort per response.
-
-    Falls back to answers_hash when some answer is to a question not among the keys.
-    """
-    if len(answers) > len(sorted_keys):
-        return answers_hash(prefix, answers)
-    get = answers.get
-    lines = []
-    for key in sorted_keys:
-        a = get(key)
-        if a is not None:
-            lines.append(_line(key, a))
-    if len(lines) != len(answers):
-        return answers_hash(prefix, answers)
-    return _digest(prefix, lines)
-
-
-def _line(key: str, answer: AnswerInput) -> str:
-    value = answer.value
-    text = _sorted_json(value) if value.__class__ is dict else repr(value)
-    return f"{key}\x1f{text}\x1f{answer.evidence_level}"
-
-
-def _digest(prefix: bytes, lines: list[str]) -> str:
-    return hashlib.sha256(prefix + "\x1e".join(lines).encode()).hexdigest()
+    body = "\x1e".join(
+        f"{key}\x1f{_sorted_json(a.value) if a.value.__class__ is dict else repr(a.value)}"
+        f"\x1f{a.evidence_level}"
+        for key, a in sorted(answers.items())
+        if a is not None
+    )
+    return hashlib.sha256(prefix + body.encode()).hexdigest()
