@@ -266,7 +266,7 @@ def _phases(profile, figures: dict) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from questionnaires.scoring import ENGINE_VERSION, compile_plan
+    from questionnaires.scoring import compile_plan
     from questionnaires.selectors import profile_as_dict, scoring_inputs
     from questionnaires.services.scores import (
         RESCORE_BATCH_SIZE,
@@ -287,15 +287,14 @@ def _phases(profile, figures: dict) -> None:
         spent["read answers"] += time.perf_counter() - t
         with _cyclic_gc_paused():
             t = time.perf_counter()
-            stored = [plan.stored(inputs[rid]) for rid in batch]
-            spent["score and explain"] += time.perf_counter() - t
-            t = time.perf_counter()
             hashes = [plan.inputs_hash(version.content_hash, inputs[rid]) for rid in batch]
             spent["inputs hash"] += time.perf_counter() - t
-        rows = [
-            _Row(rid, plan.profile_key, ENGINE_VERSION, digest, *result)
-            for rid, digest, result in zip(batch, hashes, stored, strict=True)
-        ]
+            t = time.perf_counter()
+            stored = [
+                plan.stored(inputs[rid], digest) for rid, digest in zip(batch, hashes, strict=True)
+            ]
+            spent["score and explain"] += time.perf_counter() - t
+        rows = [_Row(rid, score) for rid, score in zip(batch, stored, strict=True)]
         t = time.perf_counter()
         with transaction.atomic():
             _upsert(rows, timezone.now())

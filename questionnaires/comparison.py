@@ -26,6 +26,7 @@ from django.db.models import Count
 
 from .definition import iter_questions
 from .display import answer_display
+from .expressions import is_answered
 from .models import (
     Answer,
     Evidence,
@@ -39,7 +40,6 @@ from .scoring import (
     ENGINE_VERSION,
     AnswerInput,
     ScoreResult,
-    answer_risk,
     compile_plan,
     ranking_robustness,
 )
@@ -593,7 +593,8 @@ class _VendorView:
         if not _is_answered(question, value, extra["evidence_files"]):
             return Cell(state="unanswered", display="Unanswered", risk_word=UNANSWERED, **extra)
         contribution = self.contributions.get(key)
-        risk = contribution.risk if contribution is not None else answer_risk(question, value)
+        # Every visible scored question has a contribution; others have no risk.
+        risk = contribution.risk if contribution is not None else None
         level = detail.get("evidence_level", EvidenceLevel.SELF_ATTESTED)
         return Cell(
             state="answered",
@@ -611,7 +612,7 @@ class _VendorView:
 def _is_answered(question: dict, value: Any, evidence_files: int) -> bool:
     if question["type"] == "file":
         return evidence_files > 0
-    return value not in (None, "", [])
+    return is_answered(value)
 
 
 def _hashable(value: Any) -> Any:

@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .definition import visible_question_keys
+from .expressions import is_answered
 from .scoring import answer_risk
-
-
-def is_answered(value: Any) -> bool:
-    return value not in (None, "", [])
 
 
 def needs_explanation(question: Mapping[str, Any], value: Any) -> bool:
@@ -25,7 +22,7 @@ def needs_explanation(question: Mapping[str, Any], value: Any) -> bool:
     explain = question.get("explain")
     if not explain or not is_answered(value):
         return False
-    risk = answer_risk(dict(question), value)
+    risk = answer_risk(question, value)
     return risk is not None and risk >= explain["min_risk"]
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -95,6 +97,17 @@ def load_definition(text: str) -> dict[str, Any]:
     return definition
 
 
+def is_positive_weight(value: object) -> bool:
+    """A weight (of a question, a section, or a section in a profile) is a finite number
+    above zero; true and false are not numbers."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
 def content_hash(definition: dict[str, Any]) -> str:
     canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -105,27 +118,99 @@ def dump_definition(definition: dict[str, Any]) -> str:
     return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=88)
 
 
-def iter_questions(definition: dict[str, Any]):
+def iter_questions(definition: Mapping[str, Any]) -> Iterator[tuple[dict, dict]]:
     """(section, question) pairs in order."""
     for section in definition["sections"]:
         for question in section["questions"]:
             yield section, question
 
 
-def visible_question_keys(definition: dict[str, Any], values: dict[str, Any]) -> set[str]:
-    """Keys of the questions shown for these answers (the server is the authority).
+# Which questions are shown --------------------------------------------------------------
 
-    Conditions only look back, so one pass in order settles everything; a hidden
-    question's answer counts as unanswered for the conditions after it.
+Condition = Callable[[Mapping[str, Any]], bool]
+# Sets of hidden questions remembered per Visibility; a questionnaire has few
+# conditions, so real responses share a handful of them.
+HIDDEN_MEMO_SIZE = 512
+
+
+@dataclass(frozen=True, eq=False)
+class Visibility:
+    """A definition's `show_if` conditions, compiled: which questions answers show.
+
+    The one implementation of the rule, for the portal, completeness, scoring and the
+    comparison alike (the server is the authority).
     """
-    visible: set[str] = set()
-    seen: dict[str, Any] = {}
+
+    # Every question key in questionnaire order, with its compiled condition (or None).
+    conditions: tuple[tuple[str, Condition | None], ...]
+    # The question keys some condition names: only their answers decide what is shown.
+    controlling: tuple[str, ...]
+    _hidden_memo: dict[tuple, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """{key: value} of the questions shown for these answers (None when unanswered).
+
+        Conditions only look back (the importer refuses any other), so one pass in order
+        settles everything; a condition sees only the answers to earlier questions that
+        are shown, so a hidden question's answer counts as unanswered after it.
+        """
+        shown: dict[str, Any] = {}
+        get = values.get
+        for key, condition in self.conditions:
+            if condition is None or condition(shown):
+                shown[key] = get(key)
+        return shown
+
+    def keys(self, values: Mapping[str, Any]) -> set[str]:
+        """Keys of the questions shown for these answers."""
+        return set(self.values(values))
+
+    def hidden(self, values: Mapping[str, Any]) -> frozenset[str]:
+        """Keys of the questions these answers hide (those `values` leaves out).
+
+        Remembered by the answers to the controlling questions: no other answer can
+        change what is shown.
+        """
+        steering = tuple(map(values.get, self.controlling))
+        try:
+            hidden = self._hidden_memo.get(steering)
+        except TypeError:  # a list among them: remembered as a tuple
+            steering = tuple(tuple(v) if isinstance(v, list) else v for v in steering)
+            try:
+                hidden = self._hidden_memo.get(steering)
+            except TypeError:  # something unhashable still: not remembered
+                return self._hidden(values)
+        if hidden is None:
+            if len(self._hidden_memo) >= HIDDEN_MEMO_SIZE:
+                self._hidden_memo.clear()
+            hidden = self._hidden_memo[steering] = self._hidden(values)
+        return hidden
+
+    def _hidden(self, values: Mapping[str, Any]) -> frozenset[str]:
+        shown = self.values(values)
+        return frozenset(key for key, _ in self.conditions if key not in shown)
+
+
+def visibility(definition: Mapping[str, Any]) -> Visibility:
+    """The definition's visibility rule, compiled once for many sets of answers."""
+    conditions = []
+    named: set[str] = set()
     for _, question in iter_questions(definition):
-        condition = question["show_if"]
-        if condition is None or expressions.evaluate(condition, seen):
-            visible.add(question["key"])
-            seen[question["key"]] = values.get(question["key"])
-    return visible
+        source = question["show_if"]
+        conditions.append(
+            (question["key"], expressions.compile_expression(source) if source else None)
+        )
+        if source:
+            named |= expressions.parse(source).names
+    return Visibility(
+        conditions=tuple(conditions),
+        controlling=tuple(key for key, _ in conditions if key in named),
+    )
+
+
+def visible_question_keys(definition: Mapping[str, Any], values: Mapping[str, Any]) -> set[str]:
+    """Keys of the questions shown for these answers (see Visibility.values)."""
+    return visibility(definition).keys(values)
 
 
 # YAML with line numbers ---------------------------------------------------------------
@@ -193,7 +278,7 @@ def _to_python(
 # Validation ----------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -226,6 +311,17 @@ class _Validator:
         for name in sorted(required - set(value)):
             self.error(path, f"missing required field {name!r}")
         return value
+
+    def records(
+        self, items: list, path: str, allowed: set[str], required: set[str]
+    ) -> Iterator[tuple[str, dict]]:
+        """Each item of a list of mappings with its path, its fields checked."""
+        for i, item in enumerate(items):
+            item_path = f"{path}[{i}]"
+            yield item_path, self.mapping(item, item_path, allowed, required)
+
+    def unique_keys(self, items: list[dict], path: str, what: str) -> None:
+        self.unique([(item["key"], f"{path}[{i}].key") for i, item in enumerate(items)], what)
 
     def sequence(self, value: Any, path: str, *, required: bool = False) -> list:
         if value is None and not required:
@@ -266,7 +362,7 @@ class _Validator:
     def weight(self, value: Any, path: str) -> float:
         if value is None:
             return 1
-        if not _is_number(value) or value <= 0:
+        if not is_positive_weight(value):
             self.error(path, f"weight must be a positive number, got {value!r}")
             return 1
         return value
@@ -303,7 +399,7 @@ class _Validator:
             not isinstance(version, int) or isinstance(version, bool) or version < 1
         ):
             self.error("version", f"version must be a whole number from 1, got {version!r}")
-        definition = {
+        definition: dict[str, Any] = {
             "key": self.key(raw.get("key"), "key") if "key" in raw else "",
             "title": self.text(raw.get("title"), "title", required=True),
             "version": version,
@@ -334,9 +430,8 @@ class _Validator:
 
     def sources(self, value: Any) -> list[dict]:
         result = []
-        for i, item in enumerate(self.sequence(value, "sources")):
-            path = f"sources[{i}]"
-            raw = self.mapping(item, path, SOURCE_FIELDS, {"key", "title"})
+        items = self.sequence(value, "sources")
+        for path, raw in self.records(items, "sources", SOURCE_FIELDS, {"key", "title"}):
             result.append(
                 {
                     "key": self.key(raw.get("key"), f"{path}.key"),
@@ -345,7 +440,7 @@ class _Validator:
                     "note": self.text(raw.get("note"), f"{path}.note"),
                 }
             )
-        self.unique([(s["key"], f"sources[{i}].key") for i, s in enumerate(result)], "source")
+        self.unique_keys(result, "sources", "source")
         return result
 
     def section(self, value: Any, path: str, source_keys: set[str]) -> dict:
@@ -442,9 +537,7 @@ class _Validator:
         if len(items) < 2:
             self.error(f"{path}.choices", "a choice question needs at least two choices")
         choices = []
-        for i, item in enumerate(items):
-            cpath = f"{path}.choices[{i}]"
-            craw = self.mapping(item, cpath, CHOICE_FIELDS, {"key", "label"})
+        for cpath, craw in self.records(items, f"{path}.choices", CHOICE_FIELDS, {"key", "label"}):
             choices.append(
                 {
                     "key": self.key(craw.get("key"), f"{cpath}.key"),
@@ -452,9 +545,7 @@ class _Validator:
                     "risk": self.risk(craw.get("risk"), f"{cpath}.risk"),
                 }
             )
-        self.unique(
-            [(c["key"], f"{path}.choices[{i}].key") for i, c in enumerate(choices)], "choice"
-        )
+        self.unique_keys(choices, f"{path}.choices", "choice")
         question["choices"] = choices
         scoring = raw.get("scoring")
         if scoring is not None and scoring != {"choices": True}:
@@ -479,15 +570,15 @@ class _Validator:
 
     def numeric(self, raw: dict, question: dict, path: str) -> None:
         low, high = raw.get("min"), raw.get("max")
-        for field, value in (("min", low), ("max", high)):
+        for bound, value in (("min", low), ("max", high)):
             if value is not None and not _is_number(value):
-                self.error(f"{path}.{field}", f"{field} must be a number, got {value!r}")
+                self.error(f"{path}.{bound}", f"{bound} must be a number, got {value!r}")
         if question["type"] == "percentage":
             low = 0 if low is None else low
             high = 100 if high is None else high
-            for field, value in (("min", low), ("max", high)):
+            for bound, value in (("min", low), ("max", high)):
                 if _is_number(value) and not 0 <= value <= 100:
-                    self.error(f"{path}.{field}", f"a percentage {field} must be within 0 to 100")
+                    self.error(f"{path}.{bound}", f"a percentage {bound} must be within 0 to 100")
         if _is_number(low) and _is_number(high) and low > high:
             self.error(f"{path}.min", f"min {low} is above max {high}")
         question["min"] = low if _is_number(low) else None
@@ -506,18 +597,16 @@ class _Validator:
             self.error(path, "list at least one band")
             return []
         bands = []
-        for i, item in enumerate(items):
-            bpath = f"{path}[{i}]"
-            braw = self.mapping(item, bpath, BAND_FIELDS, {"risk"})
+        for bpath, braw in self.records(items, path, BAND_FIELDS, {"risk"}):
             band = {
                 "min": braw.get("min"),
                 "max": braw.get("max"),
                 "risk": self.risk(braw.get("risk"), f"{bpath}.risk"),
             }
-            for field in ("min", "max"):
-                if band[field] is not None and not _is_number(band[field]):
-                    self.error(f"{bpath}.{field}", f"{field} must be a number, got {band[field]!r}")
-                    band[field] = None
+            for bound in ("min", "max"):
+                if band[bound] is not None and not _is_number(band[bound]):
+                    self.error(f"{bpath}.{bound}", f"{bound} must be a number, got {band[bound]!r}")
+                    band[bound] = None
             if band["min"] is not None and band["max"] is not None and band["min"] >= band["max"]:
                 self.error(bpath, f"band min {band['min']} must be below its max {band['max']}")
             bands.append(band)
@@ -571,9 +660,9 @@ class _Validator:
     def knockouts(self, value: Any, question: dict, path: str) -> list[dict]:
         result = []
         allowed_answers = _answer_keys(question)
-        for i, item in enumerate(self.sequence(value, f"{path}.knockouts")):
-            kpath = f"{path}.knockouts[{i}]"
-            raw = self.mapping(item, kpath, KNOCKOUT_FIELDS, {"severity", "title", "message"})
+        items = self.sequence(value, f"{path}.knockouts")
+        required = {"severity", "title", "message"}
+        for kpath, raw in self.records(items, f"{path}.knockouts", KNOCKOUT_FIELDS, required):
             answers, when = raw.get("answers"), raw.get("when")
             if (answers is None) == (when is None):
                 self.error(kpath, "a knock-out needs exactly one of `answers` or `when`")
@@ -675,9 +764,7 @@ class _Validator:
             self.error("profiles", "list at least one profile")
         section_keys = {s["key"] for s in definition["sections"]}
         result = []
-        for i, item in enumerate(items):
-            path = f"profiles[{i}]"
-            raw = self.mapping(item, path, PROFILE_FIELDS, {"key", "title"})
+        for path, raw in self.records(items, "profiles", PROFILE_FIELDS, {"key", "title"}):
             weights = raw.get("section_weights") or {}
             if not isinstance(weights, dict):
                 self.error(f"{path}.section_weights", "expected a mapping of section key to weight")
@@ -696,17 +783,14 @@ class _Validator:
                     "rules": self.rules(raw.get("rules"), f"{path}.rules", definition),
                 }
             )
-        self.unique([(p["key"], f"profiles[{i}].key") for i, p in enumerate(result)], "profile")
+        self.unique_keys(result, "profiles", "profile")
         return result
 
     def rules(self, value: Any, path: str, definition: dict) -> list[dict]:
         questions = {q["key"]: q for _, q in iter_questions(definition)}
         result = []
-        for i, item in enumerate(self.sequence(value, path)):
-            rpath = f"{path}[{i}]"
-            raw = self.mapping(
-                item, rpath, RULE_FIELDS, {"key", "severity", "title", "when", "message"}
-            )
+        required = {"key", "severity", "title", "when", "message"}
+        for rpath, raw in self.records(self.sequence(value, path), path, RULE_FIELDS, required):
             when = raw.get("when")
             rule = {
                 "key": self.key(raw.get("key"), f"{rpath}.key"),
@@ -720,7 +804,7 @@ class _Validator:
             elif "when" in raw:
                 self.error(f"{rpath}.when", "when must be an expression written as text")
             result.append(rule)
-        self.unique([(r["key"], f"{path}[{i}].key") for i, r in enumerate(result)], "rule")
+        self.unique_keys(result, path, "rule")
         return result
 
 

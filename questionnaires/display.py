@@ -10,6 +10,8 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from .expressions import is_answered
+
 NOT_ANSWERED = "Not answered"
 
 
@@ -20,7 +22,7 @@ def answer_display(
     kind = question["type"]
     if kind == "file" and evidence_files is not None:
         return f"{evidence_files} file" + ("" if evidence_files == 1 else "s")
-    if value in (None, "", []):
+    if not is_answered(value):
         return NOT_ANSWERED
     if kind == "yes_no":
         return {"yes": "Yes", "no": "No"}.get(value, str(value))

@@ -1,32 +1,33 @@
 """Safe expressions over answers, for `show_if` conditions and flag rules.
 
-Evaluated with simpleeval (never Python's eval) and restricted further at parse time to
-comparisons, boolean logic, arithmetic and two functions. A comparison or arithmetic
-step that involves an unanswered question (None) is false or None, so a condition on a
-missing answer hides its question and a rule never fires on missing data.
-
-`evaluate` is the reference; `compile_expression` turns a parsed expression into a
-closure with the same semantics for the scoring engine's hot loop (tests hold the two
-equal on generated expressions and answers).
+Parsed with Python's `ast` (never evaluated by Python) and restricted at parse time to
+comparisons, boolean logic, arithmetic, list literals and two functions; `parse` checks
+that and names what is wrong. `compile_expression` turns a parsed expression into a
+closure, the one evaluator: validation, visibility and scoring all run it. A comparison
+or arithmetic step that involves an unanswered question (None) is false or None, so a
+condition on a missing answer hides its question and a rule never fires on missing data.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes
+Values = Mapping[str, Any]
+# A compiled part of an expression: its value for the answers' values.
+Compiled = Callable[[Values], Any]
 
 
 class ExpressionError(ValueError):
     """The expression cannot be used; the message says why in plain words."""
 
 
-def _answered(value: Any) -> bool:
+def is_answered(value: Any) -> bool:
+    """Whether a stored value counts as an answer: anything but None, "" and []."""
     return value not in (None, "", [])
 
 
@@ -34,56 +35,56 @@ def _count(value: Any) -> int:
     return len(value) if isinstance(value, list) else 0
 
 
-FUNCTIONS = {"answered": _answered, "count": _count}
+FUNCTIONS: dict[str, Callable[[Any], Any]] = {"answered": is_answered, "count": _count}
 
 
-def _none_safe_compare(op):
-    def compare(a, b):
+Binary = Callable[[Any, Any], Any]
+
+
+def _none_safe(op: Binary, fallback: Any, errors: tuple[type[Exception], ...]) -> Binary:
+    """op, giving `fallback` when either side is None or op raises one of `errors`."""
+
+    def apply(a: Any, b: Any) -> Any:
         if a is None or b is None:
-            return False
+            return fallback
         try:
             return op(a, b)
-        except TypeError:
-            return False
+        except errors:
+            return fallback
 
-    return compare
-
-
-def _none_safe_arith(op):
-    def arith(a, b):
-        if a is None or b is None:
-            return None
-        try:
-            return op(a, b)
-        except (TypeError, ZeroDivisionError):
-            return None
-
-    return arith
+    return apply
 
 
-def _contains(item, container):
-    return _none_safe_compare(operator.contains)(container, item)
+def _compare(op: Binary) -> Binary:
+    return _none_safe(op, False, (TypeError,))
 
 
-def _not_contains(item, container):
+def _arith(op: Binary) -> Binary:
+    return _none_safe(op, None, (TypeError, ZeroDivisionError))
+
+
+_contains = _compare(lambda item, container: item in container)
+
+
+def _not_contains(item: Any, container: Any) -> bool:
     if item is None or container is None:
         return False
     return not _contains(item, container)
 
 
-OPERATORS = {
-    ast.Eq: _none_safe_compare(operator.eq),
-    ast.NotEq: _none_safe_compare(operator.ne),
-    ast.Lt: _none_safe_compare(operator.lt),
-    ast.LtE: _none_safe_compare(operator.le),
-    ast.Gt: _none_safe_compare(operator.gt),
-    ast.GtE: _none_safe_compare(operator.ge),
+OPERATORS: dict[type[ast.AST], Callable[..., Any]] = {
+    ast.Eq: _compare(operator.eq),
+    ast.NotEq: _compare(operator.ne),
+    ast.Lt: _compare(operator.lt),
+    ast.LtE: _compare(operator.le),
+    ast.Gt: _compare(operator.gt),
+    ast.GtE: _compare(operator.ge),
     ast.In: _contains,
     ast.NotIn: _not_contains,
-    ast.Add: _none_safe_arith(operator.add),
-    ast.Sub: _none_safe_arith(operator.sub),
-    ast.Mult: _none_safe_arith(operator.mul),
-    ast.Div: _none_safe_arith(operator.truediv),
+    ast.Add: _arith(operator.add),
+    ast.Sub: _arith(operator.sub),
+    ast.Mult: _arith(operator.mul),
+    ast.Div: _arith(operator.truediv),
     ast.Not: operator.not_,
     ast.USub: lambda a: None if a is None else -a,
 }
@@ -157,11 +158,9 @@ def _check_node(node: ast.AST, source: str) -> None:
             )
         if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
             raise ExpressionError(f"{func.id}() takes exactly one question key in {source!r}")
-    if isinstance(node, ast.Name) and node.id in FUNCTIONS:
-        return
 
 
-def _string_comparisons(tree: ast.AST):
+def _string_comparisons(tree: ast.AST) -> Iterator[tuple[str, str]]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Compare):
             continue
@@ -174,7 +173,7 @@ def _string_comparisons(tree: ast.AST):
                     yield from ((name_node.id, s) for s in _string_literals(other))
 
 
-def _string_literals(node: ast.AST):
+def _string_literals(node: ast.AST) -> Iterator[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         yield node.value
     elif isinstance(node, (ast.List, ast.Tuple)):
@@ -182,33 +181,28 @@ def _string_literals(node: ast.AST):
             yield from _string_literals(element)
 
 
-def evaluate(source: str, values: Mapping[str, Any]) -> bool:
+def evaluate(source: str, values: Values) -> bool:
     """True when the expression holds for these answers (missing names are None)."""
-    parsed = parse(source)
-    names = {name: values.get(name) for name in parsed.names}
-    # parse() admits list and tuple literals (`x in ['a', 'b']`), which plain SimpleEval
-    # cannot evaluate; parse() still rejects every other compound node.
-    evaluator = EvalWithCompoundTypes(operators=OPERATORS, functions=FUNCTIONS, names=names)
-    try:
-        result = evaluator.eval(parsed.source, previously_parsed=parsed.tree.body)
-    except TypeError:
-        return False
-    return bool(result)
+    return compile_expression(source)(values)
 
 
 # Expressions compiled to closures ------------------------------------------------------------
 #
-# evaluate builds a simpleeval evaluator per call, which dominates the cost
-# of scoring when a definition has conditions and rules. parse has already
-# restricted the tree to a handful of node types; each becomes a closure with exactly
-# simpleeval's semantics and the same operators (tests check both agree).
+# parse has already restricted the tree to a handful of node types; each becomes a
+# closure. The semantics are those of OPERATORS and FUNCTIONS applied to the tree as
+# written, with a TypeError anywhere making the whole expression false.
 
 
-def compile_expression(source: str) -> Callable[[Mapping[str, Any]], bool]:
-    """A function of the answers' values that equals evaluate(source, values)."""
+@lru_cache(maxsize=2048)
+def compile_expression(source: str) -> Callable[[Values], bool]:
+    """The expression as a function of the answers' values (missing names are None).
+
+    Raises ExpressionError as parse does. Compiled once per source and process: the
+    function keeps no state, so every caller can share it.
+    """
     node = _compile_node(parse(source).tree.body)
 
-    def holds(values: Mapping[str, Any]) -> bool:
+    def holds(values: Values) -> bool:
         try:
             return bool(node(values))
         except TypeError:
@@ -217,7 +211,7 @@ def compile_expression(source: str) -> Callable[[Mapping[str, Any]], bool]:
     return holds
 
 
-def _compile_node(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
+def _compile_node(node: ast.AST) -> Compiled:
     if isinstance(node, ast.Constant):
         constant = node.value
         return lambda values: constant
@@ -228,6 +222,7 @@ def _compile_node(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
             return lambda values: function
         return lambda values: values.get(key)
     if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)  # parse admits only calls of FUNCTIONS
         function = FUNCTIONS[node.func.id]
         args = [_compile_node(a) for a in node.args]
         return lambda values: function(*[a(values) for a in args])
@@ -251,11 +246,11 @@ def _compile_node(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
     raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
 
 
-def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
+def _compile_boolop(node: ast.BoolOp) -> Compiled:
     parts = [_compile_node(v) for v in node.values]
     if isinstance(node.op, ast.And):
 
-        def all_of(values):
+        def all_of(values: Values) -> Any:
             result = False
             for part in parts:
                 result = part(values)
@@ -265,7 +260,7 @@ def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
 
         return all_of
 
-    def any_of(values):
+    def any_of(values: Values) -> Any:
         result = False
         for part in parts:
             result = part(values)
@@ -276,28 +271,14 @@ def _compile_boolop(node: ast.BoolOp) -> Callable[[Mapping[str, Any]], Any]:
     return any_of
 
 
-# The plain comparisons, for the common `question <op> constant` shape below.
-_PLAIN_COMPARISONS = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
-
-
-def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
-    simple = _compile_simple_compare(node)
-    if simple is not None:
-        return simple
+def _compile_compare(node: ast.Compare) -> Compiled:
     first = _compile_node(node.left)
     steps = [
         (OPERATORS[type(op)], _compile_node(comparator))
         for op, comparator in zip(node.ops, node.comparators, strict=True)
     ]
 
-    def compare(values):
+    def compare(values: Values) -> Any:
         right = first(values)
         result = True
         for operation, comparator in steps:
@@ -308,31 +289,3 @@ def _compile_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any]:
         return result
 
     return compare
-
-
-def _compile_simple_compare(node: ast.Compare) -> Callable[[Mapping[str, Any]], Any] | None:
-    """`q == 'yes'`, `rate <= 5`: one call instead of four, with the same semantics as
-    OPERATORS (false when either side is None or the types do not compare).
-    """
-    if len(node.ops) != 1 or type(node.ops[0]) not in _PLAIN_COMPARISONS:
-        return None
-    left, right = node.left, node.comparators[0]
-    if not (
-        isinstance(left, ast.Name)
-        and left.id not in FUNCTIONS
-        and isinstance(right, ast.Constant)
-        and right.value is not None
-    ):
-        return None
-    key, constant, compare = left.id, right.value, _PLAIN_COMPARISONS[type(node.ops[0])]
-
-    def compare_with_constant(values):
-        value = values.get(key)
-        if value is None:
-            return False
-        try:
-            return compare(value, constant)
-        except TypeError:
-            return False
-
-    return compare_with_constant

@@ -19,15 +19,10 @@ from typing import Any
 
 from django.db import connection
 
-from questionnaires import expressions
 from questionnaires.completeness import Completeness, completeness
-from questionnaires.definition import visible_question_keys
+from questionnaires.definition import Visibility, visibility
 from questionnaires.models import Answer, Evidence, QuestionnaireVersion, Response
 from questionnaires.services.answers import AnswerState
-
-# Visibility patterns remembered per version; a questionnaire has few conditions, so
-# real responses share a handful of patterns.
-VISIBILITY_MEMO_SIZE = 512
 
 
 @dataclass(eq=False)
@@ -45,9 +40,9 @@ class QuestionnairePlan:
     numbers: dict[str, str] = field(init=False)
     # Per question, a digest of the question as a card shows it (with its sources).
     question_digests: dict[str, str] = field(init=False)
-    # Questions named in some `show_if`: only their answers decide what is shown.
-    controlling: tuple[str, ...] = field(init=False)
-    _visible_memo: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
+    # Which questions answers show (it remembers what the controlling answers hide).
+    visibility: Visibility = field(init=False)
+    _keys: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         sections = self.definition["sections"]
@@ -64,26 +59,20 @@ class QuestionnairePlan:
             key: _digest([q, [sources.get(s) for s in q["sources"]]])
             for key, q in self.questions_by_key.items()
         }
-        named: set[str] = set()
-        for question in self.questions_by_key.values():
-            if question["show_if"]:
-                named |= expressions.parse(question["show_if"]).names
-        self.controlling = tuple(k for k in self.questions_by_key if k in named)
+        self.visibility = visibility(self.definition)
+        self._keys = frozenset(self.questions_by_key)
 
     def visible(self, values: Mapping[str, Any]) -> frozenset[str]:
-        """Keys of the questions shown for these answers, remembered by the answers that
-        steer conditions (the rest cannot change what is shown)."""
-        memo_key = json.dumps([values.get(k) for k in self.controlling], default=str)
-        visible = self._visible_memo.get(memo_key)
-        if visible is None:
-            if len(self._visible_memo) >= VISIBILITY_MEMO_SIZE:
-                self._visible_memo.clear()
-            visible = frozenset(visible_question_keys(self.definition, dict(values)))
-            self._visible_memo[memo_key] = visible
-        return visible
+        """Keys of the questions shown for these answers."""
+        return self._keys - self.visibility.hidden(values)
+
+    @property
+    def controlling(self) -> tuple[str, ...]:
+        """Questions named in some `show_if`: only their answers decide what is shown."""
+        return self.visibility.controlling
 
     def controls_conditions(self, key: str) -> bool:
-        return key in self.controlling
+        return key in self.visibility.controlling
 
     def progress(self, values: Mapping[str, Any], comments: Mapping[str, str]) -> Completeness:
         return completeness(self.definition, values, comments, visible=self.visible(values))

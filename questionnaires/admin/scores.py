@@ -29,6 +29,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from .. import access
+from ..definition import is_positive_weight
 from ..models import Profile, RescoreJob, ResponseScore
 from ..scoring import ENGINE_VERSION, ScoreResult
 from ..selectors import (
@@ -152,7 +153,7 @@ def _weight_field_name(section_key: str) -> str:
 
 
 def _positive(value: float | None) -> None:
-    if value is not None and (not math.isfinite(value) or value <= 0):
+    if value is not None and not is_positive_weight(value):
         raise ValidationError(
             "A weight must be a positive number; leave it blank for the section's own weight."
         )

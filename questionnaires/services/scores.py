@@ -24,6 +24,7 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ..definition import is_positive_weight
 from ..models import (
     AuditEvent,
     Profile,
@@ -32,7 +33,7 @@ from ..models import (
     Response,
     ResponseScore,
 )
-from ..scoring import ENGINE_VERSION, TIERS, ScoringPlan, compile_plan, tier_for
+from ..scoring import TIERS, ScoringPlan, StoredScore, compile_plan, tier_for
 from ..selectors import affected_responses, profile_as_dict, scoring_inputs
 
 RESCORE_BATCH_SIZE = 1000
@@ -44,18 +45,8 @@ MIN_JUSTIFICATION_LENGTH = 20
 MIN_JUSTIFICATION_WORDS = 4
 ACTIVE_JOB_STATUSES = (RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING)
 
-_COMPUTED_FIELDS = [
-    "engine_version",
-    "inputs_hash",
-    "computed_at",
-    "score",
-    "low",
-    "high",
-    "coverage",
-    "tier",
-    "flag_count",
-    "result",
-]
+# Written on every scoring: the engine's columns (StoredScore) but the key, and the time.
+_COMPUTED_FIELDS = [*(f for f in StoredScore._fields if f != "profile_key"), "computed_at"]
 
 
 # Computing and storing scores ----------------------------------------------------------
@@ -205,36 +196,14 @@ def _version_profiles(
 
 
 class _Row(NamedTuple):
-    """The computed columns of one ResponseScore (a named tuple: cheap to build in bulk)."""
+    """One ResponseScore to write: the response and the computed columns."""
 
     response_id: int
-    profile_key: str
-    engine_version: str
-    inputs_hash: str
-    score: float | None
-    low: float
-    high: float
-    coverage: float
-    tier: str
-    flag_count: int
-    result: str  # ScoreResult.to_dict() as JSON text
+    score: StoredScore
 
 
 def _score_row(response_id: int, definition_hash: str, plan: ScoringPlan, inputs: Mapping) -> _Row:
-    stored = plan.stored(inputs)
-    return _Row(
-        response_id=response_id,
-        profile_key=plan.profile_key,
-        engine_version=ENGINE_VERSION,
-        inputs_hash=plan.inputs_hash(definition_hash, inputs),
-        score=stored.score,
-        low=stored.low,
-        high=stored.high,
-        coverage=stored.coverage,
-        tier=stored.tier,
-        flag_count=stored.flag_count,
-        result=stored.json,
-    )
+    return _Row(response_id, plan.stored(inputs, plan.inputs_hash(definition_hash, inputs)))
 
 
 def _upsert(rows: list[_Row], computed_at: datetime.datetime) -> None:
@@ -247,9 +216,9 @@ def _upsert(rows: list[_Row], computed_at: datetime.datetime) -> None:
     ResponseScore.objects.bulk_create(
         [
             ResponseScore(
+                response_id=r.response_id,
                 computed_at=computed_at,
-                **{f: getattr(r, f) for f in _ROW_FIELDS},
-                result=json.loads(r.result),
+                **{**r.score._asdict(), "result": json.loads(r.score.result)},
             )
             for r in rows
         ],
@@ -260,8 +229,7 @@ def _upsert(rows: list[_Row], computed_at: datetime.datetime) -> None:
     )
 
 
-_ROW_FIELDS = [name for name in _Row._fields if name != "result"]
-# PostgreSQL types of _Row's fields; the result travels as text and becomes jsonb.
+# PostgreSQL types of the columns; the result travels as text and becomes jsonb.
 _PG_TYPES = {
     "response_id": "bigint",
     "score": "float8",
@@ -270,7 +238,9 @@ _PG_TYPES = {
     "coverage": "float8",
     "flag_count": "integer",
 }
-_PG_COLUMNS = tuple((name, _PG_TYPES.get(name, "text")) for name in _Row._fields)
+_PG_COLUMNS = tuple(
+    (name, _PG_TYPES.get(name, "text")) for name in ("response_id", *StoredScore._fields)
+)
 
 
 def _upsert_postgresql(rows: list[_Row], computed_at: datetime.datetime) -> None:
@@ -282,7 +252,7 @@ def _upsert_postgresql(rows: list[_Row], computed_at: datetime.datetime) -> None
     names = [name for name, _ in _PG_COLUMNS]
     # %b: binary parameters, so text is sent as it is rather than escaped into literals.
     arrays = ", ".join(f"%b::{kind}[]" for _, kind in _PG_COLUMNS)
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*names[2:], "computed_at"))
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _COMPUTED_FIELDS)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}, computed_at, override_tier, "
         f"override_justification) "
@@ -290,7 +260,11 @@ def _upsert_postgresql(rows: list[_Row], computed_at: datetime.datetime) -> None
         f"%s, '', '' FROM unnest({arrays}) AS u({', '.join(names)}) "
         f"ON CONFLICT (response_id, profile_key) DO UPDATE SET {updates}"
     )
-    columns = [list(column) for column in zip(*rows, strict=True)]  # _Row's field order
+    # In _PG_COLUMNS' order: the response ids, then each of the engine's columns.
+    columns = [
+        [r.response_id for r in rows],
+        *map(list, zip(*(r.score for r in rows), strict=True)),
+    ]
     connection.ensure_connection()
     # Placeholders in the SQL's order: computed_at in the SELECT list, then the arrays.
     with psycopg.Cursor(connection.connection) as cursor:
@@ -515,12 +489,7 @@ def _clean_weights(profile: Profile, section_weights: Mapping[str, Any]) -> dict
                 f"{', '.join(section_keys)})."
             )
             continue
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, (int, float))
-            or not math.isfinite(weight)
-            or weight <= 0
-        ):
+        if not is_positive_weight(weight):
             errors.append(f"The weight of {key!r} must be a positive number, got {weight!r}.")
             continue
         cleaned[key] = weight

@@ -8,6 +8,7 @@ from questionnaires.definition import (
     InvalidDefinition,
     dump_definition,
     load_definition,
+    visibility,
     visible_question_keys,
 )
 from tests.conftest import EXAMPLE_DEFINITION
@@ -294,3 +295,55 @@ def test_visible_question_keys_follows_conditions():
         "monitoring",
         "rate",
     }
+
+
+def test_a_hidden_answer_counts_as_unanswered_for_the_conditions_after_it():
+    text = BASE.replace(
+        "        type: single_choice\n",
+        '        type: single_choice\n        show_if: "deployments > 0"\n',
+    ).replace(
+        "        type: percentage\n",
+        '        type: percentage\n        show_if: "answered(monitoring)"\n',
+    )
+    definition = load_definition(text)
+    # monitoring keeps an old answer, but no deployments hide it, and rate with it.
+    stale = {"deployments": 0, "monitoring": "live"}
+    assert visible_question_keys(definition, stale) == {"deployments"}
+    assert visible_question_keys(definition, {**stale, "deployments": 2}) == {
+        "deployments",
+        "monitoring",
+        "rate",
+    }
+
+
+@pytest.mark.parametrize("weight", ["0", "-1", ".inf", ".nan", "true", "heavy"])
+def test_a_weight_must_be_a_finite_positive_number(weight):
+    text = BASE.replace("        min: 0\n", f"        min: 0\n        weight: {weight}\n")
+    assert "weight must be a positive number" in only_error(text)
+
+
+def test_visibility_remembers_hidden_sets_by_the_controlling_answers():
+    text = BASE.replace(
+        "        type: single_choice\n",
+        "        type: multiple_choice\n",
+    ).replace(
+        "        type: percentage\n",
+        "        type: percentage\n        show_if: \"'none' in monitoring and deployments > 1\"\n",
+    )
+    rule = visibility(load_definition(text))
+    assert rule.controlling == ("deployments", "monitoring")
+    cases = [
+        {"deployments": 2, "monitoring": ["none"]},
+        {"deployments": 2, "monitoring": ["live"]},
+        {"deployments": 1, "monitoring": ["none"]},
+        {"deployments": 2, "monitoring": ["none"], "rate": 30},  # rate steers nothing
+        {"deployments": 2, "monitoring": [{"not": "hashable"}]},
+        {},
+    ]
+    for _ in range(2):  # the second time from the memo
+        for values in cases:
+            assert rule.hidden(values) == {"deployments", "monitoring", "rate"} - rule.keys(
+                values
+            ), values
+    assert rule.hidden(cases[0]) == set()
+    assert rule.hidden(cases[1]) == {"rate"}

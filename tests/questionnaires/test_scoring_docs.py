@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from questionnaires.definition import load_definition
-from questionnaires.scoring import AnswerInput, ranking_robustness, score_response
+from questionnaires.scoring import (
+    MODERATE_FROM,
+    TIER_DECIMALS,
+    AnswerInput,
+    ranking_robustness,
+    score_response,
+    tier_for,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "scoring.md").read_text()
@@ -80,7 +87,8 @@ def test_the_worked_example_per_question_numbers(example):
     assert [row["question"] for row in rows] == list(contributions)
     for row in rows:
         c = contributions[row["question"]]
-        u = None if not c.answered else next(t[5] for t in result.terms if t[0] == c.question_key)
+        u = next(t.u for t in result.terms if t.question_key == c.question_key)
+        u = u if c.answered else None
         assert shown(c.risk, row["r"]), row
         assert shown(u, row["u"]), row
         assert shown(c.weight, row["e"]), row
@@ -143,3 +151,14 @@ def test_the_robustness_example():
     acme, cato = (score_response(DEFINITION, tied, responses[v]).score for v in ("Acme", "Cato"))
     assert acme == pytest.approx(cato, abs=0.01)
     assert re.search(r"only at 2\.67 \(\+33%\)", DOC)
+
+
+def test_the_tier_rounding_is_the_documented_one():
+    stated = re.search(r"the score is rounded to (\d+) decimal places\s+\(`TIER_DECIMALS`\)", DOC)
+    assert stated and int(stated.group(1)) == TIER_DECIMALS
+    assert "24.9999999999 is moderate" in DOC
+    assert tier_for(24.9999999999, []) == "moderate"
+    # The stored score is rounded to 6 decimals, the tier's comparison is not.
+    assert "24.9999996 is stored as 25.0 and is low" in DOC
+    assert round(24.9999996, 6) == MODERATE_FROM
+    assert tier_for(24.9999996, []) == "low"

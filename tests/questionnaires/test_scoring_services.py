@@ -14,7 +14,7 @@ from questionnaires.models import (
     ResponseScore,
     ResponseStatus,
 )
-from questionnaires.scoring import ENGINE_VERSION, ScoreResult
+from questionnaires.scoring import ENGINE_VERSION, ScoreResult, StoredScore
 from questionnaires.selectors import profile_as_dict, scoring_inputs, stale_scores
 from questionnaires.services import scores as score_services
 from questionnaires.services.scores import (
@@ -378,8 +378,10 @@ def test_a_failed_pipelined_write_raises_and_rolls_back(example_version):
         pytest.skip("pipelined writes are PostgreSQL's")
     response = submitted_response(example_version, RISKY_ANSWERS)
     stored = response_score(response=response, profile_keys=["general"])[0]
-    good = score_services._Row(response.id, "general", "good", "h", 1, 0, 2, 1, "low", 0, "{}")
-    bad = good._replace(tier="far-too-long-for-the-column")
+    good = score_services._Row(
+        response.id, StoredScore("general", "good", "h", 1, 0, 2, 1, "low", 0, "{}")
+    )
+    bad = good._replace(score=good.score._replace(tier="far-too-long-for-the-column"))
     with (
         pytest.raises(Exception, match="too long"),
         transaction.atomic(),
