@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -376,6 +377,19 @@ def test_without_a_release_id_any_change_to_the_release_files_pages_under_new_ke
     _deploy(release_copy, changed)
 
     assert page_cache.cache_key("section", ["same", "data"]) != before
+
+
+@override_settings(RELEASE_ID="")
+def test_a_running_process_keeps_the_release_it_started_with(release_copy):
+    """Files replaced under a running process (an in-place deploy) do not rename the
+    release it runs: its pages are drawn by the code it loaded."""
+    started_with = page_cache.files_digest(page_cache.release_sources())
+    apps.get_app_config("vendors").ready()  # the process starts
+
+    with open(release_copy / "templates/portal/section.html", "a") as template:
+        template.write("\n{# next release #}\n")
+
+    assert page_cache.release_id() == started_with
 
 
 @override_settings(RELEASE_ID="")
