@@ -29,6 +29,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from cxvet.outbox.selectors import delivery_problems
+
 from ..comparison import Comparison, ComparisonError, build_comparison
 from ..models import (
     HANDED_OVER_STATUSES,
@@ -527,6 +529,7 @@ class ResponseAdmin(admin.ModelAdmin):
             "can_set_evidence": can_change and response.status in HANDED_OVER_STATUSES,
             "can_override": can_change,
             "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
+            "delivery_problems": delivery_problems(response),
         }
 
     def _render(
