@@ -254,6 +254,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker waits for Redis to come back however long it takes.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The sweeps `celery -A cxvet beat` runs (exactly one beat; README.md). Without REDIS_URL
+# beat runs them in its own process, as every task runs in-process then.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    # Outgoing messages still pending, lost by the broker, or whose worker died.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    # Reports left in "rendering" past their time limit.
+    "reports-recover": {
+        "task": "questionnaires.reports_recover",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+    },
+}
 
 
 def _next_redis_database(url: str) -> str:

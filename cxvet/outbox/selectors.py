@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from celery import current_app
 from django.db.models import Model
 
 from .models import OutboxMessage
+from .services import registered_task
 
 PROBLEMS_SHOWN = 5
 
 
 def kind_label(kind: str) -> str:
     """What people call messages of this kind ("Invitation email"), else the task name."""
-    return getattr(current_app.tasks.get(kind), "outbox_label", "") or kind
+    return getattr(registered_task(kind), "outbox_label", "") or kind
 
 
 @dataclass(frozen=True)

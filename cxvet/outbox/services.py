@@ -157,7 +157,7 @@ def _dispatch_by_id(message_id: int, *, force: bool) -> None:
 def _dispatch(message: OutboxMessage, *, now: datetime.datetime, note: str = "") -> bool:
     """Claim the message as it was read and put it on the broker; False if another
     process changed it first or the broker refused it (it is then pending again)."""
-    task = current_app.tasks.get(message.kind)
+    task = registered_task(message.kind)
     if task is None:
         _give_up(message, reason=f"No task named {message.kind!r} exists (any more).", now=now)
         return False
@@ -201,6 +201,16 @@ def _as_read(message: OutboxMessage):
     )
 
 
+def registered_task(kind: str) -> OutboxTask | None:
+    """The task that handles messages of `kind`, if it (still) exists."""
+    task = current_app.tasks.get(kind)
+    if task is None:
+        # Celery imports the apps' task modules lazily (a worker at start): do it now.
+        current_app.loader.import_default_modules()
+        task = current_app.tasks.get(kind)
+    return task
+
+
 def task_message_id(task_id: str | None) -> int | None:
     """The message a Celery task id was made for, or None for a task queued directly."""
     if not task_id or not task_id.startswith(TASK_ID_PREFIX):
@@ -241,7 +251,7 @@ def outbox_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
 
 
 def _sweep_started(message: OutboxMessage, now: datetime.datetime) -> str:
-    task = current_app.tasks.get(message.kind)
+    task = registered_task(message.kind)
     limit = datetime.timedelta(seconds=getattr(task, "time_limit", None) or 0)
     if task is not None and message.claimed_at >= now - limit - CLAIM_MARGIN:
         return ""  # still within its time limit: the worker may be busy with it
@@ -327,7 +337,7 @@ def _give_up(message: OutboxMessage, *, reason: str, now: datetime.datetime) -> 
     if not failed:
         return False
     logger.warning("Outgoing message %s (%s) failed: %s", message.pk, message.kind, reason)
-    task = current_app.tasks.get(message.kind)
+    task = registered_task(message.kind)
     if task is not None:
         try:
             task.outbox_gave_up(reason, **message.payload)
