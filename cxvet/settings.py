@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "cxvet.outbox",
     "questionnaires",
     "vendors",
 ]
@@ -229,6 +230,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Where django.core.mail.backends.filebased.EmailBackend writes each email, one file each.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CX Vet <noreply@cxvet.localhost>")
 ANALYST_CONTACT_EMAIL = env_str("ANALYST_CONTACT_EMAIL", "analysts@cxvet.localhost")
 
@@ -238,12 +241,31 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, and handed back to the broker if its worker
+# process dies (without the second setting it would be acknowledged and lost).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # WeasyPrint keeps its memory: recycle a worker child once it has grown this much (KiB).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 600_000)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Longer than any task's time limit, so a redelivered task's first run is surely over.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker waits for Redis to come back however long it takes.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The sweeps `celery -A cxvet beat` runs (exactly one beat; README.md). Without REDIS_URL
+# beat runs them in its own process, as every task runs in-process then.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    # Outgoing messages still pending, lost by the broker, or whose worker died.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    # Reports left in "rendering" past their time limit.
+    "reports-recover": {
+        "task": "questionnaires.reports_recover",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+    },
+}
 
 
 def _next_redis_database(url: str) -> str:
@@ -257,17 +279,25 @@ def _next_redis_database(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
 
 
-if REDIS_URL:
-    # The cache has a Redis database of its own: clearing it empties the whole database
-    # (FLUSHDB), which must never take the tasks queued on the broker with it.
-    CACHES = {
+def cache_settings(redis_url: str, cache_url: str = "") -> dict:
+    """CACHES for a Redis broker at `redis_url` (in memory without one).
+
+    The cache has a Redis database of its own: clearing it empties the whole database
+    (FLUSHDB), which must never take the tasks queued on the broker with it. It fails
+    soft (cxvet/cache.py): while Redis is down pages are served without it.
+    """
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("REDIS_CACHE_URL") or _next_redis_database(REDIS_URL),
+            "BACKEND": "cxvet.cache.FailSoftRedisCache",
+            "LOCATION": cache_url or _next_redis_database(redis_url),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = cache_settings(REDIS_URL, env_str("REDIS_CACHE_URL"))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -284,6 +314,8 @@ PORTAL_BAD_TOKEN_RATE = env_str("PORTAL_BAD_TOKEN_RATE", "20/m")
 # the client's address in (e.g. X-Forwarded-For), or all vendors share one limit.
 PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER")
 RATELIMIT_IP_META_KEY = "vendors.access.client_ip"
+# A count that cannot be read (the cache is down) limits nobody (docs/security.md).
+RATELIMIT_FAIL_OPEN = True
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

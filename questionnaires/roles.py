@@ -34,6 +34,7 @@ WORKSPACE_MODELS = (
     "vendors.vendor",
     "vendors.contact",
     "vendors.accesslink",
+    "outbox.outboxmessage",
 )
 
 

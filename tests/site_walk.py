@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from cxvet.outbox.models import OutboxMessage
 from questionnaires.models import (
     Answer,
     Evidence,
@@ -153,6 +154,17 @@ def build_world() -> World:
     AccessAttempt.objects.create(**attempt, failures_since_start=1, attempt_time=now)
     AccessLog.objects.create(**attempt, attempt_time=now)
     AccessFailureLog.objects.create(**attempt, attempt_time=now, locked_out=False)
+    # An email that could not be sent, shown on the reviewed response's page.
+    OutboxMessage.objects.create(
+        kind="vendors.tasks.send_clarification_request",
+        payload={"response_id": reviewed.pk},
+        subject=reviewed,
+        status=OutboxMessage.Status.FAILED,
+        attempts=6,
+        last_error="Gave up after 6 attempts. Last error: SMTPConnectError: (421, b'busy')",
+        next_attempt_at=now,
+        finished_at=now,
+    )
     return World(
         superuser=superuser,
         token=token,

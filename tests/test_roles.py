@@ -61,7 +61,7 @@ def test_every_model_of_the_workspace_is_named():
     """A new model gets a decision about who sees it before anyone does."""
     models = {
         f"{m._meta.app_label}.{m._meta.model_name}"
-        for label in ("questionnaires", "vendors")
+        for label in ("questionnaires", "vendors", "outbox")
         for m in apps.get_app_config(label).get_models()
     }
     assert set(WORKSPACE_MODELS) == models

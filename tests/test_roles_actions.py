@@ -81,6 +81,7 @@ ACTIONS: dict[tuple[str, str], Rule] = {
     # A vendor with responses is never deleted (PROTECT).
     ("vendors.vendor", "delete_selected"): Rule(WORK, NOBODY),
     ("vendors.accesslink", "delete_selected"): Rule(NOBODY),
+    ("outbox.outboxmessage", "delete_selected"): Rule(NOBODY),
     ("vendors.accesslink", "revoke_links"): Rule(WORK, writes=True),
     ("vendors.accesslink", "reissue_links"): Rule(WORK, writes=True),
     ("auth.user", "delete_selected"): Rule(ACCOUNTS, writes=True),

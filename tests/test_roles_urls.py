@@ -263,6 +263,7 @@ MODELS: dict[str, dict[str, frozenset[str]]] = {
     "questionnaires.rescorejob": _pages(SEE),
     "vendors.vendor": _pages(SEE, add=WORK, change=WORK, delete=WORK),
     "vendors.accesslink": _pages(SEE),
+    "outbox.outboxmessage": _pages(SEE),
     "auth.user": _pages(ACCOUNTS, add=ACCOUNTS, change=ACCOUNTS, delete=ACCOUNTS),
     "auth.group": _pages(ACCOUNTS, add=ACCOUNTS, change=ACCOUNTS, delete=ACCOUNTS),
     "axes.accessattempt": _pages(ACCOUNTS, change=ONLY_SUPERUSER, delete=ACCOUNTS),

@@ -1,8 +1,10 @@
 """Invitations and private links: the only code that creates, revokes or reissues them.
 
-A link's token is shown once, in the invitation email; only its SHA-256 is stored, so
-a database leak does not open any response. Emails are queued after commit, so a rolled
-back invitation never sends a link that does not exist.
+A link's token exists only in the invitation email: the email task mints it while it
+builds the email and stores only its SHA-256 (vendors/tasks.py), so neither the
+database nor the broker ever holds a token. Until then a link holds the hash of a token
+nobody has, and opens nothing. Emails are recorded in the outbox with the change that
+causes them, so a rolled back invitation never sends a link that does not exist.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import datetime
 import hashlib
 import secrets
 from collections.abc import Iterable
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from cxvet.outbox.services import outbox_enqueue
 from questionnaires.audit import link_issued_data, link_revoked_data
 from questionnaires.models import (
     AuditEvent,
@@ -41,6 +43,16 @@ class InvitationError(ValueError):
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh private-link token: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def unusable_token_hash() -> str:
+    """The hash of a token nobody has (it is thrown away): a link that opens nothing yet."""
+    return token_hash(new_token())
 
 
 def portal_url(token: str) -> str:
@@ -118,9 +130,8 @@ def _check_invitation(
 
 
 def _link_issue(*, response: Response, contact: Contact, user) -> AccessLink:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
     link = AccessLink.objects.create(
-        response=response, contact=contact, token_hash=token_hash(token)
+        response=response, contact=contact, token_hash=unusable_token_hash()
     )
     AuditEvent.objects.create(
         response=response,
@@ -131,7 +142,7 @@ def _link_issue(*, response: Response, contact: Contact, user) -> AccessLink:
     # Imported here: tasks import this module for token_hash and portal_url.
     from .tasks import send_invitation
 
-    transaction.on_commit(partial(send_invitation.delay, link.pk, token))
+    outbox_enqueue(task=send_invitation, kwargs={"link_id": link.pk}, subject=response)
     return link
 
 

@@ -1,9 +1,9 @@
-"""Emails to vendor contacts, sent by Celery after the transaction that asked commits.
+"""Emails to vendor contacts, sent through the outbox (cxvet/outbox/tasks.py).
 
 Each task takes ids, re-reads what it needs, and claims its work with a conditional
-update before sending, so a redelivered or repeated task never emails twice. Only
-errors that a later attempt can cure (the mail server is unreachable or busy) are
-retried, with a growing delay; the claim is released first so the retry can take it.
+update before sending, so a repeated task never emails twice. Only errors that a later
+attempt can cure (the mail server is unreachable or busy) are retried, with a growing
+delay; the claim is released first so the retry can take it.
 """
 
 from __future__ import annotations
@@ -17,11 +17,18 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from cxvet.outbox.tasks import OutboxTask
 from questionnaires.definition import iter_questions
 from questionnaires.models import Answer, Response, ResponseStatus
 
 from .models import AccessLink
-from .services import link_expires_on, links_to_notify_of_clarification, portal_url, token_hash
+from .services import (
+    link_expires_on,
+    links_to_notify_of_clarification,
+    new_token,
+    portal_url,
+    token_hash,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,19 +40,26 @@ TRANSIENT_MAIL_ERRORS = (
     ConnectionError,
     TimeoutError,
 )
-MAX_RETRIES = 5
 
 
-def _backoff_seconds(retries: int) -> int:
-    # 1, 2, 4, 8, 16 minutes: well inside the broker's visibility timeout.
-    return 60 * 2**retries
-
-
-def _is_transient(exc: Exception) -> bool:
+def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT_MAIL_ERRORS):
         return True
     # 4xx replies (mailbox busy, greylisting) are temporary by definition.
     return isinstance(exc, smtplib.SMTPResponseException) and 400 <= exc.smtp_code < 500
+
+
+class EmailTask(OutboxTask):
+    """An email: retried on the mail server's temporary errors, 1, 2, 4, 8, 16 minutes apart."""
+
+    outbox_max_attempts = 6
+    outbox_backoff_seconds = 60
+    # An SMTP conversation that takes minutes is stuck.
+    time_limit = 120
+    soft_time_limit = 100
+
+    def outbox_is_transient(self, exc: BaseException) -> bool:
+        return _is_transient(exc)
 
 
 def _send(subject_template: str, body_template: str, context: dict, to: list[str]) -> None:
@@ -56,24 +70,36 @@ def _send(subject_template: str, body_template: str, context: dict, to: list[str
     ).send()
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
-def send_invitation(self, access_link_id: int, token: str) -> None:
-    """Email a contact their private link (the token exists only in this message)."""
+@shared_task(base=EmailTask, bind=True, outbox_label="Invitation email")
+def send_invitation(self, link_id: int) -> str:
+    """Email a contact their private link, minting its token here.
+
+    The token exists only in this process's memory and in the email: the link gets its
+    hash by a conditional update (the link unchanged, not revoked, not emailed yet)
+    before the email is sent. Each attempt mints a new token, so a retry after a failed
+    send, or after a crash between sending and noting it, leaves only the newest
+    email's link working.
+    """
     link = (
         AccessLink.objects.select_related("contact__vendor", "response__version")
-        .filter(pk=access_link_id)
+        .filter(pk=link_id)
         .first()
     )
     if link is None:
-        return
-    if token_hash(token) != link.token_hash:
-        logger.error("send_invitation: the token does not belong to link %s", access_link_id)
-        return
-    claimed = AccessLink.objects.filter(
-        pk=link.pk, email_sent_at__isnull=True, revoked_at__isnull=True
-    ).update(email_sent_at=timezone.now())
-    if not claimed:
-        return
+        return "not sent: the link no longer exists"
+    if link.revoked_at is not None:
+        return "not sent: the link was revoked"
+    if link.email_sent_at is not None:
+        return "already sent"
+    token = new_token()
+    minted = AccessLink.objects.filter(
+        pk=link.pk,
+        token_hash=link.token_hash,
+        revoked_at__isnull=True,
+        email_sent_at__isnull=True,
+    ).update(token_hash=token_hash(token))
+    if not minted:
+        return "not sent: the link changed meanwhile"
     response = link.response
     context = {
         "contact": link.contact,
@@ -85,28 +111,23 @@ def send_invitation(self, access_link_id: int, token: str) -> None:
         "url": portal_url(token),
         "analyst_email": settings.ANALYST_CONTACT_EMAIL,
     }
-    try:
-        _send(
-            "emails/invitation_subject.txt", "emails/invitation.txt", context, [link.contact.email]
-        )
-    except Exception as exc:
-        if not _is_transient(exc) or self.request.retries >= MAX_RETRIES:
-            raise
-        AccessLink.objects.filter(pk=link.pk).update(email_sent_at=None)
-        raise self.retry(exc=exc, countdown=_backoff_seconds(self.request.retries)) from exc
+    _send("emails/invitation_subject.txt", "emails/invitation.txt", context, [link.contact.email])
+    AccessLink.objects.filter(pk=link.pk).update(email_sent_at=timezone.now())
+    return "sent"
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
-def send_clarification_request(self, response_id: int) -> None:
+@shared_task(base=EmailTask, bind=True, outbox_label="Clarification email")
+def send_clarification_request(self, response_id: int) -> str:
     """Tell every active contact of a response which answers the analyst reopened.
 
     The email lists each reopened question with the analyst's note and reminds the
     contact that the private link from their invitation still works. Each link is
-    claimed for the current round, so a repeated task sends nothing new.
+    claimed for the current round, so a repeated task sends nothing new; a temporary
+    error releases the link's claim and is raised, and the retry emails those not done.
     """
     response = Response.objects.select_related("vendor", "version").filter(pk=response_id).first()
     if response is None or response.status != ResponseStatus.CLARIFICATION_REQUESTED:
-        return
+        return "not sent: clarification is no longer requested"
     items = _reopened_questions(response)
     links = (
         AccessLink.objects.filter(response=response, revoked_at__isnull=True)
@@ -115,19 +136,15 @@ def send_clarification_request(self, response_id: int) -> None:
     )
     notified_emails: set[str] = set()
     for link in links:
-        failure = _notify_link(link, response, items, notified_emails)
-        if failure is not None:
-            if self.request.retries >= MAX_RETRIES:
-                raise failure
-            raise self.retry(
-                exc=failure, countdown=_backoff_seconds(self.request.retries)
-            ) from failure
+        _notify_link(link, response, items, notified_emails)
+    return f"sent to {len(notified_emails)} contact{'s' if len(notified_emails) != 1 else ''}"
 
 
 def _notify_link(
     link: AccessLink, response: Response, items: list[dict], notified_emails: set[str]
-) -> Exception | None:
-    """Email one link's contact; return a transient error to retry, raise others."""
+) -> None:
+    """Email one link's contact, unless claimed already; a temporary error releases the
+    claim before it is raised."""
     before = link.clarification_notified_at
     claimed = (
         AccessLink.objects.filter(pk=link.pk)
@@ -136,7 +153,7 @@ def _notify_link(
     )
     email = link.contact.email.lower()
     if not claimed or email in notified_emails:
-        return None
+        return
     context = {
         "contact": link.contact,
         "vendor": response.vendor,
@@ -152,12 +169,10 @@ def _notify_link(
             [link.contact.email],
         )
     except Exception as exc:
-        if not _is_transient(exc):
-            raise
-        AccessLink.objects.filter(pk=link.pk).update(clarification_notified_at=before)
-        return exc
+        if _is_transient(exc):
+            AccessLink.objects.filter(pk=link.pk).update(clarification_notified_at=before)
+        raise
     notified_emails.add(email)
-    return None
 
 
 def _reopened_questions(response: Response) -> list[dict]:

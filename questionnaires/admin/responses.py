@@ -29,6 +29,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from cxvet.outbox.selectors import delivery_problems
+
 from .. import access
 from ..audit import EventLabels, describe_event
 from ..comparison import Comparison, ComparisonError, build_comparison
@@ -522,6 +524,7 @@ class ResponseAdmin(admin.ModelAdmin):
             "can_override": can_change,
             "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
             "can_request_report": access.may_request_reports(request.user),
+            "delivery_problems": delivery_problems(response),
         }
 
     def _render(

@@ -2,9 +2,12 @@
 
 queued -> rendering -> ready | failed. A request reuses a ready report whose inputs
 fingerprint is unchanged, or one already on its way; otherwise it creates a queued
-report and queues the rendering task once the transaction commits. The task claims
+report and records its rendering in the outbox, in the same transaction. The task claims
 the report with a conditional UPDATE, so two deliveries of the same message render it
 once, and a claim older than the hard time limit (its worker was killed) is taken over.
+`reports_recover` (Celery beat) finds reports left rendering past that limit and queues
+them again, or fails them with the reason once they have used their attempts. The PDF is
+published only complete (`report_store`), so a render cut short leaves nothing to serve.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cxvet.outbox.services import outbox_cancel, outbox_enqueue, outbox_requeue
+
 from ..models import Report, ReportKind, ReportStatus, Response, Selection
 from ..reports import RENDER_HARD_TIME_LIMIT, current_inputs_hash, report_subject
 
 MAX_ERROR_LENGTH = 2000
+# Renders started (claims) before a report whose renders keep dying is failed.
+MAX_RENDER_ATTEMPTS = 4
 
 
 def _stale_before(now: datetime.datetime) -> datetime.datetime:
@@ -69,7 +76,7 @@ def _request_in_transaction(kind, selection, response, profile_key, user) -> Rep
             if _is_stale(existing, now):
                 # Its message was lost or its worker died: send it again; the claim
                 # makes a duplicate delivery harmless.
-                _queue_after_commit(existing.pk)
+                _render_again(existing, "Requested again while it seemed stuck.")
             return existing
         report = Report.objects.create(
             kind=kind,
@@ -80,7 +87,7 @@ def _request_in_transaction(kind, selection, response, profile_key, user) -> Rep
             inputs_hash=digest,
             requested_by=user if getattr(user, "pk", None) else None,
         )
-        _queue_after_commit(report.pk)
+        outbox_enqueue(task=_render_task(), kwargs={"report_id": report.pk}, subject=report)
         return report
 
 
@@ -97,23 +104,31 @@ def _is_stale(report: Report, now: datetime.datetime) -> bool:
     return since is not None and since < _stale_before(now)
 
 
-def _queue_after_commit(report_id: int) -> None:
-    from ..tasks.reports import report_render
+def _render_task():
+    from ..tasks.reports import report_render  # the task module imports this one
 
-    transaction.on_commit(lambda: report_render.delay(report_id))
+    return report_render
 
 
-def report_claim(*, report_id: int) -> Report | None:
+def _render_again(report: Report, reason: str) -> None:
+    outbox_requeue(
+        task=_render_task(), kwargs={"report_id": report.pk}, subject=report, reason=reason
+    )
+
+
+def report_claim(*, report_id: int, take_over: bool = False) -> Report | None:
     """Take the report for rendering, or None when it is not ours to render.
 
     Queued reports are claimed; a report in rendering is claimed only when its claim is
-    older than the hard time limit. Ready and failed reports are left alone, so a
-    re-run of the task does nothing.
+    older than the hard time limit, or with `take_over` (the caller knows that the run
+    holding the claim is dead). Ready and failed reports are left alone, so a re-run of
+    the task does nothing.
     """
     now = timezone.now()
-    claimable = Q(status=ReportStatus.QUEUED) | Q(
-        status=ReportStatus.RENDERING, claimed_at__lt=_stale_before(now)
-    )
+    rendering = Q(status=ReportStatus.RENDERING)
+    if not take_over:
+        rendering &= Q(claimed_at__lt=_stale_before(now))
+    claimable = Q(status=ReportStatus.QUEUED) | rendering
     claimed = Report.objects.filter(claimable, pk=report_id).update(
         status=ReportStatus.RENDERING, claimed_at=now, attempts=F("attempts") + 1
     )
@@ -168,6 +183,57 @@ def report_fail(*, report: Report, reason: str) -> bool:
             finished_at=timezone.now(),
         )
     )
+
+
+def report_fail_unfinished(*, report_id: int, reason: str) -> bool:
+    """Fail a report that is not finished, whoever holds it: its rendering was given up."""
+    return bool(
+        Report.objects.filter(
+            pk=report_id, status__in=(ReportStatus.QUEUED, ReportStatus.RENDERING)
+        ).update(
+            status=ReportStatus.FAILED,
+            error=reason[:MAX_ERROR_LENGTH],
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def reports_recover(*, now: datetime.datetime | None = None) -> int:
+    """Reports left rendering past the hard time limit: their worker died mid-render.
+
+    Each is queued again (its outbox message dispatched anew), or, once it has used
+    MAX_RENDER_ATTEMPTS renders, failed with the reason. Returns how many it changed.
+    """
+    now = now or timezone.now()
+    stuck = Report.objects.filter(
+        status=ReportStatus.RENDERING, claimed_at__lt=_stale_before(now)
+    ).order_by("claimed_at")
+    changed = 0
+    for report in stuck[:100]:
+        with transaction.atomic():
+            unchanged = Report.objects.filter(
+                pk=report.pk, status=ReportStatus.RENDERING, claimed_at=report.claimed_at
+            )
+            stopped = (
+                f"The worker rendering it stopped before finishing (render {report.attempts}, "
+                f"started {report.claimed_at:%Y-%m-%d %H:%M:%S} UTC)."
+            )
+            if report.attempts >= MAX_RENDER_ATTEMPTS:
+                reason = (
+                    f"{stopped} Gave up after {report.attempts} renders: a worker that "
+                    "keeps stopping mid-render is usually out of memory; reduce the "
+                    "number of vendors in the selection."
+                )
+                if unchanged.update(
+                    status=ReportStatus.FAILED, error=reason[:MAX_ERROR_LENGTH], finished_at=now
+                ):
+                    outbox_cancel(task=_render_task(), subject=report, reason=reason)
+                    changed += 1
+                continue
+            if unchanged.update(status=ReportStatus.QUEUED, claimed_at=None, error=stopped):
+                _render_again(report, f"{stopped} Queued again.")
+                changed += 1
+    return changed
 
 
 def report_release(*, report: Report, reason: str) -> bool:

@@ -13,6 +13,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from cxvet.outbox.services import outbox_enqueue
+
 from ..audit import clarification_requested_data, evidence_verified_data, status_changed_data
 from ..models import (
     HANDED_OVER_STATUSES,
@@ -78,7 +80,8 @@ def clarification_request(
 
     `questions` maps question keys to notes, or is a list of (answer, note) pairs. A
     question the vendor left unanswered gets an (empty) answer row, so that it can be
-    reopened like the others. The vendor is notified once the transaction commits.
+    reopened like the others. The vendor's email is recorded in the outbox in this
+    transaction and sent once it commits.
     """
     current = _locked(response)
     _require_submitted(current, "request clarification")
@@ -115,8 +118,7 @@ def clarification_request(
             questions={a.question.key: a.clarification_note for a in answers},
         ),
     )
-    response_id = current.pk
-    transaction.on_commit(lambda: _queue_clarification_email(response_id))
+    _queue_clarification_email(current)
     _copy_state(current, response)
     return response
 
@@ -173,11 +175,13 @@ def _answers_for(response: Response, questions: list[Question]) -> list[Answer]:
     return [*existing.values(), *created]
 
 
-def _queue_clarification_email(response_id: int) -> None:
+def _queue_clarification_email(response: Response) -> None:
     # Imported here: the vendors app depends on questionnaires, not the other way round.
     from vendors.tasks import send_clarification_request
 
-    send_clarification_request.delay(response_id)
+    outbox_enqueue(
+        task=send_clarification_request, kwargs={"response_id": response.pk}, subject=response
+    )
 
 
 def _copy_state(source: Response, target: Response) -> None:

@@ -24,6 +24,8 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cxvet.outbox.services import outbox_enqueue
+
 from ..definition import is_positive_weight
 from ..models import (
     AuditEvent,
@@ -518,22 +520,27 @@ def _rescore_job_start(
         total=affected_responses(profile).count(),
         requested_by=user if getattr(user, "pk", None) else None,
     )
-    transaction.on_commit(lambda: _queue_batch(job.pk, 0))
+    _queue_batch(job.pk, 0)
     return job
 
 
 def _queue_batch(job_id: int, after_id: int) -> None:
     from ..tasks.scoring import rescore_batch  # the task module imports this one
 
-    rescore_batch.delay(job_id, after_id)
+    outbox_enqueue(
+        task=rescore_batch,
+        kwargs={"job_id": job_id, "after_id": after_id},
+        subject=RescoreJob(pk=job_id),
+    )
 
 
 def rescore_job_advance(*, job_id: int, after_id: int) -> int | None:
     """Score the next batch of a job after response id `after_id`.
 
-    Returns the new cursor when more batches remain, None when the job is finished,
-    superseded, or this batch was already done (a redelivered task): the cursor is
-    claimed with a conditional update inside the same transaction as the scores.
+    Returns the new cursor when more batches remain (the next batch is then queued),
+    None when the job is finished, superseded, or this batch was already done (a
+    redelivered task): the cursor is claimed with a conditional update inside the same
+    transaction as the scores.
     """
     with transaction.atomic():
         job = (
@@ -572,6 +579,8 @@ def rescore_job_advance(*, job_id: int, after_id: int) -> int | None:
             # Responses submitted while the job ran are included: the total follows.
             RescoreJob.objects.filter(pk=job_id, total__lt=F("done")).update(total=F("done"))
             return None
+        # Queued in the same transaction as the cursor: the job never stops half-way.
+        _queue_batch(job_id, ids[-1])
         return ids[-1]
 
 

@@ -157,6 +157,7 @@ def test_reissue_revokes_and_emails_a_new_working_link(
     with django_capture_on_commit_callbacks(execute=True):
         new = link_reissue(link=old, user=UserFactory())
     old.refresh_from_db()
+    new.refresh_from_db()
     assert old.revoked_at is not None
     assert new.revoked_at is None and new.response_id == old.response_id
     old_token, new_token = _tokens_in_outbox()
@@ -175,67 +176,91 @@ def test_a_link_revoked_before_its_email_went_out_is_never_emailed(
 
 
 def test_invitation_task_rerun_sends_nothing_twice(example_version):
-    contact = ContactFactory()
     [link] = invitation_create(
-        contacts=[contact], version=example_version, due_date=_due(), user=None
+        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
     )
-    token = "x" * 43
-    AccessLink.objects.filter(pk=link.pk).update(token_hash=token_hash(token))
-    send_invitation.apply(args=[link.pk, token])
-    send_invitation.apply(args=[link.pk, token])
+    send_invitation.apply(args=[link.pk])
+    send_invitation.apply(args=[link.pk])
     assert len(mail.outbox) == 1
+    [token] = _tokens_in_outbox()
+    assert AccessLink.objects.get(pk=link.pk).token_hash == token_hash(token)
 
 
-def test_invitation_task_refuses_a_token_of_another_link(example_version):
-    [link] = invitation_create(
-        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+def test_a_link_opens_nothing_until_its_email_is_built(example_version):
+    """The token is minted by the email task; before it runs the link's hash belongs to
+    a token nobody has, and each invitation gets a different one."""
+    contacts = [ContactFactory(), ContactFactory()]
+    contacts[1].vendor = contacts[0].vendor
+    contacts[1].save()
+    links = invitation_create(
+        contacts=contacts, version=example_version, due_date=_due(), user=None
     )
-    send_invitation.apply(args=[link.pk, "not-the-token"])
-    assert mail.outbox == []
-    link.refresh_from_db()
-    assert link.email_sent_at is None
+    assert len({link.token_hash for link in links}) == 2
+    send_invitation.apply(args=[links[0].pk])
+    [token] = _tokens_in_outbox()
+    assert AccessLink.objects.get(pk=links[0].pk).token_hash == token_hash(token)
+    assert AccessLink.objects.get(pk=links[1].pk).token_hash == links[1].token_hash
 
 
-def test_invitation_task_retries_when_the_mail_server_is_down(example_version, monkeypatch):
-    [link] = invitation_create(
-        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
-    )
-    token = "y" * 43
-    AccessLink.objects.filter(pk=link.pk).update(token_hash=token_hash(token))
-    attempts = []
-
+def _flaky_mail(monkeypatch, failures: list[Exception]) -> list[list[str]]:
+    """Make the test mail backend raise these errors first, then deliver; returns the
+    links' stored hashes as each attempt found them."""
     from django.core.mail.backends.locmem import EmailBackend
 
     real_send = EmailBackend.send_messages
+    attempts = []
 
     def flaky_send(self, messages):
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise smtplib.SMTPServerDisconnected("connection closed")
+        attempts.append(list(AccessLink.objects.values_list("token_hash", flat=True)))
+        if len(attempts) <= len(failures):
+            raise failures[len(attempts) - 1]
         return real_send(self, messages)
 
     monkeypatch.setattr(EmailBackend, "send_messages", flaky_send)
-    # throw=False: eager apply() then runs the retry in place, as a worker would later.
-    send_invitation.apply(args=[link.pk, token], throw=False)
+    return attempts
+
+
+def test_invitation_is_retried_when_the_mail_server_is_down_with_a_new_token(
+    example_version, monkeypatch, django_capture_on_commit_callbacks
+):
+    from cxvet.outbox.models import OutboxMessage
+
+    attempts = _flaky_mail(monkeypatch, [smtplib.SMTPServerDisconnected("connection closed")])
+    # Without a broker the outbox runs the retry at once, as a worker would later.
+    with django_capture_on_commit_callbacks(execute=True):
+        [link] = invitation_create(
+            contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+        )
+
     assert len(attempts) == 2
-    assert len(mail.outbox) == 1
+    [token] = _tokens_in_outbox()
+    # Each attempt minted its own token; only the one in the email opens the link.
+    [first_hash], [second_hash] = attempts
+    assert first_hash != second_hash
+    assert AccessLink.objects.get(pk=link.pk).token_hash == token_hash(token) == second_hash
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.attempts) == (OutboxMessage.Status.SENT, 2)
+    assert message.last_error == "SMTPServerDisconnected: connection closed"
 
 
-def test_invitation_task_does_not_retry_a_permanent_error(example_version, monkeypatch):
-    [link] = invitation_create(
-        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
-    )
-    token = "z" * 43
-    AccessLink.objects.filter(pk=link.pk).update(token_hash=token_hash(token))
-    from django.core.mail.backends.locmem import EmailBackend
+def test_invitation_is_not_retried_after_a_permanent_error(
+    example_version, monkeypatch, django_capture_on_commit_callbacks
+):
+    from cxvet.outbox.models import OutboxMessage
 
-    def refused(self, messages):
-        raise smtplib.SMTPRecipientsRefused({"x@y": (550, b"no such user")})
+    refused = smtplib.SMTPRecipientsRefused({"x@y": (550, b"no such user")})
+    attempts = _flaky_mail(monkeypatch, [refused])
+    with django_capture_on_commit_callbacks(execute=True):
+        [link] = invitation_create(
+            contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+        )
 
-    monkeypatch.setattr(EmailBackend, "send_messages", refused)
-    result = send_invitation.apply(args=[link.pk, token], throw=False)
-    assert isinstance(result.result, smtplib.SMTPRecipientsRefused)
-    assert result.state == "FAILURE"
+    assert len(attempts) == 1
+    assert mail.outbox == []
+    assert AccessLink.objects.get(pk=link.pk).email_sent_at is None
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.attempts) == (OutboxMessage.Status.FAILED, 1)
+    assert message.last_error.startswith("SMTPRecipientsRefused")
 
 
 # Clarification emails -------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""Redis as a cache that fails soft: while Redis is down, the site runs without a cache.
+
+Everything the project keeps in the cache can be computed again (portal pages and
+question cards, the comparison's robustness) or may be forgotten (the portal's count of
+bad tokens), so a cache error is treated as a miss and a skipped write. The first error
+is logged, then the cache is left alone for `RETRY_AFTER` seconds (so a Redis that
+times out does not cost every request a timeout), and its return is logged too.
+
+The portal's rate limit therefore fails open during an outage: bad tokens are not
+counted, which is safe because a token is 256 random bits (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .outages import Outage
+
+logger = logging.getLogger(__name__)
+
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+DEFAULT_RETRY_AFTER = 5.0
+
+T = TypeVar("T")
+
+_outage = Outage("The cache (Redis)", logger)
+# Per server, shared by the per-thread cache instances Django creates.
+_skip_until: dict[str, float] = {}
+
+
+class FailSoftRedisCache(RedisCache):
+    """Django's Redis cache, where an unreachable server means a miss.
+
+    OPTIONS may set RETRY_AFTER (seconds to leave the server alone after an error); the
+    other options go to redis-py as usual (e.g. socket_connect_timeout).
+    """
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_after = float(options.pop("RETRY_AFTER", DEFAULT_RETRY_AFTER))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._server_key = str(server)
+
+    def _soft(self, call: Callable[[], T], fallback: T) -> T:
+        if time.monotonic() < _skip_until.get(self._server_key, 0.0):
+            return fallback
+        try:
+            result = call()
+        except REDIS_DOWN as exc:
+            _skip_until[self._server_key] = time.monotonic() + self.retry_after
+            _outage.failed(exc, "serving every page without the cache until it is back")
+            return fallback
+        _outage.recovered()
+        return result
+
+    def get(self, key, default=None, version=None):
+        return self._soft(
+            lambda: super(FailSoftRedisCache, self).get(key, default, version), default
+        )
+
+    def get_many(self, keys, version=None):
+        return self._soft(lambda: super(FailSoftRedisCache, self).get_many(keys, version), {})
+
+    def has_key(self, key, version=None):
+        return self._soft(lambda: super(FailSoftRedisCache, self).has_key(key, version), False)
+
+    def set(self, key, value, timeout=None, version=None, **kwargs):
+        self._soft(
+            lambda: super(FailSoftRedisCache, self).set(key, value, timeout, version, **kwargs),
+            None,
+        )
+
+    def set_many(self, data, timeout=None, version=None):
+        # Django's contract: the keys that could not be stored.
+        return self._soft(
+            lambda: super(FailSoftRedisCache, self).set_many(data, timeout, version), list(data)
+        )
+
+    def add(self, key, value, timeout=None, version=None):
+        return self._soft(
+            lambda: super(FailSoftRedisCache, self).add(key, value, timeout, version), False
+        )
+
+    def touch(self, key, timeout=None, version=None):
+        return self._soft(
+            lambda: super(FailSoftRedisCache, self).touch(key, timeout, version), False
+        )
+
+    def delete(self, key, version=None):
+        return self._soft(lambda: super(FailSoftRedisCache, self).delete(key, version), False)
+
+    def delete_many(self, keys, version=None):
+        self._soft(lambda: super(FailSoftRedisCache, self).delete_many(keys, version), None)
+
+    def clear(self):
+        return self._soft(lambda: super(FailSoftRedisCache, self).clear(), False)
+
+    def incr(self, key, delta=1, version=None):
+        # A counter that cannot be read is a missing key, which incr() reports so.
+        missing = object()
+        value = self._soft(
+            lambda: super(FailSoftRedisCache, self).incr(key, delta, version), missing
+        )
+        if value is missing:
+            raise ValueError(f"Key {key!r} not found (the cache is unavailable).")
+        return value
