@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A view that cannot reach the database answers 503 with Retry-After, not 500.
+    "cxvet.middleware.DatabaseUnavailableMiddleware",
     # Last: it turns a locked-out sign-in into the lockout page (axes' docs ask for this).
     "axes.middleware.AxesMiddleware",
 ]
@@ -135,7 +137,16 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+        # Connections are kept for a minute (opening one costs more than most requests)
+        # and checked before a request reuses one, so that after a database restart the
+        # first request on each web process reconnects instead of failing.
+        DATABASES = {
+            "default": dj_database_url.parse(
+                DATABASE_URL,
+                conn_max_age=60,
+                conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+            )
+        }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     # PostgreSQL plans a query anew each time it is sent as text: for the portal's link

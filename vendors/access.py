@@ -190,6 +190,21 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# Marks the portal's own "this link does not work" pages (404, 410), the one reply after
+# which portal.js stops retrying a save: a proxy's or server's error page lacks it.
+LINK_STATE_HEADER = "X-Portal-Link"
+
+
+def _link_state(response: HttpResponse, state: str) -> HttpResponse:
+    response[LINK_STATE_HEADER] = state
+    return response
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    page = render_portal(request, "portal/not_found.html", status=404)
+    return _private(_link_state(page, "not-found"))
+
+
 def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Wrap a portal view: resolve the token into a PortalAccess or answer 404/410/429."""
 
@@ -202,13 +217,13 @@ def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             response["Retry-After"] = str(exc.retry_after)
             return _private(response)
         except LinkGone as exc:
-            return _private(gone_page(request, exc))
+            return _private(_link_state(gone_page(request, exc), "gone"))
         except Http404:
-            return _private(render_portal(request, "portal/not_found.html", status=404))
+            return _not_found(request)
         try:
             return _private(view(request, access, **kwargs))
         except Http404:
-            return _private(render_portal(request, "portal/not_found.html", status=404))
+            return _not_found(request)
 
     return wrapper
 

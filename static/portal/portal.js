@@ -4,6 +4,12 @@
  * on change and when leaving a field, follow-up questions appear and disappear as the
  * server decides, documents upload as soon as they are chosen, and a save based on an
  * answer someone else changed shows both versions instead of overwriting.
+ *
+ * A save that does not get through (no connection, a server or proxy error, the
+ * database restarting, too many requests) is tried again with growing, jittered delays
+ * until it does; what was typed stays in the page, and in this browser's storage until
+ * the server confirms it, so a reload or a crash brings it back. Only the portal's own
+ * "this link does not work" reply (404 or 410 with its X-Portal-Link header) stops.
  */
 (function () {
   "use strict";
@@ -25,7 +31,9 @@
   if (!form) { return; }
 
   var TYPING_DELAY_MS = 1500;
-  var RETRY_DELAY_MS = 5000;
+  var RETRY_FIRST_MS = 1000;      // then doubling, each delay jittered, up to:
+  var RETRY_MAX_MS = 30000;
+  var DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
   var csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var statusLine = form.querySelector("[data-save-status]");
   var progressLine = document.querySelector("[data-section-progress]");
@@ -34,8 +42,11 @@
   var queues = {};      // question key -> promise of its last save (saves run in order)
   var timers = {};      // question key -> pending typing timer
   var dirty = {};       // question key -> true when changed since the last save
+  var retries = {};     // question key -> {attempts, timer} while its save is retried
   var inFlight = 0;
-  var failed = false;
+  var linkGone = false;
+  var lastSaved = null;   // " at 14:05 UTC" once a save came back
+  var drafts = draftStore();
 
   function urlFor(template, key, id) {
     var url = template.replace("__key__", encodeURIComponent(key));
@@ -52,7 +63,22 @@
     slot.classList.toggle("is-error", !!isError);
   }
 
-  function setStatus(text) { if (statusLine) { statusLine.textContent = text; } }
+  function setStatus(text, isError) {
+    if (!statusLine) { return; }
+    statusLine.textContent = text;
+    statusLine.classList.toggle("text-danger", !!isError);
+    statusLine.classList.toggle("text-body-secondary", !isError);
+  }
+
+  // The bar at the bottom speaks for the whole page: any answer still not saved wins.
+  function showOverallStatus() {
+    if (linkGone) { return; }
+    if (Object.keys(retries).length) {
+      setStatus("Not saved, retrying… Your answers stay on this page until they are saved.", true);
+    } else if (lastSaved !== null) {
+      setStatus("All changes saved" + lastSaved);
+    }
+  }
 
   function answerData(card) {
     var data = new FormData();
@@ -64,6 +90,9 @@
     return data;
   }
 
+  // The app's own answer (JSON, not a server error or a rate limit), or a rejection:
+  // error.gone for the portal's "this link does not work" page, otherwise a passing
+  // failure worth retrying (error.retryAfterMs when the server said how long to wait).
   function post(url, body) {
     return fetch(url, {
       method: "POST",
@@ -71,15 +100,28 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken, "Accept": "application/json" }
     }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") === -1) {
-        // 404/410/429 pages: the link stopped working while the page was open.
-        var error = new Error("link");
-        error.status = response.status;
+      var error;
+      if ((response.status === 404 || response.status === 410) && response.headers.get("X-Portal-Link")) {
+        error = new Error("link");
+        error.gone = true;
         throw error;
       }
-      return response.json();
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") !== -1 && response.status < 500 && response.status !== 429) {
+        return response.json();
+      }
+      error = new Error("HTTP " + response.status);
+      var seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+      if (seconds > 0) { error.retryAfterMs = seconds * 1000; }
+      throw error;
     });
+  }
+
+  function retryDelay(attempts, retryAfterMs) {
+    var ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * Math.pow(2, attempts - 1));
+    // Jittered, so that pages cut off by the same outage do not all come back at once.
+    var delay = ceiling / 2 + Math.random() * ceiling / 2;
+    return Math.min(RETRY_MAX_MS, Math.max(delay, retryAfterMs || 0));
   }
 
   // Saving ---------------------------------------------------------------------------
@@ -87,6 +129,7 @@
   function markDirty(card, delay) {
     var key = card.dataset.question;
     dirty[key] = true;
+    drafts.remember(card);
     clearTimeout(timers[key]);
     if (delay) {
       timers[key] = setTimeout(function () { save(key); }, delay);
@@ -98,6 +141,7 @@
   function save(key) {
     clearTimeout(timers[key]);
     delete timers[key];
+    if (retries[key]) { clearTimeout(retries[key].timer); }
     var previous = queues[key] || Promise.resolve();
     var next = previous.then(function () { return saveNow(key); });
     queues[key] = next.catch(function () {});
@@ -108,26 +152,50 @@
     if (!dirty[key]) { return Promise.resolve(); }
     var card = cardFor(key);
     if (!card || card.hasAttribute("data-readonly")) { return Promise.resolve(); }
+    if (linkGone) { return Promise.resolve(); }
     delete dirty[key];
     inFlight += 1;
-    setCardState(card, "Saving…");
-    setStatus("Saving…");
+    if (!retries[key]) {
+      setCardState(card, "Saving…");
+      setStatus("Saving…");
+    }
     return post(urlFor(form.dataset.autosaveUrl, key), answerData(card))
-      .then(function (reply) { applyReply(card, reply); })
+      .then(function (reply) {
+        delete retries[key];
+        applyReply(card, reply);
+      })
       .catch(function (error) {
-        if (error.status) {
-          failed = true;
-          setCardState(card, "Not saved: this link no longer works. Reload the page.", true);
-          setStatus("Not saved: reload the page to see why.");
+        dirty[key] = true;
+        if (error.gone) {
+          stopForGoneLink();
           return;
         }
-        dirty[key] = true;
-        failed = true;
-        setCardState(card, "Not saved yet: no connection. Retrying…", true);
-        setStatus("Some answers are not saved yet: retrying…");
-        setTimeout(function () { save(key); }, RETRY_DELAY_MS);
+        var retry = retries[key] || (retries[key] = { attempts: 0 });
+        retry.attempts += 1;
+        retry.timer = setTimeout(function () { save(key); }, retryDelay(retry.attempts, error.retryAfterMs));
+        setCardState(card, "Not saved, retrying… Your answer stays here until it is saved.", true);
+        showOverallStatus();
       })
       .then(function () { inFlight -= 1; });
+  }
+
+  function retryNow() {
+    Object.keys(retries).forEach(save);
+  }
+
+  // The portal itself says the link no longer works: nothing can be saved through it
+  // again, so stop, forget the stored copies, and leave what was typed in the page.
+  function stopForGoneLink() {
+    linkGone = true;
+    Object.keys(retries).forEach(function (key) { clearTimeout(retries[key].timer); });
+    retries = {};
+    drafts.forgetAll();
+    form.querySelectorAll("[data-question]").forEach(function (card) {
+      if (dirty[card.dataset.question]) {
+        setCardState(card, "Not saved: this link no longer works. Copy your answer before leaving.", true);
+      }
+    });
+    setStatus("Not saved: this link no longer works. Reload the page to see why.", true);
   }
 
   function setHidden(name, value) {
@@ -136,29 +204,39 @@
   }
 
   function applyReply(card, reply) {
+    var key = card.dataset.question;
     clearErrors(card);
     if (reply.status === "invalid") {
+      // Kept in storage too: the value stays for correcting, after a reload as well.
       showErrors(card, reply.errors);
       setCardState(card, "Not saved: please correct the answer above.", true);
-      setStatus("One answer needs correcting before it can be saved.");
+      setStatus("One answer needs correcting before it can be saved.", true);
       return;
     }
     if (reply.status === "locked") {
+      drafts.forget(key);
       setCardState(card, reply.message || "This answer can no longer change.", true);
       return;
     }
     setHidden(reply.revision_field, reply.revision);
     setHidden(reply.loaded_field, reply.loaded);
     if (reply.status === "conflict") {
+      // The stored copy keeps the revision it was based on, so a reload shows the
+      // conflict again rather than saving over their answer.
       showConflict(card, reply);
       setCardState(card, "Not saved: someone else changed this answer.", true);
-      setStatus("Someone else changed an answer: choose which to keep.");
+      setStatus("Someone else changed an answer: choose which to keep.", true);
     } else {
       clearConflict(card);
-      failed = false;
+      if (dirty[key]) {
+        drafts.remember(card);  // typed on while this save was on its way
+      } else {
+        drafts.forget(key);
+      }
       var when = reply.saved_at ? " at " + reply.saved_at : "";
-      setCardState(card, reply.status === "saved" ? "Saved" + when : "");
-      setStatus("All changes saved" + when);
+      lastSaved = when;
+      setCardState(card, reply.status === "saved" || reply.status === "unchanged" ? "Saved" + when : "");
+      showOverallStatus();
     }
     applyVisibility(reply.visible);
     toggleExplain(card, reply.explain_needed);
@@ -231,6 +309,7 @@
     });
     slot.querySelector('[data-conflict-action="theirs"]').addEventListener("click", function () {
       fillAnswer(card, reply.theirs);
+      drafts.forget(card.dataset.question);
       clearConflict(card);
       setCardState(card, "Showing their answer (already saved).");
     });
@@ -249,6 +328,142 @@
     });
     var comment = card.querySelector('[name="' + key + '-comment"]');
     if (comment) { comment.value = answer.comment || ""; }
+  }
+
+  // Unsaved answers kept in this browser --------------------------------------------------
+  //
+  // From the first keystroke until the server confirms it, each question's answer is
+  // kept in localStorage under a key naming the link (a digest of its token, never the
+  // token itself) and the question, with the revision it was based on. A reload, or
+  // coming back after the browser closed, puts it back in its field and saves it; the
+  // server then saves it, finds it saved already, or shows that someone else changed the
+  // answer meanwhile. A copy is forgotten once saved, when the link stops working, and
+  // after 30 days. An explicit Save marks the copies: if the answer's revision moved
+  // on by the next visit, that Save went through and the copy is dropped.
+
+  function draftStore() {
+    var storage = null;
+    try {
+      storage = window.localStorage;
+      storage.getItem("cxvet");
+    } catch (e) {
+      storage = null;  // storage turned off: answers are still retried while the page is open
+    }
+    var ROOT = "cxvet-unsaved:";
+    var match = /\/portal\/([^/]+)\//.exec(form.dataset.autosaveUrl || "");
+    var prefix = ROOT + digest(match ? match[1] : window.location.pathname) + ":";
+
+    function read(key) {
+      try { return JSON.parse(storage.getItem(prefix + key)); } catch (e) { return null; }
+    }
+    function write(key, entry) {
+      try { storage.setItem(prefix + key, JSON.stringify(entry)); } catch (e) { /* full */ }
+    }
+    function storedKeys(start) {
+      var keys = [];
+      for (var i = 0; i < storage.length; i++) {
+        var name = storage.key(i);
+        if (name && name.indexOf(start) === 0) { keys.push(name); }
+      }
+      return keys;
+    }
+    function dropOld() {
+      storedKeys(ROOT).forEach(function (name) {
+        var entry = null;
+        try { entry = JSON.parse(storage.getItem(name)); } catch (e) { entry = null; }
+        if (!entry || !(Date.now() - entry.at < DRAFT_MAX_AGE_MS)) { storage.removeItem(name); }
+      });
+    }
+    function remember(card, submitted) {
+      if (storage) {
+        write(card.dataset.question, { at: Date.now(), fields: fieldsOf(card), submitted: !!submitted });
+      }
+    }
+    function forget(key) { if (storage) { storage.removeItem(prefix + key); } }
+
+    function restoreCard(card) {
+      var key = card.dataset.question;
+      var entry = read(key);
+      if (!entry || !Array.isArray(entry.fields)) { return; }
+      var here = fieldsOf(card);
+      var revision = key + "-revision";
+      var sameAnswer = answerOnly(here, key) === answerOnly(entry.fields, key);
+      var savedSince = entry.submitted && valueOf(entry.fields, revision) !== valueOf(here, revision);
+      if (card.hasAttribute("data-readonly") || sameAnswer || savedSince) {
+        forget(key);
+        return;
+      }
+      fillFields(card, entry.fields);
+      setCardState(card, "Restored your unsaved answer from this browser. Saving…");
+      markDirty(card, 0);
+    }
+
+    return {
+      remember: remember,
+      forget: forget,
+      forgetAll: function () {
+        if (storage) { storedKeys(prefix).forEach(function (name) { storage.removeItem(name); }); }
+      },
+      markSubmitted: function () {
+        if (!storage) { return; }
+        form.querySelectorAll("[data-question]").forEach(function (card) {
+          if (read(card.dataset.question)) { remember(card, true); }
+        });
+      },
+      restore: function () {
+        if (!storage) { return; }
+        dropOld();
+        form.querySelectorAll("[data-question]").forEach(restoreCard);
+      }
+    };
+  }
+
+  // A short digest (two 32-bit FNV-1a hashes): names the link in storage without
+  // writing its token there.
+  function digest(text) {
+    var a = 0x811c9dc5, b = 0x050c5d1f;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+    }
+    return (a >>> 0).toString(16) + (b >>> 0).toString(16);
+  }
+
+  function fieldsOf(card) {
+    var fields = [];
+    answerData(card).forEach(function (value, name) { fields.push([name, value]); });
+    return fields;
+  }
+
+  function valueOf(fields, name) {
+    for (var i = 0; i < fields.length; i++) { if (fields[i][0] === name) { return fields[i][1]; } }
+    return null;
+  }
+
+  // The answer and comment as sent, without the revision and fingerprint they rest on.
+  function answerOnly(fields, key) {
+    return JSON.stringify(fields.filter(function (field) {
+      return field[0] !== key + "-revision" && field[0] !== key + "-loaded";
+    }));
+  }
+
+  function fillFields(card, fields) {
+    card.querySelectorAll("input, textarea, select").forEach(function (el) {
+      if (!el.name || el.type === "file" || el.disabled) { return; }
+      var values = fields.filter(function (f) { return f[0] === el.name; }).map(function (f) { return f[1]; });
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = values.indexOf(el.value) !== -1;
+      } else if (el.multiple) {
+        Array.prototype.forEach.call(el.options, function (option) {
+          option.selected = values.indexOf(option.value) !== -1;
+        });
+      } else {
+        el.value = values.length ? values[0] : "";
+      }
+    });
+    var comment = card.querySelector('[name="' + card.dataset.question + '-comment"]');
+    if (comment && comment.value) { card.querySelector("[data-comment]").open = true; }
   }
 
   // Documents ----------------------------------------------------------------------------
@@ -308,20 +523,28 @@
           status.textContent = reply.message;
         }
       })
-      .catch(function () {
+      .catch(function (error) {
         status.classList.add("text-danger");
-        status.textContent = "Upload failed: check your connection, then choose the file again.";
+        status.textContent = error.gone
+          ? "Not uploaded: this link no longer works. Reload the page to see why."
+          : "Upload failed: check your connection, then choose the file again.";
       })
       .then(function () { inFlight -= 1; });
   }
 
   function removeFile(card, button) {
     var key = card.dataset.question;
+    var status = card.querySelector("[data-evidence-status]");
     inFlight += 1;
     post(urlFor(form.dataset.evidenceRemoveUrl, key, button.dataset.removeEvidence), new FormData())
-      .then(function (reply) { evidenceReply(card, reply); })
+      .then(function (reply) {
+        if (reply.list_html !== undefined) {
+          evidenceReply(card, reply);
+        } else {
+          status.textContent = (reply.errors || [reply.message]).join(" ");
+        }
+      })
       .catch(function () {
-        var status = card.querySelector("[data-evidence-status]");
         status.textContent = "The file could not be removed: check your connection and try again.";
       })
       .then(function () { inFlight -= 1; });
@@ -337,6 +560,9 @@
     var typing = event.target.tagName === "TEXTAREA" || typingTypes[event.target.type];
     if (typing) { markDirty(card, TYPING_DELAY_MS); }
   });
+
+  // Back online: try now rather than at the end of the current wait.
+  window.addEventListener("online", retryNow);
 
   form.addEventListener("change", function (event) {
     var card = cardOf(event.target);
@@ -367,6 +593,7 @@
     var waiting = Object.keys(timers).length > 0 || inFlight > 0;
     if (!waiting) {
       submitting = true;
+      drafts.markSubmitted();
       return;
     }
     event.preventDefault();
@@ -375,12 +602,15 @@
     var all = Object.keys(queues).map(function (key) { return queues[key]; });
     Promise.all(all).then(function () {
       submitting = true;
+      drafts.markSubmitted();
       if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
     });
   });
 
+  drafts.restore();
+
   window.addEventListener("beforeunload", function (event) {
-    var unsaved = Object.keys(dirty).length > 0 || inFlight > 0 || failed;
+    var unsaved = Object.keys(dirty).length > 0 || inFlight > 0 || Object.keys(retries).length > 0;
     if (unsaved && !submitting) {
       event.preventDefault();
       event.returnValue = "";
