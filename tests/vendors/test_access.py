@@ -244,9 +244,7 @@ def test_posts_need_the_csrf_token_and_a_same_origin_request(example_version):
 
 
 @pytest.mark.parametrize("remote", [None, "", "unix:/run/gunicorn.sock"])
-def test_a_request_without_a_usable_connecting_address_shares_one_fallback(
-    rf, settings, remote
-):
+def test_a_request_without_a_usable_connecting_address_shares_one_fallback(rf, settings, remote):
     settings.PORTAL_CLIENT_IP_HEADER = ""
     request = rf.get("/portal/x/")
     if remote is None:
