@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Above the CSRF check, which is the first to read a post: portal posts that cannot
+    # be read get a reply saying why (vendors/post_limits.py).
+    "vendors.post_limits.PortalPostLimitsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -327,9 +330,35 @@ PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER")
 RATELIMIT_IP_META_KEY = "vendors.access.client_ip"
 # A count that cannot be read (the cache is down) limits nobody (docs/security.md).
 RATELIMIT_FAIL_OPEN = True
+
+# What a request may carry (docs/security.md, "Bounded input" and "Uploads"). Django
+# refuses a form with more text or fields than this before keeping it; a portal post is
+# also refused unread past PORTAL_MAX_REQUEST_BYTES (vendors/post_limits.py), and each
+# file is dropped while it streams in once it passes EVIDENCE_MAX_BYTES
+# (questionnaires.evidence.EvidenceSizeLimit, first of the upload handlers).
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+EVIDENCE_MAX_FILES_PER_ANSWER = env_int("EVIDENCE_MAX_FILES_PER_ANSWER", 10, minimum=1)
+EVIDENCE_MAX_FILES_PER_RESPONSE = env_int("EVIDENCE_MAX_FILES_PER_RESPONSE", 100, minimum=1)
+EVIDENCE_MAX_RESPONSE_BYTES = env_int(
+    "EVIDENCE_MAX_RESPONSE_BYTES", 200 * 1024 * 1024, minimum=EVIDENCE_MAX_BYTES
+)
+# The text of a form (files apart): the shipped questionnaire's largest section posts
+# under 400 KB even with every answer and comment at its longest, in 4-byte characters.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "questionnaires.evidence.EvidenceSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# One portal request: a few files at their largest, and the form's text.
+PORTAL_MAX_REQUEST_BYTES = env_int(
+    "PORTAL_MAX_REQUEST_BYTES",
+    3 * EVIDENCE_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+    minimum=EVIDENCE_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
 
 # Security headers and TLS (docs/security.md says why each is set) ---------------------------
 

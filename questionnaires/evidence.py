@@ -11,11 +11,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,6 +64,34 @@ RESAVE_HINTS = {
 
 SIGNATURE_BYTES = 8192
 MAX_STEM_LENGTH = 100
+# Longest file name quoted back in a refusal: names come from the vendor's computer.
+MAX_QUOTED_NAME = 80
+
+# Text that is markup: a browser, or a program that opens .txt files in one, would run it.
+MARKUP = re.compile(
+    r"<\s*(?:!doctype|\?xml|html|head|body|script|iframe|frame|svg|object|embed|meta|"
+    r"base|form|style|link)\b",
+    re.IGNORECASE,
+)
+# PDF names of things that act when the file is opened: scripts, launching programs,
+# files carried inside. Read where the PDF writes them plainly (not inside compressed
+# object streams): a filter, not a guarantee; the download headers keep any file from
+# running in the analyst's browser (cxvet/headers.py).
+PDF_ACTIVE_NAMES = {
+    b"JavaScript",
+    b"JS",
+    b"Launch",
+    b"EmbeddedFile",
+    b"EmbeddedFiles",
+    b"RichMedia",
+}
+PDF_NAME = re.compile(rb"/((?:[A-Za-z0-9]|#[0-9A-Fa-f]{2})+)")
+PDF_SCAN_CHUNK = 1024 * 1024
+# Office files (ZIP packages): what in them runs code or reaches out when opened.
+OOXML_TYPES = {DOCX, XLSX}
+OOXML_MAX_MEMBERS = 10_000
+OOXML_MAX_PART_BYTES = 1024 * 1024
+OOXML_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>", re.IGNORECASE)
 
 
 class EvidenceRejected(ValueError):
@@ -90,6 +122,7 @@ def check_upload(upload: UploadedFile, *, max_bytes: int | None = None) -> Check
             f"This file is {human_size(size)}; the limit is {human_size(limit)}."
         )
     content_type = detect_type(upload)
+    refuse_active_content(upload, content_type)
     _, extension = ALLOWED_TYPES[content_type]
     if content_type == "text/plain" and _extension(upload.name or "") == "csv":
         content_type, extension = "text/csv", "csv"
@@ -135,20 +168,193 @@ def _describe(kind, head: bytes) -> str:
 
 def _is_text(upload: UploadedFile) -> bool:
     """UTF-8 (or UTF-16 with a byte order mark) text without binary control bytes."""
+    text = _text_of(upload)
+    return text is not None and not any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text)
+
+
+def _text_of(upload: UploadedFile) -> str | None:
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            return False
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return False
-    return not any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text)
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def refuse_active_content(upload: UploadedFile, content_type: str) -> None:
+    """Refuse a file of an allowed type that would run something when opened: markup
+    passed off as text or hidden in an image, a PDF that names scripts or launches
+    programs, an Office file with macros, ActiveX, embedded programs or content it
+    fetches from elsewhere."""
+    if content_type == "text/plain":
+        if MARKUP.search(_text_of(upload) or ""):
+            raise EvidenceRejected(
+                "This file is a web page or markup (HTML, SVG or XML), which could run when "
+                "opened. Save it as PDF, or as plain text without markup."
+            )
+    elif content_type.startswith("image/"):
+        if _bytes_match(upload, re.compile(rb"<\s*(?:script|html|svg|iframe)\b", re.I)):
+            raise EvidenceRejected(
+                "This image also holds a web page or script. Export it again as a plain "
+                "PNG or JPEG (a screenshot of it will do)."
+            )
+    elif content_type == "application/pdf":
+        if _pdf_active_name(upload):
+            raise EvidenceRejected(
+                "This PDF holds JavaScript, a program launch or embedded files, which "
+                "run or open when it is read. Print it to a new PDF, which leaves them out."
+            )
+    elif content_type in OOXML_TYPES:
+        _refuse_active_office(upload)
+
+
+def _chunks_with_overlap(upload: UploadedFile, overlap: int = 64):
+    """The file's bytes in large chunks, each starting a little before the previous
+    ended, so a pattern across a boundary is still found."""
+    upload.seek(0)
+    tail = b""
+    while chunk := upload.read(PDF_SCAN_CHUNK):
+        yield tail + chunk
+        tail = chunk[-overlap:]
+    upload.seek(0)
+
+
+def _bytes_match(upload: UploadedFile, pattern: re.Pattern[bytes]) -> bool:
+    return any(pattern.search(chunk) for chunk in _chunks_with_overlap(upload))
+
+
+def _pdf_active_name(upload: UploadedFile) -> bool:
+    for chunk in _chunks_with_overlap(upload):
+        for match in PDF_NAME.finditer(chunk):
+            name = match.group(1)
+            if b"#" in name:
+                # "/J#61vaScript" is "/JavaScript" written to slip past a plain search.
+                name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), name)
+            if name in PDF_ACTIVE_NAMES:
+                return True
+    return False
+
+
+def _refuse_active_office(upload: UploadedFile) -> None:
+    damaged = EvidenceRejected(
+        "This Office file is damaged: it could not be opened. Save it again, or as PDF."
+    )
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as package:
+            members = package.infolist()
+            if len(members) > OOXML_MAX_MEMBERS:
+                raise damaged
+            names = [m.filename.replace("\\", "/").lower() for m in members]
+            if any(_runs_code(name) for name in names):
+                raise EvidenceRejected(
+                    "This document holds macros, ActiveX controls or embedded programs. "
+                    "Save it as a plain DOCX or XLSX (without macros), or as PDF."
+                )
+            parts = [
+                m
+                for m in members
+                if m.filename.lower() in ("[content_types].xml",)
+                or m.filename.lower().endswith(".rels")
+            ]
+            for member in parts:
+                with package.open(member) as handle:
+                    data = handle.read(OOXML_MAX_PART_BYTES + 1)
+                if len(data) > OOXML_MAX_PART_BYTES:
+                    raise damaged
+                if b"macroenabled" in data.lower():
+                    raise EvidenceRejected(
+                        "This is a macro-enabled document. Save it as a plain DOCX or XLSX "
+                        "(without macros), or as PDF."
+                    )
+                if _fetches_from_elsewhere(data):
+                    raise EvidenceRejected(
+                        "This document loads a template or object from elsewhere when it is "
+                        "opened. Save it as PDF, or remove the linked template or object."
+                    )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+        raise damaged from None
+    except RuntimeError:  # an encrypted member
+        raise damaged from None
+    finally:
+        upload.seek(0)
+
+
+def _runs_code(name: str) -> bool:
+    last = name.rsplit("/", 1)[-1]
+    return (
+        last in ("vbaproject.bin", "vbadata.xml")
+        or "/activex/" in f"/{name}"
+        or (
+            "/embeddings/" in f"/{name}"
+            and not last.endswith((".xlsx", ".docx", ".png", ".jpeg", ".jpg", ".emf", ".wmf"))
+        )
+    )
+
+
+def _fetches_from_elsewhere(rels: bytes) -> bool:
+    """A relationship to a part outside the file (TargetMode="External") that is not a
+    plain hyperlink: a remote template, frame or object is fetched when opened."""
+    for tag in OOXML_RELATIONSHIP.findall(rels):
+        lowered = tag.lower()
+        if b'targetmode="external"' in lowered.replace(b"'", b'"') and not re.search(
+            rb'type\s*=\s*["\'][^"\']*/hyperlink["\']', lowered
+        ):
+            return True
+    return False
+
+
+# Size, while the upload streams in -------------------------------------------------------
+
+
+class EvidenceSizeLimit(FileUploadHandler):
+    """The first of FILE_UPLOAD_HANDLERS: counts each file's bytes as they arrive and
+    drops a file the moment it passes EVIDENCE_MAX_BYTES, so nothing past the limit is
+    stored (Django reads past the rest of it). The refusal is noted on the request, for
+    the view to report beside the file's question (refused_while_streaming)."""
+
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        limit = settings.EVIDENCE_MAX_BYTES
+        if self.received > limit:
+            refusals = _refusals(self.request)
+            message = f"This file is over {human_size(limit)}, the limit for one file."
+            refusals.setdefault(self.field_name, []).append(
+                f"{quoted_name(self.file_name)}: {message}"
+            )
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler keeps the file
+
+
+def _refusals(request: HttpRequest | None) -> dict[str, list[str]]:
+    if request is None:
+        return {}
+    if not hasattr(request, "evidence_refused"):
+        request.evidence_refused = {}  # type: ignore[attr-defined]
+    return request.evidence_refused  # type: ignore[attr-defined]
+
+
+def refused_while_streaming(request: HttpRequest, field_name: str) -> list[str]:
+    """The files of this form field dropped as they arrived, each with why."""
+    return list(getattr(request, "evidence_refused", {}).get(field_name, []))
+
+
+def quoted_name(name: str | None) -> str:
+    """A vendor's file name as a refusal quotes it: printable, and not too long."""
+    printable = "".join(ch for ch in (name or "") if ch.isprintable()) or "This file"
+    if len(printable) > MAX_QUOTED_NAME:
+        printable = printable[: MAX_QUOTED_NAME - 1] + "…"
+    return printable
 
 
 def safe_name(name: str, extension: str) -> str:
@@ -163,7 +369,19 @@ def safe_name(name: str, extension: str) -> str:
     )
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:MAX_STEM_LENGTH].strip("-_")
+    if stem.upper() in WINDOWS_RESERVED:
+        stem = f"evidence-{stem}"  # "CON.pdf" cannot be saved on the analyst's Windows
     return f"{stem or 'evidence'}.{extension}"
+
+
+WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def _extension(name: str) -> str:

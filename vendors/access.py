@@ -29,6 +29,8 @@ from .portal import QuestionnairePlan, questionnaire_plan
 from .services import contact_label, link_expires_on, link_touch, token_hash
 
 BAD_TOKEN_GROUP = "portal-bad-token"
+# The address of a client whose connection names none (see client_ip).
+UNKNOWN_CLIENT_IP = "0.0.0.0"
 
 
 class LinkGone(Exception):
@@ -153,12 +155,20 @@ def client_ip(request: HttpRequest) -> str:
     header = settings.PORTAL_CLIENT_IP_HEADER
     if header:
         meta_key = "HTTP_" + header.upper().replace("-", "_")
-        forwarded = request.META.get(meta_key, "").split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass  # missing or not an address (no proxy set it): the connecting address
-    return request.META["REMOTE_ADDR"]
+        forwarded = _address(request.META.get(meta_key, "").split(",")[-1].strip())
+        if forwarded:
+            return forwarded
+        # Missing or not an address (no proxy set it): the connecting address.
+    # A request that came over no connection (a test client's force_login, a Unix
+    # socket) has no usable REMOTE_ADDR: all such requests share one address.
+    return _address(request.META.get("REMOTE_ADDR", "")) or UNKNOWN_CLIENT_IP
+
+
+def _address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
 
 
 def _refuse_blocked_client(request: HttpRequest) -> None:

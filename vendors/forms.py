@@ -45,6 +45,14 @@ REVISION = "revision"
 LOADED = "loaded"
 EVIDENCE = "evidence"
 COMMENT_MAX_LENGTH = 4000
+# What the page posts about the answer it was drawn with (its revision and fingerprint);
+# anything else did not come from one of our pages.
+REVISION_MAX = 2**31 - 1
+FINGERPRINT = r"\A[0-9a-f]{16}\Z"
+PAGE_UNREADABLE = (
+    "This answer could not be read: the page that sent it is damaged or out of date. "
+    "Reload the page, check the answer and save it again."
+)
 
 
 def field_name(key: str, part: str | None = None) -> str:
@@ -70,18 +78,39 @@ def normalise_number(value: decimal.Decimal | int | None) -> int | float | None:
 # Fields ------------------------------------------------------------------------------------
 
 
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# Numbers are read as people type them and bounded before any arithmetic: Decimal and int
+# accept "1e999999" (a million-digit integer once stored), "NaN", "1_000" and digits of
+# every script, and converting or comparing such values can take seconds. So the text is
+# checked against a plain pattern first: ASCII digits, one optional point, no exponent.
+NUMBER_MAX_TYPED = 40  # characters as typed, spaces and separators included
+NUMBER_MAX_DIGITS = 15  # digits in all: a float stores every such number exactly
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
 
 
-def _clean_number_text(raw: Any, *, percent: bool) -> Any:
-    """Accept what people type: " 1,200 ", "12.5 %"."""
-    if not isinstance(raw, str):
-        return raw
-    text = raw.strip().replace("\u00a0", "").replace(" ", "")
+def number_text(raw: Any, *, percent: bool = False) -> str | None:
+    """The plain text of a typed number (" 1,200 " -> "1200", "12.5 %" -> "12.5"), or
+    None when empty; raise ValidationError with code "invalid", "separators" or
+    "max_digits" before anything converts it."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int | decimal.Decimal):
+        raise forms.ValidationError("Not a number.", code="invalid")
+    text = str(raw)
+    if len(text) > NUMBER_MAX_TYPED:
+        raise forms.ValidationError("Too many digits.", code="max_digits")
+    text = text.strip().replace("\u00a0", "").replace(" ", "")
     if percent:
         text = text.removesuffix("%")
-    if _THOUSANDS.match(text):
+    if not text:
+        return None
+    if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        code = "separators" if "," in text or text.count(".") > 1 else "invalid"
+        raise forms.ValidationError("Not a number.", code=code)
+    if sum(ch.isdigit() for ch in text) > NUMBER_MAX_DIGITS:
+        raise forms.ValidationError("Too many digits.", code="max_digits")
     return text
 
 
@@ -96,25 +125,44 @@ def _range_message(noun: str, low: float | None, high: float | None) -> str:
     return f"Enter {noun}."
 
 
-class WholeNumberField(forms.IntegerField):
+class _BoundedNumber:
+    """What both number fields share: the typed text is checked by number_text, with
+    this field's messages, before it is converted."""
+
+    percent = False
+    error_messages: dict[str, str]
+    default_error_messages = {
+        "max_digits": f"Enter a number of at most {NUMBER_MAX_DIGITS} digits.",
+        "separators": "Enter a number with a point for decimals, not a comma.",
+    }
+
+    def plain_text(self, value: Any) -> str | None:
+        try:
+            return number_text(value, percent=self.percent)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(self.error_messages[exc.code], code=exc.code) from None
+
+
+class WholeNumberField(_BoundedNumber, forms.IntegerField):
     def to_python(self, value: Any) -> int | None:
-        return super().to_python(_clean_number_text(value, percent=False))
+        text = self.plain_text(value)
+        if text is None:
+            return None
+        number = decimal.Decimal(text)
+        if number != number.to_integral_value():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(number)
 
 
-class NumberField(forms.DecimalField):
+class NumberField(_BoundedNumber, forms.DecimalField):
     def __init__(self, *, percent: bool = False, **kwargs: Any):
         self.percent = percent
         super().__init__(**kwargs)
 
     # DecimalField is an IntegerField in Django, and returns a Decimal all the same.
     def to_python(self, value: Any) -> decimal.Decimal | None:  # type: ignore[override]
-        return super().to_python(_clean_number_text(value, percent=self.percent))
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        # Decimal accepts "NaN" and "Infinity"; nobody means them here.
-        if value is not None and not value.is_finite():
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        text = self.plain_text(value)
+        return None if text is None else decimal.Decimal(text)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -151,6 +199,11 @@ def _numeric_field(question: Mapping[str, Any]) -> forms.Field:
         noun, example = "a number", "for example 2.5"
         field_class = NumberField
     in_range = _range_message(noun, low, high)
+    separators = (
+        f"Enter {noun} in digits, with commas only between thousands, {example}."
+        if qtype == "integer"
+        else f"Enter {noun} with a point for decimals, not a comma, {example}."
+    )
     invalid = in_range if (low is not None or high is not None) else f"Enter {noun}, {example}."
     return field_class(
         min_value=low,
@@ -160,7 +213,8 @@ def _numeric_field(question: Mapping[str, Any]) -> forms.Field:
             "invalid": invalid,
             "min_value": in_range,
             "max_value": in_range,
-            "max_digits": f"Enter {noun} with fewer digits.",
+            "max_digits": f"Enter {noun} of at most {NUMBER_MAX_DIGITS} digits.",
+            "separators": separators,
         },
         **kwargs,
     )
@@ -219,8 +273,9 @@ def _value_for_storage(question: Mapping[str, Any], cleaned: Any) -> Any:
     if qtype == "date":
         return cleaned.isoformat()
     if qtype == "multiple_choice":
+        # Each choice once, in the questionnaire's order, however often it was sent.
         order = [c["key"] for c in question["choices"]]
-        return sorted(cleaned, key=order.index)
+        return sorted(set(cleaned), key=order.index)
     return cleaned
 
 
@@ -288,6 +343,9 @@ class QuestionsForm(forms.Form):
         self.editable_keys = editable_keys
         # What the posted answers show, decided in clean() from what is sent and stored.
         self.visible: Set[str] = frozenset()
+        # Editable questions whose post cannot be read as an answer from one of our pages
+        # (see clean()): nothing is saved for them, and the reply says so.
+        self.unreadable: Set[str] = frozenset()
         if self.is_bound:
             for key in self.questions:
                 self.add_fields(key)
@@ -323,13 +381,22 @@ class QuestionsForm(forms.Form):
                 "(it has %(show_value)s)."
             },
         )
-        self.fields[field_name(key, REVISION)] = forms.IntegerField(
-            required=False, min_value=0, initial=answer.revision, widget=forms.HiddenInput
+        self.fields[field_name(key, REVISION)] = WholeNumberField(
+            required=False,
+            min_value=0,
+            max_value=REVISION_MAX,
+            initial=answer.revision,
+            widget=forms.HiddenInput,
+            error_messages=dict.fromkeys(
+                ("invalid", "min_value", "max_value", "max_digits", "separators"), PAGE_UNREADABLE
+            ),
         )
-        self.fields[field_name(key, LOADED)] = forms.CharField(
+        self.fields[field_name(key, LOADED)] = forms.RegexField(
+            FINGERPRINT,
             required=False,
             initial=answer_fingerprint(answer.value, answer.comment),
             widget=forms.HiddenInput,
+            error_messages={"invalid": PAGE_UNREADABLE},
         )
         disabled = key not in self.editable_keys
         for name in self.names_of(key):
@@ -345,6 +412,15 @@ class QuestionsForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        # Every card posts the revision and fingerprint it was drawn with: a question
+        # that sent neither was not on the page, one whose are broken came from no page.
+        self.unreadable = frozenset(
+            key
+            for key in self.questions
+            if key in self.editable_keys
+            and self._was_on_page(key)
+            and any(field_name(key, part) in self.errors for part in (REVISION, LOADED))
+        )
         # The server decides what is shown, from what was stored and what is sent now.
         values = dict(self.state.values)
         for key, question in self.questions.items():
@@ -385,7 +461,7 @@ class QuestionsForm(forms.Form):
         for key in self.questions:
             if key not in self.editable_keys or key not in self.visible:
                 continue
-            if not self._was_on_page(key):
+            if not self._was_on_page(key) or key in self.unreadable:
                 continue
             if any(name in self.errors for name in (key, field_name(key, COMMENT))):
                 continue
@@ -399,6 +475,11 @@ class QuestionsForm(forms.Form):
             )
             result.append(AnswerChange(key, value, comment, revision, base))
         return result
+
+    def sent(self, key: str) -> bool:
+        """Whether this post carries the question as a page draws it (its revision and
+        fingerprint, readable): an answer that can be saved, or found unchanged."""
+        return self._was_on_page(key) and key not in self.unreadable
 
     def _was_on_page(self, key: str) -> bool:
         # Every rendered question posts its revision; one that did not was not on the

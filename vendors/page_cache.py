@@ -106,13 +106,18 @@ def cache_key(kind: str, shown: list[Any]) -> str:
 
 
 def section_page_key(access: PortalAccess, section: dict[str, Any]) -> str:
-    """Everything a section page shows: the link (its token is in the page's links), the
+    """Everything a section page shows: the link's token (in every URL of the page), the
     vendor, whom to ask, the questionnaire, the section, and the response's fingerprint
-    (one query; conditions look back across sections, so all of the response counts)."""
+    (one query; conditions look back across sections, so all of the response counts).
+
+    The token by its hash, never the link's row id: a restored or recreated database
+    reuses ids while the cache may keep its pages, and a page filed under an id would
+    then be served to another link, with that link's token and answers in it.
+    """
     return cache_key(
         "section",
         [
-            access.link.pk,
+            access.link.token_hash,
             access.vendor.name,
             settings.ANALYST_CONTACT_EMAIL,
             access.response.pk,

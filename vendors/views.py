@@ -20,7 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questionnaires.evidence import EvidenceRejected, check_upload
+from questionnaires.evidence import (
+    EvidenceRejected,
+    check_upload,
+    quoted_name,
+    refused_while_streaming,
+)
 from questionnaires.services.answers import (
     AnswerLocked,
     ResponseIncomplete,
@@ -33,8 +38,9 @@ from questionnaires.services.answers import (
 )
 
 from .access import PortalAccess, portal_view, render_portal
-from .forms import EVIDENCE, QuestionsForm, field_name
+from .forms import EVIDENCE, PAGE_UNREADABLE, QuestionsForm, field_name
 from .portal import response_state
+from .post_limits import RELOAD, unreadable_response
 from .sections import (
     ONLY_REOPENED,
     autosave_reply,
@@ -80,6 +86,11 @@ def _section_post(
     state = response_state(access.response, access.plan, with_evidence=True)
     form = section_form(access, section, state, request.POST.copy(), request.FILES)
     form.is_valid()
+    if not form.editable_keys:
+        messages.info(request, ONLY_REOPENED)
+        return redirect("portal:section", access.token, section["key"])
+    if not _sent_anything(request, form):
+        return unreadable_response(request, SECTION_NOT_SENT)
     conflicts: dict[str, SaveResult] = {}
     try:
         changes = form.changes()
@@ -107,21 +118,42 @@ def _section_post(
     return redirect("portal:section", access.token, section["key"])
 
 
+SECTION_NOT_SENT = (
+    "Nothing was saved: the request held none of this page's answers, as if the page "
+    f"had not been sent whole. {RELOAD}"
+)
+NO_FILE = "No file arrived: choose the file again."
+
+
+def _sent_anything(request: HttpRequest, form: QuestionsForm) -> bool:
+    """Whether the post carries something of this page to save: an editable question as
+    the page draws it, a file, or a file to remove. Save on a page of editable
+    questions always sends their revisions, so a post without any was not that page."""
+    return (
+        any(form.sent(key) for key in form.editable_keys)
+        or bool(request.FILES)
+        or bool(getattr(request, "evidence_refused", None))
+        or bool(request.POST.getlist("remove_evidence"))
+    )
+
+
 def _store_uploads(request: HttpRequest, access: PortalAccess, form: QuestionsForm) -> None:
     for key in form.questions:
         name = field_name(key, EVIDENCE)
         if name not in form.fields or form.fields[name].disabled:
             continue
-        _, refused = _attach(access, key, request.FILES.getlist(name))
+        _, refused = _attach(request, access, key, name)
         for message in refused:
             form.add_error(name, message)
 
 
 def _attach(
-    access: PortalAccess, question_key: str, uploads: list[UploadedFile]
+    request: HttpRequest, access: PortalAccess, question_key: str, field: str
 ) -> tuple[list[str], list[str]]:
-    """Check and store each file: the names added, and for each file refused, why."""
-    added, refused = [], []
+    """Check and store each file sent in `field`: the names added, and for each file
+    refused (as it streamed in, or here), why."""
+    added, refused = [], refused_while_streaming(request, field)
+    uploads: list[UploadedFile] = request.FILES.getlist(field)
     for upload in uploads:
         try:
             evidence = evidence_add(
@@ -131,7 +163,7 @@ def _attach(
                 actor=access.actor,
             )
         except (EvidenceRejected, AnswerLocked, ValueError) as exc:
-            refused.append(f"{upload.name}: {exc}")
+            refused.append(f"{quoted_name(upload.name)}: {exc}")
         else:
             added.append(evidence.original_name)
     return added, refused
@@ -183,6 +215,11 @@ def _question_endpoint(
     return decorate
 
 
+ANSWER_NOT_SENT = (
+    f"Nothing was saved: the request did not hold this answer as the page sends it. {RELOAD}"
+)
+
+
 @_question_endpoint("This response was submitted; answers can no longer change.")
 def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any]) -> JsonResponse:
     """Save one question's answer and comment; report what the page should now show."""
@@ -195,6 +232,14 @@ def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any
         request.POST, plan=access.plan, questions=[question], state=state, editable_keys=editable
     )
     form.is_valid()
+    if not form.sent(key):
+        # Never "unchanged": nothing in this post could be read as the question's answer.
+        first_field = form[form.names_of(key)[0]].auto_id
+        return unreadable_response(
+            request,
+            PAGE_UNREADABLE if key in form.unreadable else ANSWER_NOT_SENT,
+            field_id=first_field,
+        )
     errors = {form[name].auto_id: list(msgs) for name, msgs in form.errors.items()}
     if errors:
         return JsonResponse({"status": "invalid", "errors": errors})
@@ -216,9 +261,11 @@ def evidence_upload(
     request: HttpRequest, access: PortalAccess, question: dict[str, Any]
 ) -> JsonResponse:
     """Attach files to a question (portal.js uploads on selection)."""
-    uploads = request.FILES.getlist(field_name(question["key"], EVIDENCE))
+    field = field_name(question["key"], EVIDENCE)
+    if not request.FILES.getlist(field) and not refused_while_streaming(request, field):
+        return unreadable_response(request, NO_FILE)
     try:
-        added, refused = _attach(access, question["key"], uploads)
+        added, refused = _attach(request, access, question["key"], field)
     except ResponseNotEditable as exc:
         return _json_locked(str(exc))
     return JsonResponse(evidence_reply(access, question, errors=refused, added=added))

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from ..audit import (
@@ -28,7 +29,7 @@ from ..audit import (
     status_changed_data,
 )
 from ..completeness import MissingItem, completeness
-from ..evidence import CheckedUpload
+from ..evidence import CheckedUpload, EvidenceRejected, human_size
 from ..models import (
     EDITABLE_STATUSES,
     Answer,
@@ -349,6 +350,7 @@ def evidence_add(
     verified it); for a file question, the answer's value lists its files.
     """
     answer = _answer_for_evidence(response, question_key, actor)
+    _refuse_over_limits(response, answer, upload)
     evidence = Evidence(
         answer=answer,
         original_name=upload.name,
@@ -373,6 +375,34 @@ def evidence_add(
         storage.delete(stored_name)
         raise
     return evidence
+
+
+def _refuse_over_limits(response: Response, answer: Answer, upload: CheckedUpload) -> None:
+    """Raise EvidenceRejected if this file would take the answer or the response past
+    the files and bytes they may hold. Counted under the response's lock (see
+    _lock_for_editing), so uploads racing each other cannot both squeeze in."""
+    held = Evidence.objects.filter(answer__response=response).aggregate(
+        files=Count("pk"), size=Sum("size"), here=Count("pk", filter=Q(answer=answer))
+    )
+    per_answer = settings.EVIDENCE_MAX_FILES_PER_ANSWER
+    if held["here"] >= per_answer:
+        raise EvidenceRejected(
+            f"This question already has {per_answer} files, the most one answer can have. "
+            "Remove one to add another, or combine them into one PDF."
+        )
+    per_response = settings.EVIDENCE_MAX_FILES_PER_RESPONSE
+    if held["files"] >= per_response:
+        raise EvidenceRejected(
+            f"This response already has {per_response} files, the most it can have. "
+            "Remove files you no longer need, or combine some into one PDF."
+        )
+    total = (held["size"] or 0) + upload.size
+    if total > settings.EVIDENCE_MAX_RESPONSE_BYTES:
+        limit = human_size(settings.EVIDENCE_MAX_RESPONSE_BYTES)
+        raise EvidenceRejected(
+            f"This file would bring this response's files to {human_size(total)}; all "
+            f"files together can be at most {limit}. Remove files you no longer need."
+        )
 
 
 @transaction.atomic

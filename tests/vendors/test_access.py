@@ -14,6 +14,7 @@ from django.utils import timezone
 from questionnaires.models import Answer, Evidence, ResponseStatus
 from tests.factories import ResponseFactory, answer_all
 from tests.vendors.helpers import days, link_for, open_response, url
+from vendors.access import UNKNOWN_CLIENT_IP, client_ip
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -240,3 +241,33 @@ def test_posts_need_the_csrf_token_and_a_same_origin_request(example_version):
         save, {**data, "csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="http://testserver"
     )
     assert same_site.json()["status"] == "saved"
+
+
+@pytest.mark.parametrize("remote", [None, "", "unix:/run/gunicorn.sock"])
+def test_a_request_without_a_usable_connecting_address_shares_one_fallback(rf, settings, remote):
+    settings.PORTAL_CLIENT_IP_HEADER = ""
+    request = rf.get("/portal/x/")
+    if remote is None:
+        del request.META["REMOTE_ADDR"]  # as after force_login, or over a Unix socket
+    else:
+        request.META["REMOTE_ADDR"] = remote
+
+    assert client_ip(request) == UNKNOWN_CLIENT_IP
+    settings.PORTAL_CLIENT_IP_HEADER = "X-Forwarded-For"
+    request.META["HTTP_X_FORWARDED_FOR"] = "junk"
+    assert client_ip(request) == UNKNOWN_CLIENT_IP
+    request.META["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    assert client_ip(request) == "198.51.100.7"
+
+
+def test_guesses_without_a_connecting_address_are_counted_not_a_server_error(
+    example_version, settings
+):
+    settings.PORTAL_BAD_TOKEN_RATE = "2/m"
+    client = Client(REMOTE_ADDR="")
+
+    assert [client.get(url("overview", "guess")).status_code for _ in range(3)] == [
+        404,
+        404,
+        429,
+    ]
