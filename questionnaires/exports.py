@@ -4,9 +4,14 @@ Both formats carry the same two tables: answers (one row per vendor and question
 summary of scores (one row per vendor). The XLSX has them as two sheets; CSV, being one
 table per file, offers them as two downloads.
 
-Cells are written as text, never as formulas: in CSV a value that a spreadsheet would
-evaluate (starting with =, +, -, @, tab or carriage return) gets a leading apostrophe;
-in XLSX strings are stored as strings.
+Cells are written as text, never as formulas (docs/security.md, "Spreadsheet formulas").
+In CSV a text that a spreadsheet would evaluate (starting with =, +, -, @, tab, carriage
+return or line feed, or their full-width forms) gets a leading apostrophe, and so does
+every such start after a semicolon or a line break inside it: where the locale's list
+separator is a semicolon, spreadsheets split a comma-separated line at every semicolon,
+quotes or not, so "x;=cmd" would open as two cells. Numbers stay numbers, and so does
+text that is only a number ("-3.5", "-1,200", "-12%"). In XLSX strings are stored as
+strings, marked to stay text when edited.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,8 +70,15 @@ SUMMARY_HEADERS = (
 )
 SECTION_SCORE_HEADER = "Section score: {title}"
 
-# Characters that make a spreadsheet treat a cell as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Characters that make a spreadsheet treat a cell as a formula (the full-width forms
+# too: some spreadsheets read them as the ASCII ones).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Where a spreadsheet may start another cell inside a CSV text: a semicolon (the list
+# separator of many locales, which splits a line whatever its quotes), a line break,
+# each with any quotes after it.
+_CELL_STARTS_INSIDE = re.compile('([;\r\n]"*)(?=[' + re.escape("".join(FORMULA_TRIGGERS)) + "])")
+# Text that is only a number, as the displays write them: left as it is.
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?%?", re.ASCII)
 
 # Column widths in characters; long text wraps instead of stretching the sheet.
 MIN_WIDTH = 8
@@ -162,10 +175,15 @@ def comparison_csv(comparison: Comparison, *, part: str = "answers") -> bytes:
 
 
 def csv_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    """Text a spreadsheet would run as a formula, in the cell or in a cell a semicolon
+    or line break would start inside it, gets an apostrophe there; numbers and text that
+    is only a number are left as they are."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if not isinstance(value, str) or _PLAIN_NUMBER.fullmatch(value):
+        return value
+    value = _CELL_STARTS_INSIDE.sub(r"\1'", value)
+    if value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
 
@@ -220,11 +238,14 @@ def _xlsx_value(value: Any) -> Any:
 
 
 def _mark_text_cells(sheet) -> None:
-    # openpyxl turns any string starting with "=" into a formula; keep it text.
+    # openpyxl turns any string starting with "=" into a formula; keep it text. Every
+    # formula-like string is also quote-prefixed, as a spreadsheet marks text typed after
+    # an apostrophe, so that editing the cell later keeps it text.
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
                 cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def _longest_line(value: Any) -> int:

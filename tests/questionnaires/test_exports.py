@@ -83,7 +83,8 @@ def test_csv_cannot_smuggle_formulas_into_a_spreadsheet(comparison):
     [
         ("=1+1", "'=1+1"),
         ("+1", "'+1"),
-        ("-1", "'-1"),
+        ("-1", "-1"),
+        ("-1+1", "'-1+1"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("plain", "plain"),
