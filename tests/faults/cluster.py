@@ -87,8 +87,9 @@ def app_env(database_url: str, media_root: Path, **extra: str) -> dict[str, str]
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    """Run manage.py with `env`; fail the test with its output if it fails."""
+def manage(env: dict[str, str], *args: str, fails: bool = False) -> subprocess.CompletedProcess:
+    """Run manage.py with `env`; fail the test with its output if it fails (or, with
+    `fails`, if it does not)."""
     done = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -97,7 +98,8 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
-    assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    succeeded = done.returncode == 0
+    assert succeeded != fails, f"manage.py {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done
 
 

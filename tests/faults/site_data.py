@@ -10,6 +10,7 @@
 - `describe RESPONSE TOKEN`: what a restore must bring back, compared whole by the
   test: the response's answers and history, each evidence file's recorded and actual
   SHA-256, the ready reports' PDFs, and what its private link serves.
+- `autosave TOKEN`: a new answer saved through the link's autosave; the reply.
 - `answer_history`: every value an answer was saved with, by response:
   {"<response id>": {"<question>": [value, ...]}}.
 """
@@ -117,6 +118,27 @@ def describe(response_id: str, token: str) -> dict[str, Any]:
     }
 
 
+def autosave(token: str) -> dict[str, Any]:
+    """An autosave through the portal, as the page sends it: its reply."""
+    from django.conf import settings
+    from django.test import Client
+
+    from questionnaires.models import Answer
+    from vendors.services import token_hash
+
+    answers = Answer.objects.filter(
+        response__access_links__token_hash=token_hash(token), question__key="kill_switch_owner"
+    )
+    revision = answers.values_list("revision", flat=True).first() or 0
+    settings.ALLOWED_HOSTS = ["testserver"]
+    reply = Client().post(
+        f"/portal/{token}/autosave/kill_switch_owner/",
+        {"kill_switch_owner": "Saved after the restore", "kill_switch_owner-revision": revision},
+        headers={"Accept": "application/json"},
+    )
+    return {"status_code": reply.status_code, **reply.json()}
+
+
 def answer_history() -> dict[str, dict[str, list[Any]]]:
     from questionnaires.audit import AnswerChanged
     from questionnaires.models import AuditEvent
@@ -161,6 +183,7 @@ COMMANDS = {
     "links": links,
     "answered": answered,
     "describe": describe,
+    "autosave": autosave,
     "answer_history": answer_history,
 }
 
