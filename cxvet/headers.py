@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.client
 from collections.abc import Callable
+from typing import Any
 
 from csp.constants import HEADER
 from csp.middleware import CheckableLazyObject, CSPMiddleware
@@ -49,7 +50,7 @@ def site_policy() -> str:
 
 
 @receiver(setting_changed)
-def _forget_policy(*, setting: str, **kwargs) -> None:
+def _forget_policy(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         site_policy.cache_clear()
 
@@ -70,7 +71,8 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if HEADER not in response:
             response[HEADER] = site_policy()
         # As django-csp does: a nonce asked for after the header is written is an error.
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        # django-csp adds `csp_nonce` to the request; HttpRequest's stubs do not know it.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
 
     @staticmethod

@@ -52,8 +52,9 @@ def locked_until(request: HttpRequest, credentials: dict | None) -> datetime.dat
     lifts = []
     for filters in get_client_parameters(
         get_client_username(request, credentials),
-        request.axes_ip_address,
-        request.axes_user_agent,
+        # AxesMiddleware sets these on the request; HttpRequest's stubs do not know them.
+        request.axes_ip_address,  # type: ignore[attr-defined]
+        request.axes_user_agent,  # type: ignore[attr-defined]
         request,
         credentials,
     ):

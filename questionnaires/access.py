@@ -31,8 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -42,7 +41,8 @@ from vendors.models import Vendor
 from .models import AuditEvent, Evidence, Questionnaire, Report, ReportKind, Response, Selection
 from .selectors import questionnaire_response_ids
 
-User = AbstractBaseUser | AnonymousUser
+# Who asks: a signed-in account (with its permissions and flags) or nobody.
+User = AbstractUser | AnonymousUser
 
 
 def _has(user: Any, *permissions: str) -> bool:

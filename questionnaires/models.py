@@ -37,8 +37,8 @@ class VersionStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
-class QuestionnaireVersionQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class QuestionnaireVersionQuerySet(models.QuerySet["QuestionnaireVersion"]):
+    def update(self, **kwargs: Any) -> int:
         # Only the status may move (published -> retired); content is frozen.
         frozen = set(kwargs) - {"status", "retired_at"}
         if frozen and self.filter(status__in=QuestionnaireVersion.FROZEN_STATUSES).exists():
@@ -47,7 +47,7 @@ class QuestionnaireVersionQuerySet(models.QuerySet):
             )
         return super().update(**kwargs)
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self.filter(status__in=QuestionnaireVersion.FROZEN_STATUSES).exists():
             raise ImmutableVersionError("Published questionnaire versions cannot be deleted.")
         return super().delete()
@@ -84,12 +84,12 @@ class QuestionnaireVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.title} v{self.number} ({self.get_status_display()})"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk:
             self._refuse_content_change()
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.is_frozen:
             raise ImmutableVersionError("Published questionnaire versions cannot be deleted.")
         return super().delete(*args, **kwargs)

@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Pillow is imported only when the evidence is built.
+    from PIL import ImageFont
 
 EVIDENCE_DIR = Path(__file__).resolve().parent / "evidence"
 FONT_PATHS = (
@@ -351,7 +355,7 @@ PDFS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
 }
 
 
-def _font(size: int):
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
     for path in FONT_PATHS:

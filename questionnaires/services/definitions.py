@@ -127,12 +127,15 @@ def _create_version(
 
 
 # A version only moves forward: a draft is published, a published version retired.
-NEXT_STATUS = {
+NEXT_STATUS: dict[str, str] = {
     VersionStatus.DRAFT: VersionStatus.PUBLISHED,
     VersionStatus.PUBLISHED: VersionStatus.RETIRED,
 }
 # When each move happened is kept on the version.
-_MOVED_AT = {VersionStatus.PUBLISHED: "published_at", VersionStatus.RETIRED: "retired_at"}
+_MOVED_AT: dict[str, str] = {
+    VersionStatus.PUBLISHED: "published_at",
+    VersionStatus.RETIRED: "retired_at",
+}
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ import mimetypes
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.core.files.base import ContentFile
@@ -41,6 +41,9 @@ from ..models import (
 from ..scoring import answer_risk
 from .definitions import questionnaire_import, version_publish
 from .scores import response_score
+
+if TYPE_CHECKING:  # vendors.models is imported where it is used, as below.
+    from vendors.models import Vendor
 
 APP_DIR = Path(__file__).resolve().parent.parent
 SHIPPED_DEFINITION = APP_DIR / "definitions" / "ai-cx-agent.yaml"
@@ -343,7 +346,7 @@ def _vendor_response(
     return response, True
 
 
-def _response_create(spec: DemoVendor, version: QuestionnaireVersion, vendor) -> Response:
+def _response_create(spec: DemoVendor, version: QuestionnaireVersion, vendor: Vendor) -> Response:
     now = timezone.now()
 
     def days_ago(days: int | None) -> datetime.datetime | None:

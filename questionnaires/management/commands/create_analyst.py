@@ -1,9 +1,10 @@
 import os
 import secrets
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from questionnaires.roles import ANALYST, ROLES
@@ -16,12 +17,12 @@ class Command(BaseCommand):
         "new random one each run. The login is never a superuser."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="analyst")
         parser.add_argument("--role", default=ANALYST, choices=sorted(ROLES))
 
     @transaction.atomic
-    def handle(self, *args, username: str, role: str, **options):
+    def handle(self, *args: Any, username: str, role: str, **options: Any) -> None:
         group = Group.objects.filter(name=role).first()
         if group is None:
             raise CommandError(f"There is no {role!r} group yet: run `manage.py migrate` first.")

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from questionnaires.definition import InvalidDefinition
 from questionnaires.services.definitions import VersionConflict, questionnaire_import
@@ -9,11 +10,11 @@ from questionnaires.services.definitions import VersionConflict, questionnaire_i
 class Command(BaseCommand):
     help = "Validate a questionnaire YAML file completely and import it as a version."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--publish", action="store_true", help="publish the version")
 
-    def handle(self, *args, file: Path, publish: bool, **options):
+    def handle(self, *args: Any, file: Path, publish: bool, **options: Any) -> None:
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import NoReverseMatch, reverse
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         "exists is left as it is."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             summary = demo_seed()
         except (DemoDataError, InvalidDefinition) as exc:
