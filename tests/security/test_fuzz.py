@@ -9,7 +9,7 @@ wrong or not at all, through a client that enforces the check.
 Every request must end below 500, with a bounded number of queries; a body over the
 portal's limit must be refused unread; a reply that says "saved" must describe what is
 stored. Each request's CPU and wall time are measured and the slowest are written to
-test-artifacts/fuzz-timings.md, never asserted (the machines are shared).
+test-artifacts/fuzz-timings-*.md, never asserted (the machines are shared).
 """
 
 from __future__ import annotations
@@ -195,14 +195,13 @@ class Timings:
         self.worst = sorted([*self.worst, (cpu, wall, what)], reverse=True)[:3]
 
     def write(self, folder) -> None:
-        path = folder / "fuzz-timings.md"
+        path = folder / f"fuzz-timings-{self.endpoint.replace(' ', '-')}.md"
         lines = [f"## {self.endpoint}: {self.count} requests, slowest by CPU time\n"]
         lines += [
             f"- {cpu * 1000:.1f} ms CPU, {wall * 1000:.1f} ms wall: {what}\n"
             for cpu, wall, what in self.worst
         ]
-        with path.open("a") as handle:
-            handle.writelines(lines)
+        path.write_text("".join(lines))
 
 
 def _body(post: Post, token: str) -> tuple[bytes, str]:
