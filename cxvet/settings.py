@@ -342,9 +342,11 @@ EVIDENCE_MAX_FILES_PER_RESPONSE = env_int("EVIDENCE_MAX_FILES_PER_RESPONSE", 100
 EVIDENCE_MAX_RESPONSE_BYTES = env_int(
     "EVIDENCE_MAX_RESPONSE_BYTES", 200 * 1024 * 1024, minimum=EVIDENCE_MAX_BYTES
 )
-# The text of a form (files apart): the shipped questionnaire's largest section posts
-# under 400 KB even with every answer and comment at its longest, in 4-byte characters.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The text of a form (files apart). The shipped questionnaire's largest section posts
+# about 190 KB with every answer and comment at its longest in 4-byte characters
+# (tests/security/test_bounded_input.py); a page posting more than this is redrawn with
+# all of it in its fields, which costs CPU in proportion.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -283,7 +283,11 @@ def evidence_delete(
             question_key=question["key"],
         )
     except (KeyError, AnswerLocked) as exc:
-        return JsonResponse({"status": "error", "errors": [str(exc).strip("'\"")]}, status=404)
+        # With the question's files as they are, so the page shows the reason and a
+        # true list (portal.js redraws the list from every reply).
+        errors = [str(exc).strip("'\"")]
+        reply = evidence_reply(access, question, errors=errors, added=[])
+        return JsonResponse(reply, status=404 if isinstance(exc, KeyError) else 409)
     except ResponseNotEditable as exc:
         return _json_locked(str(exc))
     return JsonResponse(evidence_reply(access, question, errors=[], added=[]))

@@ -271,3 +271,21 @@ def test_the_form_never_turns_a_broken_revision_into_revision_zero(example_versi
     form.is_valid()
     assert form.unreadable == {"live_deployments"}
     assert form.changes() == []
+
+
+def test_the_text_limit_is_well_above_the_largest_page_of_the_shipped_questionnaire(
+    shipped_version, settings
+):
+    """DATA_UPLOAD_MAX_MEMORY_SIZE must never refuse a real page: the largest section,
+    every answer and comment at its longest, in 4-byte characters, multipart-encoded."""
+    per_field = 200  # a multipart part's boundary and headers
+    worst = 0
+    for section in shipped_version.definition["sections"]:
+        size = 0
+        for question in section["questions"]:
+            answer = question["max_length"] or max(
+                [len(c["key"]) for c in question["choices"]] or [NUMBER_MAX_DIGITS + 2]
+            ) * max(len(question["choices"]), 1)
+            size += 4 * (answer + COMMENT_MAX_LENGTH) + 10 + 16 + 4 * per_field
+        worst = max(worst, size)
+    assert 2 * worst < settings.DATA_UPLOAD_MAX_MEMORY_SIZE, worst

@@ -322,3 +322,22 @@ def test_limits_apply_to_portal_posts_only_and_never_to_reading_pages(client, po
     # Outside the portal, Django's own handling stays (the admin's sign-in here).
     page = client.post("/admin/login/", "x=1", content_type="text/plain")
     assert page.status_code in (200, 403)
+
+
+def test_removing_a_file_that_is_not_there_replies_with_the_reason_and_the_true_list(
+    client, portal
+):
+    token, _ = portal
+    client.post(
+        url("evidence", token, "monitoring_report"),
+        {"monitoring_report-evidence": SimpleUploadedFile("kept.pdf", PDF)},
+        **AS_SCRIPT,
+    )
+    reply = client.post(url("evidence_remove", token, "monitoring_report", 999_999), **AS_SCRIPT)
+
+    assert reply.status_code == 404
+    body = reply.json()
+    # portal.js redraws the file list from list_html and shows the errors.
+    assert (body["status"], body["errors"]) == ("error", ["No such file in this response."])
+    assert "kept.pdf" in body["list_html"]
+    assert body["count"] == 1
