@@ -143,7 +143,7 @@ class _Slot:
 # Numbers can take many values: past this many remembered answers a slot computes.
 ANSWER_MEMO_LIMIT = 4096
 # Sets of hidden questions whose layouts a plan remembers at once.
-PATTERN_MEMO_SIZE = 512
+PATTERN_MEMO_SIZE = 4096
 
 
 def _values(answers: Mapping[str, AnswerInput | None]) -> dict[str, Any]:
