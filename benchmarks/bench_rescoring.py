@@ -8,7 +8,9 @@ choice, percentage bands; conditions, knock-outs, cross-answer rules, evidence r
 and 10,000 submitted responses with an answer to every question (500,000 Answer rows),
 created once and reused by later runs. Then seven runs, each of:
   (a) read: `scoring_inputs` over every affected response, in the batches the rescoring
-      job reads (the same query, the same rows, the same Python objects built);
+      job reads (the same query, the same rows, the same Python objects built), with
+      the cycle collector on as for any caller (the job holds it over each batch: what
+      that buys is in the report);
   (b) rescore: a RescoreJob run to completion through `rescore_job_advance`, the code the
       Celery task runs (affected-id query, read, score, inputs hash, bulk upsert of
       ResponseScore, job progress), without the broker in between.
