@@ -1,6 +1,6 @@
 """Rescoring 10,000 responses of 50 answers each on PostgreSQL.
 
-Target: the whole rescoring (read + score + write) takes at most 1.5x the time it takes
+Target: the whole rescoring (read + score + write) takes at most 1.3x the time it takes
 merely to read the same answers from the database.
 
 Method: a generated 50-question definition (five sections; yes/no, single and multiple
@@ -8,7 +8,9 @@ choice, percentage bands; conditions, knock-outs, cross-answer rules, evidence r
 and 10,000 submitted responses with an answer to every question (500,000 Answer rows),
 created once and reused by later runs. Then seven runs, each of:
   (a) read: `scoring_inputs` over every affected response, in the batches the rescoring
-      job reads (the same query, the same rows, the same Python objects built);
+      job reads (the same query, the same rows, the same Python objects built), with
+      the cycle collector on as for any caller (the job holds it over each batch: what
+      that buys is in the report);
   (b) rescore: a RescoreJob run to completion through `rescore_job_advance`, the code the
       Celery task runs (affected-id query, read, score, inputs hash, bulk upsert of
       ResponseScore, job progress), without the broker in between.
@@ -54,7 +56,36 @@ How it got here (same benchmark, same machine, earlier commits; ratios under var
 | plan kept across batches; lz4 for stored results; fillfactor 50 and two redundant indexes dropped (in-place updates); section scores recomputed from the explanation instead of stored | 1.6 to 1.7 |
 | answers memoised per (answer, evidence level); cycle collector held while a batch is scored; stored JSON assembled from prepared pieces | 1.4 to 1.6 |
 | batches of 1,000 responses instead of 500 | 1.3 to 1.5 |
-| writes pipelined in chunks of 250, overlapping scoring | this report |
+| writes pipelined in chunks of 250, overlapping scoring | 1.2 to 1.3 |
+| scoring split into a package with one visibility rule, one expression evaluator and one risk path; the engine's CPU time +6%, the job's wall time unchanged, the plain read 0.2 s faster (the cycle collector's timing: with it off, both read alike) | 1.37 to 1.41 |
+| cycle collector held over the whole batch, reading included | this report |
+"""
+
+# What each optimisation that remains buys, measured with and without it (kept in the
+# report: these need the code patched, so the benchmark does not rerun them).
+OPTIMISATIONS = """\
+What each optimisation buys (2026-12-01, this machine; each "without" alternated with
+"as built" in one process, on this benchmark's data):
+
+| optimisation | as built | without it |
+|---|---|---|
+| rescoring job, wall time for 10,000 responses (median of 4, read 3.0 to 3.3 s): | 3.49 s | |
+| cycle collector held over each batch (read, scoring, writes) | 3.49 s | 4.35 s |
+| writes pipelined (the server writes one chunk while the next is scored) | 3.49 s | 3.89 s |
+| writes in chunks of 250 (overlap), not one per batch | 3.49 s | 3.76 s |
+| scoring engine, CPU time of `stored` + `inputs_hash` for 10,000 responses (best of 5): | 0.78 s | |
+| what an answer adds, remembered per (answer, evidence level) | 0.78 s | 1.16 s |
+| numbers looked up by their band, then remembered per (band, evidence level) | 0.78 s | 0.89 s |
+| any memo of answers at all (each row built, encoded and escaped per response) | 0.78 s | 2.57 s |
+| effective weights (layouts) remembered per section and set of hidden questions | 0.78 s | 1.43 s |
+| hidden sets remembered per answers to the controlling questions (shared with the portal) | 0.78 s | 0.87 s |
+| stored JSON written from prepared pieces (`ScoringPlan.stored`), not `score(...).to_json()` | 0.78 s | 1.36 s |
+
+Dropped because they bought less than 1% of the engine's time: compiling `question <op>
+constant` comparisons to one call (0.016 s), and iterating pre-sorted question keys for
+the inputs hash (0.006 s). Not measured separately: the plan compiled once per version
+and profile and kept across batches, the upsert from arrays with binary parameters, lz4
+and fillfactor 50 (see the history below).
 """
 
 
@@ -282,10 +313,10 @@ def _phases(profile, figures: dict) -> None:
     spent = dict.fromkeys(("read answers", "score and explain", "inputs hash", "write"), 0.0)
     for start in range(0, len(ids), RESCORE_BATCH_SIZE):
         batch = ids[start : start + RESCORE_BATCH_SIZE]
-        t = time.perf_counter()
-        inputs = scoring_inputs(batch)
-        spent["read answers"] += time.perf_counter() - t
-        with _cyclic_gc_paused():
+        with _cyclic_gc_paused():  # as the job holds it, over the whole batch
+            t = time.perf_counter()
+            inputs = scoring_inputs(batch)
+            spent["read answers"] += time.perf_counter() - t
             t = time.perf_counter()
             hashes = [plan.inputs_hash(version.content_hash, inputs[rid]) for rid in batch]
             spent["inputs hash"] += time.perf_counter() - t
@@ -294,11 +325,11 @@ def _phases(profile, figures: dict) -> None:
                 plan.stored(inputs[rid], digest) for rid, digest in zip(batch, hashes, strict=True)
             ]
             spent["score and explain"] += time.perf_counter() - t
-        rows = [_Row(rid, score) for rid, score in zip(batch, stored, strict=True)]
-        t = time.perf_counter()
-        with transaction.atomic():
-            _upsert(rows, timezone.now())
-        spent["write"] += time.perf_counter() - t
+            rows = [_Row(rid, score) for rid, score in zip(batch, stored, strict=True)]
+            t = time.perf_counter()
+            with transaction.atomic():
+                _upsert(rows, timezone.now())
+            spent["write"] += time.perf_counter() - t
     figures["phases"] = spent
     for name, seconds in spent.items():
         print(f"  {name:18s} {seconds:6.2f} s", flush=True)
@@ -331,7 +362,7 @@ def _report(url: str, figures: dict) -> None:
     from questionnaires.scoring import ENGINE_VERSION
     from questionnaires.services.scores import RESCORE_BATCH_SIZE
 
-    verdict = "meets" if figures["ratio"] <= 1.5 else "misses"
+    verdict = "meets" if figures["ratio"] <= 1.3 else "misses"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -359,11 +390,12 @@ def _report(url: str, figures: dict) -> None:
         "| ratio b / a of each run | **"
         + f"{figures['ratio']:.2f}** | "
         + ", ".join(f"{r:.2f}" for r in figures["ratios"])
-        + f" (target <= 1.5: {verdict}) |",
+        + f" (target <= 1.3: {verdict}) |",
         f"| ratio of the fastest runs | {figures['best_ratio']:.2f} | "
         f"{min(figures['rescores']):.2f} / {min(figures['reads']):.2f} |",
         "",
-        "Where the rescoring's time goes (one pass, same data):",
+        "Where the rescoring's time goes (one pass, same data, a fresh plan; the collector "
+        "held over each batch as the job holds it):",
         "",
         "| phase | seconds |",
         "|---|---|",
@@ -372,8 +404,9 @@ def _report(url: str, figures: dict) -> None:
         "Method: see the docstring of `benchmarks/bench_rescoring.py`. Run with "
         "`make benchmarks BENCH=rescoring`.",
         "",
+        OPTIMISATIONS,
         HISTORY,
     ]
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines))
-    print(f"ratio {figures['ratio']:.2f} ({verdict} the 1.5 target); written to {RESULTS}")
+    print(f"ratio {figures['ratio']:.2f} ({verdict} the 1.3 target); written to {RESULTS}")

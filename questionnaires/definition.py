@@ -130,7 +130,7 @@ def iter_questions(definition: Mapping[str, Any]) -> Iterator[tuple[dict, dict]]
 Condition = Callable[[Mapping[str, Any]], bool]
 # Sets of hidden questions remembered per Visibility; a questionnaire has few
 # conditions, so real responses share a handful of them.
-HIDDEN_MEMO_SIZE = 512
+HIDDEN_MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True, eq=False)

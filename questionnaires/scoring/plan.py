@@ -143,7 +143,7 @@ class _Slot:
 # Numbers can take many values: past this many remembered answers a slot computes.
 ANSWER_MEMO_LIMIT = 4096
 # Sets of hidden questions whose layouts a plan remembers at once.
-PATTERN_MEMO_SIZE = 512
+PATTERN_MEMO_SIZE = 4096
 
 
 def _values(answers: Mapping[str, AnswerInput | None]) -> dict[str, Any]:
@@ -168,7 +168,7 @@ class _Row(NamedTuple):
 
     key: str
     by_answer: dict[tuple, _Entry]
-    numeric: RiskFunction | None  # the risk of a banded question
+    numeric: RiskFunction | None  # a banded question's risk: numbers go by their band
     entries: dict[tuple, _Entry]
     slot: _Slot
 
@@ -181,9 +181,8 @@ class _SectionLayout:
     sets even when the questionnaire as a whole has hundreds.
     """
 
-    slots: tuple[_Slot, ...]  # the section's visible scored questions, in order
-    visible: float  # sum of e over them
-    rows: tuple[_Row, ...]
+    visible: float  # sum of e over the section's visible scored questions
+    rows: tuple[_Row, ...]  # one per such question, in order
 
 
 class ScoringPlan:
@@ -297,7 +296,7 @@ class ScoringPlan:
             )
             for slot in slots
         )
-        return _SectionLayout(tuple(slots), sum(slot.weight for slot in slots), rows)
+        return _SectionLayout(sum(slot.weight for slot in slots), rows)
 
     # scoring
 

@@ -117,14 +117,14 @@ def response_scores_refresh(*, profile: Profile, response_ids: list[int]) -> int
     """
     version = profile.version
     plan = _plan(version, profile)
-    inputs = scoring_inputs(response_ids)
-    now = timezone.now()
-    with transaction.atomic(), _writes_pipelined():
-        for start in range(0, len(response_ids), WRITE_CHUNK_SIZE):
-            chunk = response_ids[start : start + WRITE_CHUNK_SIZE]
-            with _cyclic_gc_paused():
+    with _cyclic_gc_paused():
+        inputs = scoring_inputs(response_ids)
+        now = timezone.now()
+        with transaction.atomic(), _writes_pipelined():
+            for start in range(0, len(response_ids), WRITE_CHUNK_SIZE):
+                chunk = response_ids[start : start + WRITE_CHUNK_SIZE]
                 rows = [_score_row(rid, version.content_hash, plan, inputs[rid]) for rid in chunk]
-            _upsert(rows, now)
+                _upsert(rows, now)
     return len(response_ids)
 
 
@@ -145,12 +145,14 @@ def _writes_pipelined() -> Iterator[None]:
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Hold the cycle collector while a batch is scored (reference counting still frees).
+    """Hold the cycle collector while a batch is read, scored and written (reference
+    counting still frees).
 
-    Scoring creates no reference cycles, but it allocates enough small objects to set
-    the collector off again and again over the batch's tens of thousands of live
-    answers: measured, a fifth of the scoring time. A batch is bounded, so nothing
-    piles up; the collector resumes (if it was on) as soon as the batch is scored.
+    Neither reading the answers nor scoring them creates reference cycles, but both
+    allocate enough objects (a batch reads tens of thousands of answers) to set the
+    collector off again and again over everything the batch keeps alive: measured, a
+    fifth of a rescoring job's time (benchmarks/results/rescoring.md). A batch is
+    bounded, so nothing piles up; the collector resumes (if it was on) when it is done.
     """
     was_enabled = gc.isenabled()
     gc.disable()
