@@ -20,10 +20,15 @@ system-deps:
 		echo "Installing chromium and poppler-utils (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
 	fi
+	@if ! command -v soffice >/dev/null; then \
+		echo "Installing libreoffice-calc, to open exported workbooks in tests (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc; \
+	fi
 
 demo-data: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py import_questionnaire questionnaires/definitions/ai-cx-agent.yaml --publish
+	$(PY) manage.py import_questionnaire questionnaires/definitions/ai-cx-agent-v2.yaml --publish
 	$(PY) manage.py seed_demo
 	$(PY) manage.py create_analyst
 
@@ -36,6 +41,7 @@ test: setup system-deps
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy cxvet questionnaires vendors
 	$(PY) manage.py makemigrations --check --dry-run
 
 benchmarks: setup

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import random
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.machine import machine, postgres_version
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cx_bench_rescoring"
 RESPONSES = 10_000
@@ -338,26 +339,6 @@ def _phases(profile, figures: dict) -> None:
 # Reporting ---------------------------------------------------------------------------------
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def _postgres_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return cursor.fetchone()[0]
-
-
 def _report(url: str, figures: dict) -> None:
     from questionnaires.scoring import ENGINE_VERSION
     from questionnaires.services.scores import RESCORE_BATCH_SIZE
@@ -371,9 +352,9 @@ def _report(url: str, figures: dict) -> None:
         "# Rescoring benchmark",
         "",
         f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit or 'unknown'}",
-        f"- Machine: {_machine()}, shared with other work while measuring (load average "
+        f"- Machine: {machine()}, shared with other work while measuring (load average "
         f"{figures['load'][0]:.1f} before, {figures['load'][1]:.1f} after)",
-        f"- PostgreSQL {_postgres_version()} on 127.0.0.1; engine {ENGINE_VERSION}",
+        f"- PostgreSQL {postgres_version()} on 127.0.0.1; engine {ENGINE_VERSION}",
         f"- Data: {figures['responses']:,} submitted responses x 50 answers "
         f"({figures['rows']:,} Answer rows), 5 sections, 5 cross-answer rules; "
         f"batches of {RESCORE_BATCH_SIZE}",

@@ -32,7 +32,7 @@ def setup(vendors: int, analysts: int) -> dict[str, Any]:
     from questionnaires.definition import iter_questions
     from questionnaires.models import Selection
     from questionnaires.services.demo import demo_seed
-    from tests.factories import AnswerFactory, ContactFactory, UserFactory, VendorFactory
+    from tests.factories import AnswerFactory, ContactFactory, UserFactory, VendorFactory, round_of
     from vendors.services import invitation_create
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -48,7 +48,7 @@ def setup(vendors: int, analysts: int) -> dict[str, Any]:
         vendor = VendorFactory(name=name, product=f"{name} Agent")
         contact = ContactFactory(vendor=vendor, email=address)
         (link,) = invitation_create(
-            contacts=[contact], version=summary.version, due_date=due, user=users[0]
+            contacts=[contact], selection=round_of(summary.version, due), user=users[0]
         )
         return contact.email, link.response
 
@@ -71,7 +71,13 @@ def setup(vendors: int, analysts: int) -> dict[str, Any]:
     return {
         "sections": [section["key"] for section in definition["sections"]],
         "questions": {
-            q["key"]: {"key": q["key"], "type": q["type"], "min": q["min"], "max": q["max"]}
+            q["key"]: {
+                "key": q["key"],
+                "type": q["type"],
+                "min": q["min"],
+                "max": q["max"],
+                "derived": bool(q.get("derived")),
+            }
             for _, q in iter_questions(definition)
         },
         "version_id": summary.version.pk,

@@ -124,13 +124,16 @@ class VendorSession:
         return f"/portal/{self.token}/sections/{self.section_key}/"
 
     def answerable(self) -> list[str]:
-        """Questions a vendor can type into on this page: shown, editable, not files."""
+        """Questions a vendor can type into on this page: shown, editable, not files, not
+        grids (a field per cell, which this client does not fill) and not derived (worked
+        out, never typed in)."""
         return [
             key
             for key, card in self.page.cards.items()
             if not card["hidden"]
             and not card["readonly"]
-            and PLAN["questions"][key]["type"] != "file"
+            and PLAN["questions"][key]["type"] not in ("file", "grid")
+            and not PLAN["questions"][key].get("derived")
         ]
 
 

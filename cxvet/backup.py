@@ -26,7 +26,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg
 from django.core.cache import cache
@@ -314,7 +314,7 @@ def _sha256_path(path: Path) -> str:
         return _sha256_file(stream)
 
 
-def _sha256_file(stream) -> str:
+def _sha256_file(stream: File | BinaryIO) -> str:
     digest = hashlib.sha256()
     while chunk := stream.read(CHUNK):
         digest.update(chunk)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.redis import RedisCache
@@ -60,54 +60,64 @@ class FailSoftRedisCache(RedisCache):
         _outage.recovered()
         return result
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any | None = None, version: int | None = None) -> Any:
         return self._soft(
             lambda: super(FailSoftRedisCache, self).get(key, default, version), default
         )
 
-    def get_many(self, keys, version=None):
+    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         return self._soft(lambda: super(FailSoftRedisCache, self).get_many(keys, version), {})
 
-    def has_key(self, key, version=None):
+    def has_key(self, key: Any, version: int | None = None) -> bool:
         return self._soft(lambda: super(FailSoftRedisCache, self).has_key(key, version), False)
 
-    def set(self, key, value, timeout=None, version=None, **kwargs):
+    def set(
+        self,
+        key: Any,
+        value: Any,
+        timeout: float | None = None,
+        version: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._soft(
             lambda: super(FailSoftRedisCache, self).set(key, value, timeout, version, **kwargs),
             None,
         )
 
-    def set_many(self, data, timeout=None, version=None):
+    def set_many(
+        self, data: dict[Any, Any], timeout: float | None = None, version: int | None = None
+    ) -> list[Any]:
         # Django's contract: the keys that could not be stored.
         return self._soft(
             lambda: super(FailSoftRedisCache, self).set_many(data, timeout, version), list(data)
         )
 
-    def add(self, key, value, timeout=None, version=None):
+    def add(
+        self, key: Any, value: Any, timeout: float | None = None, version: int | None = None
+    ) -> bool:
         return self._soft(
             lambda: super(FailSoftRedisCache, self).add(key, value, timeout, version), False
         )
 
-    def touch(self, key, timeout=None, version=None):
+    def touch(self, key: Any, timeout: float | None = None, version: int | None = None) -> bool:
         return self._soft(
             lambda: super(FailSoftRedisCache, self).touch(key, timeout, version), False
         )
 
-    def delete(self, key, version=None):
+    def delete(self, key: Any, version: int | None = None) -> bool:
         return self._soft(lambda: super(FailSoftRedisCache, self).delete(key, version), False)
 
-    def delete_many(self, keys, version=None):
+    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
         self._soft(lambda: super(FailSoftRedisCache, self).delete_many(keys, version), None)
 
-    def clear(self):
-        return self._soft(lambda: super(FailSoftRedisCache, self).clear(), False)
+    def clear(self) -> None:
+        self._soft(lambda: super(FailSoftRedisCache, self).clear(), None)
 
-    def incr(self, key, delta=1, version=None):
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         # A counter that cannot be read is a missing key, which incr() reports so.
-        missing = object()
-        value = self._soft(
-            lambda: super(FailSoftRedisCache, self).incr(key, delta, version), missing
+        value: int | None = self._soft(
+            lambda: super(FailSoftRedisCache, self).incr(key, delta, version), None
         )
-        if value is missing:
+        if value is None:
             raise ValueError(f"Key {key!r} not found (the cache is unavailable).")
         return value

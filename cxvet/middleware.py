@@ -11,6 +11,7 @@ before reusing it (CONN_HEALTH_CHECKS), so the next request connects afresh.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 class DatabaseUnavailableMiddleware:
     """Answer 503 with Retry-After when a view could not reach the database."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

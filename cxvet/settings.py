@@ -7,6 +7,7 @@ error naming the variable, rather than running with a surprise default.
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
@@ -143,7 +144,7 @@ if DATABASE_URL:
         # Connections are kept for a minute (opening one costs more than most requests)
         # and checked before a request reuses one, so that after a database restart the
         # first request on each web process reconnects instead of failing.
-        DATABASES = {
+        DATABASES: dict[str, Any] = {
             "default": dj_database_url.parse(
                 DATABASE_URL,
                 conn_max_age=60,
@@ -208,7 +209,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Storage: local files by default; "s3" stores evidence and reports in an
 # S3-compatible bucket through django-storages (AWS_* variables configure it).
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "local", {"local", "s3"})
-_default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+_default_storage: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if STORAGE_BACKEND == "s3":
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -271,14 +272,25 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # The sweeps `celery -A cxvet beat` runs (exactly one beat; README.md). Without REDIS_URL
 # beat runs them in its own process, as every task runs in-process then.
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 30, minimum=1)
+# Sent messages are deleted this many days after they went out; failed ones are kept.
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 14, minimum=1)
+OUTBOX_PRUNE_SECONDS = 3600
+
+# Notices are due by the day; a sweep finds those due and not yet sent, so running it
+# often only shortens how long after midnight (or a missed run) they go out.
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 600, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # Outgoing messages still pending, lost by the broker, or whose worker died.
     "outbox-sweep": {"task": "outbox.sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    # Sent messages past OUTBOX_RETENTION_DAYS.
+    "outbox-prune": {"task": "outbox.prune", "schedule": OUTBOX_PRUNE_SECONDS},
     # Reports left in "rendering" past their time limit.
     "reports-recover": {
         "task": "questionnaires.reports_recover",
         "schedule": OUTBOX_SWEEP_SECONDS,
     },
+    # Reminders, overdue and closing notices due and not yet sent (vendors/reminders.py).
+    "reminders-sweep": {"task": "vendors.reminders_sweep", "schedule": REMINDER_SWEEP_SECONDS},
 }
 
 
@@ -362,6 +374,18 @@ PORTAL_MAX_REQUEST_BYTES = env_int(
     minimum=EVIDENCE_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
 )
 
+# An uploaded answers workbook (vendors/workbook/read.py): refused unread past
+# WORKBOOK_MAX_BYTES, and before openpyxl inflates it when its parts' declared sizes add
+# up to more than WORKBOOK_MAX_UNCOMPRESSED_BYTES (the shipped questionnaire's workbook is
+# about 40 KB, 400 KB unpacked); at most WORKBOOK_MAX_ROWS rows are read.
+WORKBOOK_MAX_BYTES = env_int("WORKBOOK_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
+WORKBOOK_MAX_UNCOMPRESSED_BYTES = env_int(
+    "WORKBOOK_MAX_UNCOMPRESSED_BYTES", 20 * 1024 * 1024, minimum=1
+)
+WORKBOOK_MAX_ROWS = env_int("WORKBOOK_MAX_ROWS", 2000, minimum=1)
+# A workbook's preview waits this long for the vendor (or analyst) to confirm it.
+WORKBOOK_IMPORT_HOURS = env_int("WORKBOOK_IMPORT_HOURS", 24, minimum=1)
+
 # Security headers and TLS (docs/security.md says why each is set) ---------------------------
 
 # TLS: production redirects plain HTTP to HTTPS and tells browsers to use nothing else for
@@ -434,11 +458,36 @@ AXES_VERBOSE = False  # no banner on start-up
 # Kept out of the stored copy of each failed sign-in's form (the password always is).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
+# Every handler redacts private link tokens (cxvet/redaction.py): Django logs the path of
+# each 4xx and 5xx reply, runserver each request line, and portal paths hold the token.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"portal_tokens": {"()": "cxvet.redaction.PortalTokenFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["portal_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["portal_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    # Sign-in failures and lockouts are warnings; axes' note on every success is noise.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers (a console one in DEBUG, which the root's duplicated, and
+        # error emails, which carry the request and its frames' variables, the token
+        # among them) are replaced: its records go to the root's handler.
+        "django": {"handlers": [], "level": "NOTSET"},
+        # runserver's request lines, as Django's default writes them, redacted.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Sign-in failures and lockouts are warnings; axes' note on every success is noise.
+        "axes": {"level": "WARNING"},
+    },
 }

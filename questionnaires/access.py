@@ -29,12 +29,13 @@ an id that does not exist.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.contrib.auth.models import User as Account
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from vendors.models import Vendor
 
@@ -43,6 +44,16 @@ from .selectors import questionnaire_response_ids
 
 # Who asks: a signed-in account (with its permissions and flags) or nobody.
 User = AbstractUser | AnonymousUser
+
+
+def acting_account(request: HttpRequest) -> Account:
+    """The account behind a workspace request, which services record as who acted.
+
+    Only signed-in staff get past `admin_view`, so on a workspace page there is one.
+    """
+    account = request.user
+    assert isinstance(account, Account), "workspace pages are for signed-in staff only"
+    return account
 
 
 def _has(user: Any, *permissions: str) -> bool:
@@ -80,6 +91,11 @@ def may_view_selections(user: User) -> bool:
 
 def may_compare_selections(user: User) -> bool:
     return _has(user, "questionnaires.view_selection", "questionnaires.view_response")
+
+
+def may_sign_off_selections(user: User) -> bool:
+    """Sign a round's verdict off for the buyer: a change to the round."""
+    return _has(user, "questionnaires.view_selection", "questionnaires.change_selection")
 
 
 def may_request_reports(user: User) -> bool:
@@ -150,7 +166,7 @@ def response_for_user(
     if not allowed:
         raise PermissionDenied
     queryset = queryset if queryset is not None else Response.objects.all()
-    return _get(queryset.select_related("vendor", "version"), response_id, "response")
+    return _get(queryset.select_related("vendor", "version", "selection"), response_id, "response")
 
 
 def responses_for_user(user: User, response_ids: Iterable[int]) -> list[int]:
@@ -182,6 +198,13 @@ def selection_for_user(user: User, selection_id: int | str, *, compare: bool = F
     return _get(Selection.objects.all(), selection_id, "selection")
 
 
+def selection_to_sign_off_for_user(user: User, selection_id: int | str) -> Selection:
+    """The selection whose verdict this user may sign off."""
+    if not may_sign_off_selections(user):
+        raise PermissionDenied
+    return _get(Selection.objects.all(), selection_id, "selection")
+
+
 def report_for_user(user: User, report_id: int | str) -> Report:
     """The report (its status, its file), if this user may see what it reports on."""
     if not may_view_part_of_responses(user, "questionnaires.view_report"):
@@ -193,6 +216,18 @@ def report_for_user(user: User, report_id: int | str) -> Report:
     return report
 
 
+@overload
+def report_subject_for_user(
+    user: User, *, kind: Literal[ReportKind.COMPARISON], subject_id: int | str
+) -> Selection: ...
+@overload
+def report_subject_for_user(
+    user: User, *, kind: Literal[ReportKind.ASSESSMENT], subject_id: int | str
+) -> Response: ...
+@overload
+def report_subject_for_user(
+    user: User, *, kind: str, subject_id: int | str
+) -> Selection | Response: ...
 def report_subject_for_user(
     user: User, *, kind: str, subject_id: int | str
 ) -> Selection | Response:
@@ -216,6 +251,13 @@ def vendor_to_invite_for_user(user: User, vendor_id: int | str) -> Vendor:
     if not may_invite(user):
         raise PermissionDenied
     return _get(Vendor.objects.all(), vendor_id, "vendor")
+
+
+def round_to_invite_into_for_user(user: User, selection_id: int | str) -> Selection:
+    """The round whose vendors this user is about to invite (and whose responses show)."""
+    if not (may_invite(user) and may_view_responses(user) and may_view_selections(user)):
+        raise PermissionDenied
+    return _get(Selection.objects.select_related("version"), selection_id, "round")
 
 
 def reports_for_user(user: User, reports: QuerySet[Report]) -> Sequence[Report]:

@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count
 
-from .definition import iter_questions
-from .display import answer_display
-from .expressions import is_answered
+from .definition import (
+    METRIC_PARTS,
+    grid_partly_answered,
+    iter_questions,
+    question_answered,
+    section_question_number,
+)
+from .display import answer_display, grid_answered_rows, grid_lines_display, grid_rows
 from .models import (
     Answer,
     Evidence,
@@ -36,10 +41,13 @@ from .models import (
     ResponseScore,
     ResponseStatus,
 )
+from .rounds import round_currency
 from .scoring import (
     ENGINE_VERSION,
     AnswerInput,
+    Robustness,
     ScoreResult,
+    ScoringPlan,
     compile_plan,
     ranking_robustness,
 )
@@ -50,6 +58,7 @@ RISK_WORDS = ((0.25, "low"), (0.5, "moderate"), (0.75, "high"), (float("inf"), "
 NOT_ASKED = "not asked"
 UNANSWERED = "unanswered"
 HIDDEN = "hidden"
+CARRIED = "Carried forward, not confirmed"
 NOT_SCORED = "not scored"
 
 # Enough samples for a stable sentence, few enough to keep the page quick.
@@ -64,6 +73,10 @@ class ComparisonError(Exception):
 
 class UnknownProfile(ComparisonError):
     """The requested profile does not exist in every compared version."""
+
+
+# What a figure whose definition was left incomplete is marked with.
+DEFINITION_NOT_GIVEN = "definition not given"
 
 
 def risk_word(risk: float | None) -> str:
@@ -92,8 +105,19 @@ class Cell:
     flagged: bool = False
     flag_titles: tuple[str, ...] = ()
     needs_clarification: bool = False
+    # Copied from the vendor's earlier round and not yet confirmed (so unanswered here).
+    carried_forward: bool = False
     value: Any = None
     answer_id: int | None = None  # the stored answer, when there is one
+    # A grid answer as its table reads (display.grid_rows); None for other questions.
+    grid: list[tuple[str, list[tuple[str, str]]]] | None = None
+    # "partly answered (2 of 15 cells)": a grid with some cells answered, which counts as
+    # unanswered but shows its cells (definition.grid_partly_answered); "" otherwise.
+    partial: str = ""
+    # A metric's definition as this vendor gave it ("numerator / denominator / window"),
+    # and whether it differs from the others' (so the figures are not alike).
+    definition: str = ""
+    unlike_definition: bool = False
 
     @property
     def css_class(self) -> str:
@@ -112,9 +136,26 @@ class Row:
     section_key: str
     cells: tuple[Cell, ...]
     evidence_requested: bool = False
+    # How the answer is scored, for analysts and the methodology (never for vendors).
+    scoring_notes: str = ""
+    # "3.6": the comparison's section position and the row's place in it; for the newest
+    # compared version the portal's number (definition.question_numbers). A question only
+    # an older version asks comes after the newest's in its section and continues its count.
+    number: str = ""
 
     @property
     def differs(self) -> bool:
+        """True when at least two vendors carry a different risk on this question.
+
+        "Only where vendors differ" compares risk, not wording: two answers worded
+        differently but scored alike say the same about the vendors, while an answered
+        question beside an unanswered (or hidden, or not asked) one does not. A cell
+        without a risk counts by its risk word ("unanswered", "not scored", ...).
+        """
+        return len({_risk_key(c) for c in self.cells}) > 1
+
+    @property
+    def answers_differ(self) -> bool:
         """True when at least two vendors answered differently (or one did not answer)."""
         return len({(c.state, _hashable(c.value)) for c in self.cells}) > 1
 
@@ -279,7 +320,9 @@ def build_comparison(
 
 
 def _load_responses(ids: list[int]) -> list[Response]:
-    found = {r.pk: r for r in Response.objects.filter(pk__in=ids).select_related("vendor")}
+    found = {
+        r.pk: r for r in Response.objects.filter(pk__in=ids).select_related("vendor", "selection")
+    }
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise ComparisonError(
@@ -304,7 +347,7 @@ def _load_responses(ids: list[int]) -> list[Response]:
     return loaded
 
 
-def _versions_of(responses: list[Response]) -> dict[int, Any]:
+def _versions_of(responses: list[Response]) -> dict[int, QuestionnaireVersion]:
     return {r.version_id: r.version for r in responses}
 
 
@@ -317,6 +360,7 @@ ANSWER_FIELDS = (
     "comment",
     "evidence_level",
     "needs_clarification",
+    "carried_forward",
 )
 
 
@@ -357,7 +401,10 @@ def _answers(
     details: dict[int, dict[str, dict]] = {rid: {} for rid in ids}
     for row in stored.rows:
         response_id, key = row["response_id"], row["question__key"]
-        inputs[response_id][key] = AnswerInput(row["value"], row["evidence_level"])
+        # Unconfirmed carried-forward answers are unanswered, as scoring_inputs has it
+        # (a report's snapshot from before the field has no such key).
+        if not row.get("carried_forward"):
+            inputs[response_id][key] = AnswerInput(row["value"], row["evidence_level"])
         details[response_id][key] = {
             **row,
             "evidence_files": stored.evidence_files.get(row["id"], 0),
@@ -397,7 +444,16 @@ def _risk_order(column: VendorColumn) -> tuple:
     return (score is None, score if score is not None else 0, column.vendor_name.lower())
 
 
-def _sections(versions, responses, columns, plans, inputs, details, profile_key, profiles):
+def _sections(
+    versions: Mapping[int, QuestionnaireVersion],
+    responses: Sequence[Response],
+    columns: Sequence[VendorColumn],
+    plans: Mapping[int, ScoringPlan],
+    inputs: Mapping[int, Mapping[str, AnswerInput]],
+    details: Mapping[int, dict[str, dict[str, Any]]],
+    profile_key: str,
+    profiles: Mapping[int, Mapping[str, Mapping[str, Any]]],
+) -> tuple[SectionBlock, ...]:
     by_id = {r.pk: r for r in responses}
     ordered = [by_id[c.response_id] for c in columns]
     layout = _layout(versions)
@@ -407,7 +463,11 @@ def _sections(versions, responses, columns, plans, inputs, details, profile_key,
     ]
     weights = _section_weights(versions, profile_key, profiles)
     blocks = []
-    for section_key, title, questions in layout:
+    for position, (section_key, title, questions) in enumerate(layout, start=1):
+        cells = {q["key"]: tuple(view.cell(q["key"]) for view in per_vendor) for q in questions}
+        for q in questions:
+            if q.get("metric_definition"):
+                _mark_unlike_definitions(q, cells[q["key"]], per_vendor)
         rows = tuple(
             Row(
                 key=q["key"],
@@ -415,9 +475,11 @@ def _sections(versions, responses, columns, plans, inputs, details, profile_key,
                 type=q["type"],
                 section_key=section_key,
                 evidence_requested=bool(q.get("evidence")),
-                cells=tuple(view.cell(q["key"]) for view in per_vendor),
+                scoring_notes=q.get("scoring_notes", ""),
+                cells=cells[q["key"]],
+                number=section_question_number(position, index),
             )
-            for q in questions
+            for index, q in enumerate(questions, start=1)
         )
         blocks.append(
             SectionBlock(
@@ -432,7 +494,7 @@ def _sections(versions, responses, columns, plans, inputs, details, profile_key,
     return tuple(blocks)
 
 
-def _layout(versions) -> list[tuple[str, str, list[dict]]]:
+def _layout(versions: Mapping[int, QuestionnaireVersion]) -> list[tuple[str, str, list[dict]]]:
     """Sections and questions of the newest version, then what only older ones ask."""
     layout: dict[str, tuple[str, list[dict]]] = {}
     seen: set[str] = set()
@@ -445,7 +507,11 @@ def _layout(versions) -> list[tuple[str, str, list[dict]]]:
     return [(key, title, questions) for key, (title, questions) in layout.items()]
 
 
-def _section_weights(versions, profile_key, profiles_by_version) -> dict[str, float]:
+def _section_weights(
+    versions: Mapping[int, QuestionnaireVersion],
+    profile_key: str,
+    profiles_by_version: Mapping[int, Mapping[str, Mapping[str, Any]]],
+) -> dict[str, float]:
     """W_s(p): the profile's weight of each section, else the section's own weight."""
     weights: dict[str, float] = {}
     for version in sorted(versions.values(), key=lambda v: -v.number):
@@ -455,7 +521,9 @@ def _section_weights(versions, profile_key, profiles_by_version) -> dict[str, fl
     return weights
 
 
-def _filter(sections, *, differences_only: bool, flagged_only: bool):
+def _filter(
+    sections: tuple[SectionBlock, ...], *, differences_only: bool, flagged_only: bool
+) -> tuple[tuple[SectionBlock, ...], int]:
     if not (differences_only or flagged_only):
         return sections, sum(len(s.rows) for s in sections)
     kept = []
@@ -471,7 +539,13 @@ def _filter(sections, *, differences_only: bool, flagged_only: bool):
     return tuple(kept), shown
 
 
-def _robustness(base, responses, versions, profile, inputs) -> str:
+def _robustness(
+    base: QuestionnaireVersion,
+    responses: Sequence[Response],
+    versions: Mapping[int, QuestionnaireVersion],
+    profile: Mapping[str, Any],
+    inputs: Mapping[int, Mapping[str, AnswerInput]],
+) -> str:
     if len(responses) < 2:
         return "Add a second response to see how robust the ranking is."
     if len(versions) > 1:
@@ -479,10 +553,12 @@ def _robustness(base, responses, versions, profile, inputs) -> str:
             "The ranking's robustness is computed only for responses to the same version; "
             "these answer versions " + ", ".join(str(v.number) for v in _sorted(versions)) + "."
         )
-    answers = {r.pk: inputs.get(r.pk, {}) for r in responses}
-    names = {r.pk: r.vendor.name for r in responses}
+    answers: dict[Hashable, Mapping[str, AnswerInput]] = {
+        r.pk: inputs.get(r.pk, {}) for r in responses
+    }
+    names: dict[Hashable, str] = {r.pk: r.vendor.name for r in responses}
     key = _robustness_cache_key(base, profile, answers)
-    result = cache.get(key)
+    result: Robustness | None = cache.get(key)
     if result is None:
         result = ranking_robustness(
             base.definition, profile, answers, samples=ROBUSTNESS_SAMPLES, seed=ROBUSTNESS_SEED
@@ -491,7 +567,11 @@ def _robustness(base, responses, versions, profile, inputs) -> str:
     return result.describe(labels=names)
 
 
-def _robustness_cache_key(base, profile: dict, answers: dict) -> str:
+def _robustness_cache_key(
+    base: QuestionnaireVersion,
+    profile: Mapping[str, Any],
+    answers: Mapping[Hashable, Mapping[str, AnswerInput]],
+) -> str:
     """Everything the robustness depends on, hashed: a cached result is never stale.
 
     Analysts switch the page's filters and ordering far more often than answers or
@@ -515,11 +595,13 @@ def _robustness_cache_key(base, profile: dict, answers: dict) -> str:
     return f"cxvet:robustness:{digest}"
 
 
-def _sorted(versions):
+def _sorted(versions: Mapping[int, QuestionnaireVersion]) -> list[QuestionnaireVersion]:
     return sorted(versions.values(), key=lambda v: v.number)
 
 
-def _version_notes(base, versions) -> tuple[str, ...]:
+def _version_notes(
+    base: QuestionnaireVersion, versions: Mapping[int, QuestionnaireVersion]
+) -> tuple[str, ...]:
     if len(versions) < 2:
         return ()
     numbers = ", ".join(str(v.number) for v in _sorted(versions))
@@ -542,13 +624,21 @@ class _VendorView:
     visible: set[str]
     contributions: dict[str, Any]
     details: dict[str, dict]
+    currency: str | None = None  # the round's, for amounts of money
     flag_titles: dict[str, list[str]] = field(default_factory=dict)
     subtotals: dict[str, Subtotal] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, response: Response, column: VendorColumn, plan, inputs, details) -> _VendorView:
+    def build(
+        cls,
+        response: Response,
+        column: VendorColumn,
+        plan: ScoringPlan,
+        inputs: Mapping[str, AnswerInput],
+        details: Mapping[int, dict[str, dict[str, Any]]],
+    ) -> _VendorView:
         definition = response.version.definition
-        values = {key: answer.value for key, answer in inputs.items()}
+        values = plan.visibility.with_derived({key: a.value for key, a in inputs.items()})
         # The plan applies the same one-pass visibility rule as the portal.
         visible = set(plan.visible_values(inputs))
         flag_titles: dict[str, list[str]] = defaultdict(list)
@@ -562,6 +652,7 @@ class _VendorView:
             visible=visible,
             contributions={c.question_key: c for c in column.result.contributions},
             details=details.get(response.pk, {}),
+            currency=round_currency(response.selection),
             flag_titles=flag_titles,
             subtotals={
                 s.key: Subtotal(score=s.score, low=s.low, high=s.high, coverage=s.coverage)
@@ -581,6 +672,7 @@ class _VendorView:
             "comment": detail.get("comment", ""),
             "evidence_files": detail.get("evidence_files", 0),
             "needs_clarification": detail.get("needs_clarification", False),
+            "carried_forward": bool(detail.get("carried_forward", False)),
             "answer_id": detail.get("id"),
             "flagged": key in self.flag_titles,
             "flag_titles": tuple(self.flag_titles.get(key, ())),
@@ -590,15 +682,23 @@ class _VendorView:
                 state="hidden", display="Hidden by an earlier answer", risk_word=HIDDEN, **extra
             )
         value = self.values.get(key)
-        if not _is_answered(question, value, extra["evidence_files"]):
-            return Cell(state="unanswered", display="Unanswered", risk_word=UNANSWERED, **extra)
+        if not _is_answered(question, value, extra["evidence_files"]) or key not in self.values:
+            if key in self.values and (partial := grid_partly_answered(question, value)):
+                return self._partial_grid(question, value, partial, extra)
+            display = CARRIED if detail.get("carried_forward") else "Unanswered"
+            return Cell(state="unanswered", display=display, risk_word=UNANSWERED, **extra)
         contribution = self.contributions.get(key)
         # Every visible scored question has a contribution; others have no risk.
         risk = contribution.risk if contribution is not None else None
         level = detail.get("evidence_level", EvidenceLevel.SELF_ATTESTED)
         return Cell(
             state="answered",
-            display=answer_display(question, value, extra["evidence_files"]),
+            display=answer_display(
+                question, value, extra["evidence_files"], currency=self.currency
+            ),
+            grid=grid_rows(question, value, currency=self.currency)
+            if question["type"] == "grid"
+            else None,
             risk=risk,
             risk_word=risk_word(risk),
             contribution=getattr(contribution, "points", None),
@@ -608,11 +708,63 @@ class _VendorView:
             **extra,
         )
 
+    def _partial_grid(
+        self, question: Mapping[str, Any], value: Any, partial: str, extra: dict[str, Any]
+    ) -> Cell:
+        """A grid with some cells answered: unanswered, but showing its answered cells,
+        one line per grid row (as the comparison PDF shows grids)."""
+        grid = grid_answered_rows(question, value, currency=self.currency)
+        return Cell(
+            state="unanswered",
+            display=grid_lines_display(grid),
+            grid=grid,
+            partial=partial,
+            risk_word=UNANSWERED,
+            value=value,
+            **extra,
+        )
+
+
+def _mark_unlike_definitions(
+    metric: Mapping[str, Any], cells: Sequence[Cell], views: Sequence[_VendorView]
+) -> None:
+    """Give each figure of a metric its vendor's definition (what is counted, out of
+    what, over which window), and mark those not defined as most vendors defined theirs:
+    with no such majority, every figure not defined as all the others are. A definition
+    left incomplete is never alike and has no vote; a declared answer ("not measured")
+    is no figure, so it has neither. Unlike figures are then never read as alike."""
+    parts = [metric["metric_definition"][part] for part in METRIC_PARTS]
+    declared = {d["key"] for d in metric.get("declared", ())}
+    complete: list[tuple[Cell, tuple]] = []
+    for cell, view in zip(cells, views, strict=True):
+        if cell.state != "answered" or (isinstance(cell.value, str) and cell.value in declared):
+            continue
+        picked = tuple(view.values.get(key) for key in parts)
+        if None in picked:
+            cell.definition, cell.unlike_definition = DEFINITION_NOT_GIVEN, True
+            continue
+        cell.definition = " / ".join(
+            answer_display(view.questions[k], v) for k, v in zip(parts, picked, strict=True)
+        )
+        complete.append((cell, picked))
+    counts = Counter(picked for _, picked in complete)
+    if len(counts) < 2:
+        return
+    (common, top), (_, runner_up), *_ = counts.most_common()
+    majority = common if runner_up < top else None
+    for cell, picked in complete:
+        cell.unlike_definition = picked != majority
+
 
 def _is_answered(question: dict, value: Any, evidence_files: int) -> bool:
     if question["type"] == "file":
         return evidence_files > 0
-    return is_answered(value)
+    return question_answered(question, value)
+
+
+def _risk_key(cell: Cell) -> Hashable:
+    # Rounded: the same answer scored by two versions' plans may differ in the last bits.
+    return cell.risk_word if cell.risk is None else round(cell.risk, 6)
 
 
 def _hashable(value: Any) -> Any:

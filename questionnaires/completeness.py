@@ -2,8 +2,11 @@
 
 The portal's overview, its section pages and the submit service all ask the same
 question, so the rules live here once: a visible required question must be answered,
-and a visible answer whose risk reaches its question's `explain.min_risk` needs a
-comment. Hidden questions (their `show_if` is false) are neither required nor counted.
+a visible answer whose risk reaches its question's `explain.min_risk`, or that picks a
+choice asking for details, needs a comment,
+and a visible answer carried forward from the vendor's earlier response must be
+confirmed (or changed), required or not: until then it counts as still to do. Hidden
+questions (their `show_if` is false) are neither required nor counted.
 """
 
 from __future__ import annotations
@@ -12,18 +15,41 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from .definition import visible_question_keys
+from .definition import question_answered, visibility
 from .expressions import is_answered
 from .scoring import answer_risk
 
 
-def needs_explanation(question: Mapping[str, Any], value: Any) -> bool:
-    """True when the answer is risky enough that the questionnaire asks why."""
+def explanation_prompt(question: Mapping[str, Any], value: Any) -> str | None:
+    """What the comment must say for this answer, or None when a comment is optional.
+
+    A chosen choice that asks for details ("name them") asks first; otherwise a figure
+    risky enough that the questionnaire asks why (`explain.min_risk`); a declared answer
+    such as "not measured" is not asked why.
+    """
+    if not is_answered(value):
+        return None
+    if question["type"] in ("single_choice", "multiple_choice"):
+        chosen = set(value) if isinstance(value, list) else {value}
+        for choice in question["choices"]:
+            if "comment" in choice and choice["key"] in chosen:
+                return choice["comment"]
     explain = question.get("explain")
-    if not explain or not is_answered(value):
-        return False
+    declared = {d["key"] for d in question.get("declared", ())}
+    if not explain or (isinstance(value, str) and value in declared):
+        return None  # a declared "not measured" has no figure to explain
     risk = answer_risk(question, value)
-    return risk is not None and risk >= explain["min_risk"]
+    return explain["prompt"] if risk is not None and risk >= explain["min_risk"] else None
+
+
+def needs_explanation(question: Mapping[str, Any], value: Any) -> bool:
+    """True when the answer needs a comment to be submitted (explanation_prompt)."""
+    return explanation_prompt(question, value) is not None
+
+
+def asks_for_explanation(question: Mapping[str, Any]) -> bool:
+    """True when some answer to the question needs a comment."""
+    return bool(question.get("explain")) or any("comment" in c for c in question["choices"])
 
 
 @dataclass(frozen=True)
@@ -32,7 +58,8 @@ class MissingItem:
     section_title: str
     question_key: str
     question_text: str
-    # "answer": a required question is unanswered; "explanation": a comment is needed.
+    # "answer": a required question is unanswered; "explanation": a comment is needed;
+    # "unconfirmed": an answer carried forward is not confirmed yet.
     kind: str
     prompt: str = ""
 
@@ -40,7 +67,13 @@ class MissingItem:
     def message(self) -> str:
         if self.kind == "explanation":
             return f"Explain your answer: {self.prompt}"
+        if self.kind == UNCONFIRMED:
+            return UNCONFIRMED_MESSAGE
         return "This question needs an answer."
+
+
+UNCONFIRMED = "unconfirmed"
+UNCONFIRMED_MESSAGE = "Carried forward, not confirmed: confirm it or change it."
 
 
 @dataclass
@@ -52,6 +85,8 @@ class SectionProgress:
     answered: int = 0
     total: int = 0
     missing: list[MissingItem] = field(default_factory=list)
+    # Visible answers carried forward and not confirmed yet (also in `missing`).
+    unconfirmed: int = 0
 
     @property
     def complete(self) -> bool:
@@ -80,6 +115,10 @@ class Completeness:
         return sum(s.total for s in self.sections)
 
     @property
+    def unconfirmed(self) -> int:
+        return sum(s.unconfirmed for s in self.sections)
+
+    @property
     def complete(self) -> bool:
         return not self.missing
 
@@ -93,14 +132,20 @@ def completeness(
     comments: Mapping[str, str],
     *,
     visible: Set[str] | None = None,
+    unconfirmed: Set[str] = frozenset(),
 ) -> Completeness:
     """Progress per section and every missing item, in questionnaire order.
 
     `visible` saves working out again which questions these values show, when the
-    caller already knows.
+    caller already knows (its `values` then hold the derived values too, as
+    Visibility.with_derived gives them). `unconfirmed`: the keys of answers carried
+    forward and not confirmed; their values still decide what is shown, but each counts
+    as still to do.
     """
     if visible is None:
-        visible = visible_question_keys(dict(definition), dict(values))
+        rule = visibility(definition)
+        values = rule.with_derived(values)
+        visible = rule.keys(values)
     sections = []
     for position, section in enumerate(definition["sections"]):
         progress = SectionProgress(
@@ -111,14 +156,17 @@ def completeness(
                 continue
             progress.total += 1
             value = values.get(question["key"])
-            if is_answered(value):
+            if question["key"] in unconfirmed and is_answered(value):
+                progress.unconfirmed += 1
+                progress.missing.append(_missing(section, question, UNCONFIRMED))
+                continue
+            if question_answered(question, value):
                 progress.answered += 1
             elif question["required"]:
                 progress.missing.append(_missing(section, question, "answer"))
-            if needs_explanation(question, value) and not comments.get(question["key"], "").strip():
-                progress.missing.append(
-                    _missing(section, question, "explanation", question["explain"]["prompt"])
-                )
+            prompt = explanation_prompt(question, value)
+            if prompt is not None and not comments.get(question["key"], "").strip():
+                progress.missing.append(_missing(section, question, "explanation", prompt))
         sections.append(progress)
     return Completeness(sections=sections, visible=visible)
 

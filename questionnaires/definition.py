@@ -8,17 +8,18 @@ here touches the database: writing is the job of services.questionnaire_import.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 import yaml
 
-from . import expressions
+from . import expressions, frameworks
 
 QUESTION_TYPES = (
     "yes_no",
@@ -30,6 +31,7 @@ QUESTION_TYPES = (
     "text",
     "date",
     "file",
+    "grid",
 )
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 NUMERIC_TYPES = ("integer", "decimal", "percentage")
@@ -57,10 +59,44 @@ QUESTION_FIELDS = {
     "scoring",
     "knockouts",
     "explain",
+    "buyer_context",
+    "scoring_notes",
+    "unit",
+    "declared",
+    "derived",
+    "rows",
+    "columns",
+    "cells",
+    "metric_definition",
+    "controls",
 }
-CHOICE_FIELDS = {"key", "label", "risk"}
+GRID_ROW_FIELDS = {"key", "label", "weight"}
+GRID_SCORING = {"grid": "worst_per_row"}
+GRID_COLUMN_FIELDS = {"key", "label"}
+GRID_CELL_FIELDS = {"key", "label", "risk", "limit"}
+# The parts of a metric's definition, each named by the question that asks it.
+METRIC_PARTS = ("numerator", "denominator", "window")
+DERIVED_FIELDS = {"ratio"}
+# The unit a number is in; a percentage is always in percent. `currency` is the round's
+# currency (questionnaires.rounds), so one question reads "EUR" for one buyer and "USD"
+# for another.
+UNITS = ("percent", "hours", "minutes", "days", "count", "currency")
+# The parts of a round's buyer context a question may name in `buyer_context`
+# (questionnaires.rounds.Topic, in the order they are shown).
+BUYER_CONTEXT_TOPICS = (
+    "buyer",
+    "industry",
+    "regions",
+    "currency",
+    "channels",
+    "volume",
+    "use_cases",
+    "note",
+)
+CHOICE_FIELDS = {"key", "label", "risk", "comment"}
+DECLARED_FIELDS = {"key", "label", "risk"}
 BAND_FIELDS = {"min", "max", "risk"}
-KNOCKOUT_FIELDS = {"answers", "when", "severity", "title", "message"}
+KNOCKOUT_FIELDS = {"answers", "rows", "when", "severity", "title", "message"}
 EXPLAIN_FIELDS = {"min_risk", "prompt"}
 PROFILE_FIELDS = {"key", "title", "description", "section_weights", "rules"}
 RULE_FIELDS = {"key", "severity", "title", "when", "message"}
@@ -125,6 +161,89 @@ def iter_questions(definition: Mapping[str, Any]) -> Iterator[tuple[dict, dict]]
             yield section, question
 
 
+def question_numbers(definition: Mapping[str, Any]) -> dict[str, str]:
+    """Each question's number as vendors and analysts both quote it: "3.6" is the sixth
+    question of the third section. The one numbering of the app: the portal, the
+    workbook, the admin, the audit trail, the exports and the reports all use it."""
+    return {
+        question["key"]: section_question_number(s, q)
+        for s, section in enumerate(definition["sections"], start=1)
+        for q, question in enumerate(section["questions"], start=1)
+    }
+
+
+def section_question_number(section: int, question: int) -> str:
+    """ "3.6" from the section's position and the question's within it, counted from 1."""
+    return f"{section}.{question}"
+
+
+def question_number_order(number: str) -> tuple[int, ...]:
+    """Sort key of question numbers: "3.10" after "3.9" (its parts as whole numbers)."""
+    return tuple(int(part) for part in number.split("."))
+
+
+# Grid answers -------------------------------------------------------------------------------
+#
+# A grid question's answer is {"choices": {"row.column": cell answer key}, "limits":
+# {"row.column": amount}}: an amount only where the cell's answer has `limit`.
+
+
+def grid_cell(row: str, column: str) -> str:
+    """The key of a grid's cell in its stored answer: "refund.voice"."""
+    return f"{row}.{column}"
+
+
+def grid_choices(value: Any) -> Mapping[str, Any]:
+    """The cells' answers of a stored grid answer ({} when it is not one)."""
+    choices = value.get("choices") if isinstance(value, dict) else None
+    return choices if isinstance(choices, dict) else {}
+
+
+def grid_limits(value: Any) -> Mapping[str, Any]:
+    """The amount limits of a stored grid answer ({} when it has none)."""
+    limits = value.get("limits") if isinstance(value, dict) else None
+    return limits if isinstance(limits, dict) else {}
+
+
+def grid_cells(question: Mapping[str, Any]) -> list[str]:
+    return [grid_cell(r["key"], c["key"]) for r in question["rows"] for c in question["columns"]]
+
+
+def grid_answered_cells(question: Mapping[str, Any], value: Any) -> int:
+    """How many cells of the grid have one of its answers, with its amount where the
+    answer takes a limit ("acts alone up to a limit" without the limit says nothing)."""
+    choices, limits = grid_choices(value), grid_limits(value)
+    takes_limit = {c["key"]: c["limit"] for c in question["cells"]}
+    return sum(
+        1
+        for cell in grid_cells(question)
+        if (picked := choices.get(cell)) in takes_limit
+        and not (takes_limit[picked] and limits.get(cell) is None)
+    )
+
+
+def grid_complete(question: Mapping[str, Any], value: Any) -> bool:
+    """Whether every cell of the grid is answered (grid_answered_cells)."""
+    return grid_answered_cells(question, value) == len(grid_cells(question))
+
+
+def grid_partly_answered(question: Mapping[str, Any], value: Any) -> str:
+    """ "partly answered (2 of 15 cells)" for a grid with some cells answered but not all;
+    "" otherwise. Such a grid counts as unanswered (question_answered), yet its answered
+    cells already raise flags, so every page shows them with this mark."""
+    if question["type"] != "grid":
+        return ""
+    answered, total = grid_answered_cells(question, value), len(grid_cells(question))
+    return f"partly answered ({answered} of {total} cells)" if 0 < answered < total else ""
+
+
+def question_answered(question: Mapping[str, Any], value: Any) -> bool:
+    """Whether a value answers its question: a grid only once every cell is answered."""
+    if question["type"] == "grid":
+        return grid_complete(question, value)
+    return expressions.is_answered(value)
+
+
 # Which questions are shown --------------------------------------------------------------
 
 Condition = Callable[[Mapping[str, Any]], bool]
@@ -145,6 +264,8 @@ class Visibility:
     conditions: tuple[tuple[str, Condition | None], ...]
     # The question keys some condition names: only their answers decide what is shown.
     controlling: tuple[str, ...]
+    # The derived values (a rate from two counts), by question key.
+    derived: Mapping[str, Derivation] = field(default_factory=dict)
     _hidden_memo: dict[tuple, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,10 +277,18 @@ class Visibility:
         """
         shown: dict[str, Any] = {}
         get = values.get
+        derived = self.derived
         for key, condition in self.conditions:
             if condition is None or condition(shown):
-                shown[key] = get(key)
+                shown[key] = derived[key].value(shown) if key in derived else get(key)
         return shown
+
+    def with_derived(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """`values` with every derived value worked out (None where it cannot be)."""
+        if not self.derived:
+            return dict(values)
+        shown = self.values(values)
+        return {**values, **{key: shown.get(key) for key in self.derived}}
 
     def keys(self, values: Mapping[str, Any]) -> set[str]:
         """Keys of the questions shown for these answers."""
@@ -191,10 +320,64 @@ class Visibility:
         return frozenset(key for key, _ in self.conditions if key not in shown)
 
 
+@dataclass(frozen=True)
+class Derivation:
+    """A value worked out from two earlier answers: 100 * numerator / denominator for a
+    percentage, the plain ratio for a decimal (docs/questionnaire-format.md)."""
+
+    numerator: str
+    denominator: str
+    scale: float
+    # Declared answers ("not measured") the derived question shares: an input declared
+    # so makes the derived value say the same.
+    declared: frozenset[str] = frozenset()
+
+    # The question's bounds: a share of more than all of them is no share.
+    low: float | None = None
+    high: float | None = None
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        """The value worked out, or None: an input missing or not a number, a zero
+        denominator, or a result outside the question's bounds (more than 100%)."""
+        top, bottom = values.get(self.numerator), values.get(self.denominator)
+        for given in (top, bottom):
+            if isinstance(given, str) and given in self.declared:
+                return given
+        ratio = self.ratio(top, bottom)
+        if ratio is None or not self.within(ratio):
+            return None
+        return ratio
+
+    def ratio(self, top: Any, bottom: Any) -> float | None:
+        if not (_is_number(top) and _is_number(bottom)) or bottom == 0:
+            return None
+        # A percentage to one decimal, a ratio to two: finer would be false precision.
+        return round(self.scale * top / bottom, 1 if self.scale == 100 else 2)
+
+    def within(self, ratio: float) -> bool:
+        return (self.low is None or ratio >= self.low) and (self.high is None or ratio <= self.high)
+
+
+def derivation(question: Mapping[str, Any]) -> Derivation | None:
+    derived = question.get("derived")
+    if not derived or len(derived["ratio"]) != 2:
+        return None
+    numerator, denominator = derived["ratio"]
+    return Derivation(
+        numerator=numerator,
+        denominator=denominator,
+        scale=100.0 if question["type"] == "percentage" else 1.0,
+        declared=frozenset(d["key"] for d in question.get("declared", ())),
+        low=question["min"],
+        high=question["max"],
+    )
+
+
 def visibility(definition: Mapping[str, Any]) -> Visibility:
     """The definition's visibility rule, compiled once for many sets of answers."""
     conditions = []
     named: set[str] = set()
+    derived: dict[str, Derivation] = {}
     for _, question in iter_questions(definition):
         source = question["show_if"]
         conditions.append(
@@ -202,9 +385,16 @@ def visibility(definition: Mapping[str, Any]) -> Visibility:
         )
         if source:
             named |= expressions.parse(source).names
+        if (rule := derivation(question)) is not None:
+            derived[question["key"]] = rule
+    # A condition on a derived value depends on the answers it is worked out from.
+    for key in reversed(list(derived)):
+        if key in named:
+            named |= {derived[key].numerator, derived[key].denominator}
     return Visibility(
         conditions=tuple(conditions),
         controlling=tuple(key for key, _ in conditions if key in named),
+        derived=derived,
     )
 
 
@@ -424,6 +614,8 @@ class _Validator:
         ]
         self.unique(question_paths, "question")
         self.check_expressions(definition)
+        self.check_derived(definition)
+        self.check_metrics(definition)
         definition["profiles"] = self.profiles(raw.get("profiles"), definition)
         definition["rules"] = self.rules(raw.get("rules"), "rules", definition)
         return definition
@@ -488,6 +680,23 @@ class _Validator:
         if question["show_if"] is not None and not isinstance(question["show_if"], str):
             self.error(f"{path}.show_if", "show_if must be an expression written as text")
             question["show_if"] = None
+        # The fields below are stored only when written, so that definitions written
+        # before they existed keep their hash.
+        if raw.get("buyer_context") is not None:
+            question["buyer_context"] = self.buyer_context(
+                raw["buyer_context"], f"{path}.buyer_context"
+            )
+        if raw.get("metric_definition") is not None:
+            question["metric_definition"] = self.metric_definition(
+                raw["metric_definition"], f"{path}.metric_definition"
+            )
+        if raw.get("scoring_notes") is not None:
+            question["scoring_notes"] = self.text(
+                raw["scoring_notes"], f"{path}.scoring_notes", required=True
+            )
+        if raw.get("controls") is not None:
+            # Stored only when written, like buyer_context.
+            question["controls"] = self.controls(raw["controls"], f"{path}.controls")
         if qtype is None:
             return question
         self.type_specific(raw, question, path)
@@ -509,8 +718,17 @@ class _Validator:
         self.forbid(raw, path, qtype, "min", qtype in NUMERIC_TYPES)
         self.forbid(raw, path, qtype, "max", qtype in NUMERIC_TYPES)
         self.forbid(raw, path, qtype, "max_length", qtype == "text")
+        self.forbid(raw, path, qtype, "unit", qtype in NUMERIC_TYPES)
+        self.forbid(raw, path, qtype, "declared", qtype in NUMERIC_TYPES)
+        self.forbid(raw, path, qtype, "derived", qtype in ("decimal", "percentage"))
+        for grid_field in ("rows", "columns", "cells"):
+            self.forbid(raw, path, qtype, grid_field, qtype == "grid")
         self.forbid(
-            raw, path, qtype, "scoring", qtype in NUMERIC_TYPES + CHOICE_TYPES + ("yes_no",)
+            raw,
+            path,
+            qtype,
+            "scoring",
+            qtype in NUMERIC_TYPES + CHOICE_TYPES + ("yes_no", "grid"),
         )
         if qtype in CHOICE_TYPES:
             self.choices(raw, question, path)
@@ -518,6 +736,8 @@ class _Validator:
             self.numeric(raw, question, path)
         elif qtype == "yes_no":
             self.yes_no(raw, question, path)
+        elif qtype == "grid":
+            self.grid(raw, question, path)
         elif qtype == "text":
             length = raw.get("max_length", DEFAULT_TEXT_MAX_LENGTH)
             if not isinstance(length, int) or isinstance(length, bool) or length < 1:
@@ -527,6 +747,56 @@ class _Validator:
                 )
                 length = DEFAULT_TEXT_MAX_LENGTH
             question["max_length"] = length
+
+    def grid(self, raw: dict, question: dict, path: str) -> None:
+        """Rows by columns (actions by channels), each cell one of the `cells` answers;
+        scored by the worst cell of each row, rows weighted (docs/scoring.md)."""
+        rows = self.labelled(raw.get("rows"), f"{path}.rows", GRID_ROW_FIELDS)
+        columns = self.labelled(raw.get("columns"), f"{path}.columns", GRID_COLUMN_FIELDS)
+        cells = []
+        items = self.sequence(raw.get("cells"), f"{path}.cells")
+        for cpath, craw in self.records(items, f"{path}.cells", GRID_CELL_FIELDS, {"key", "label"}):
+            cells.append(
+                {
+                    "key": self.key(craw.get("key"), f"{cpath}.key"),
+                    "label": self.text(craw.get("label"), f"{cpath}.label", required=True),
+                    "risk": self.risk(craw.get("risk"), f"{cpath}.risk"),
+                    "limit": self.boolean(craw.get("limit"), f"{cpath}.limit"),
+                }
+            )
+        for what, found in (("rows", rows), ("columns", columns)):
+            if not found:
+                self.error(f"{path}.{what}", f"a grid needs at least one of its {what}")
+            self.unique_keys(found, f"{path}.{what}", what[:-1])
+        if len(cells) < 2:
+            self.error(f"{path}.cells", "a grid needs at least two answers for its cells")
+        self.unique_keys(cells, f"{path}.cells", "cell answer")
+        with_risk = [c for c in items if isinstance(c, dict) and c.get("risk") is not None]
+        if with_risk and len(with_risk) != len(items):
+            self.error(f"{path}.cells", "every cell answer needs a risk once one has one")
+        question.update(rows=rows, columns=columns, cells=cells)
+        scoring = raw.get("scoring")
+        if scoring is not None and scoring != GRID_SCORING:
+            self.error(
+                f"{path}.scoring",
+                "a grid is scored by the worst cell of each row, from the `risk` of its cell "
+                "answers; scoring may only be {grid: worst_per_row}",
+            )
+        question["scoring"] = dict(GRID_SCORING) if with_risk else None
+
+    def labelled(self, value: Any, path: str, fields: set[str]) -> list[dict]:
+        """Items with a key and a label (a grid's rows and columns), and a weight where
+        `fields` allow one."""
+        result = []
+        for ipath, iraw in self.records(self.sequence(value, path), path, fields, {"key", "label"}):
+            item: dict[str, Any] = {
+                "key": self.key(iraw.get("key"), f"{ipath}.key"),
+                "label": self.text(iraw.get("label"), f"{ipath}.label", required=True),
+            }
+            if "weight" in fields:
+                item["weight"] = self.weight(iraw.get("weight"), f"{ipath}.weight")
+            result.append(item)
+        return result
 
     def forbid(self, raw: dict, path: str, qtype: str, field: str, applies: bool) -> None:
         if not applies and raw.get(field) not in (None, []):
@@ -538,13 +808,14 @@ class _Validator:
             self.error(f"{path}.choices", "a choice question needs at least two choices")
         choices = []
         for cpath, craw in self.records(items, f"{path}.choices", CHOICE_FIELDS, {"key", "label"}):
-            choices.append(
-                {
-                    "key": self.key(craw.get("key"), f"{cpath}.key"),
-                    "label": self.text(craw.get("label"), f"{cpath}.label", required=True),
-                    "risk": self.risk(craw.get("risk"), f"{cpath}.risk"),
-                }
-            )
+            choice = {
+                "key": self.key(craw.get("key"), f"{cpath}.key"),
+                "label": self.text(craw.get("label"), f"{cpath}.label", required=True),
+                "risk": self.risk(craw.get("risk"), f"{cpath}.risk"),
+            }
+            if craw.get("comment") is not None:  # stored only when written (hash)
+                choice["comment"] = self.text(craw["comment"], f"{cpath}.comment", required=True)
+            choices.append(choice)
         self.unique_keys(choices, f"{path}.choices", "choice")
         question["choices"] = choices
         scoring = raw.get("scoring")
@@ -583,13 +854,75 @@ class _Validator:
             self.error(f"{path}.min", f"min {low} is above max {high}")
         question["min"] = low if _is_number(low) else None
         question["max"] = high if _is_number(high) else None
+        if raw.get("unit") is not None:
+            question["unit"] = self.unit(raw["unit"], f"{path}.unit", question["type"])
         scoring = raw.get("scoring")
-        if scoring is None:
-            return
-        spath = f"{path}.scoring"
-        sraw = self.mapping(scoring, spath, {"bands"}, {"bands"})
-        bands = self.bands(sraw.get("bands"), f"{spath}.bands", question["min"], question["max"])
-        question["scoring"] = {"bands": bands}
+        if scoring is not None:
+            spath = f"{path}.scoring"
+            sraw = self.mapping(scoring, spath, {"bands"}, {"bands"})
+            bands = self.bands(
+                sraw.get("bands"), f"{spath}.bands", question["min"], question["max"]
+            )
+            question["scoring"] = {"bands": bands}
+        if raw.get("declared") is not None:
+            question["declared"] = self.declared(raw["declared"], question, f"{path}.declared")
+        if raw.get("derived") is not None and question["type"] != "integer":
+            question["derived"] = self.derived(raw, f"{path}.derived")
+
+    def derived(self, raw: dict, path: str) -> dict:
+        """A value the engine works out from two earlier answers (checked, with the
+        other questions, in check_derived); never typed in, so never required and
+        never backed by its own documents."""
+        spec = self.mapping(raw["derived"], path, DERIVED_FIELDS, {"ratio"})
+        ratio = spec.get("ratio")
+        if "ratio" in spec and (
+            not isinstance(ratio, list)
+            or len(ratio) != 2
+            or not all(isinstance(k, str) for k in ratio)
+        ):
+            self.error(f"{path}.ratio", "ratio is [numerator, denominator]: two question keys")
+            ratio = None
+        for name in ("required", "evidence"):
+            if raw.get(name):
+                self.error(
+                    f"{path.rsplit('.', 1)[0]}.{name}",
+                    f"a derived value is worked out, not typed in: it cannot be {name}",
+                )
+        return {"ratio": list(ratio) if isinstance(ratio, list) else []}
+
+    def unit(self, value: Any, path: str, qtype: str) -> str:
+        if value not in UNITS:
+            self.error(path, f"unknown unit {value!r} (one of: {', '.join(UNITS)})")
+            return ""
+        if qtype == "percentage" and value != "percent":
+            self.error(path, f"a percentage is in percent, not {value}")
+        elif qtype != "percentage" and value == "percent":
+            self.error(path, "a number in percent is a question of type percentage")
+        return value
+
+    def declared(self, value: Any, question: dict, path: str) -> list[dict]:
+        """Answers a vendor gives instead of a number ("not measured"), each with the
+        risk it documents; a scored question needs that risk, an unscored one has none."""
+        items = self.sequence(value, path)
+        if isinstance(value, list) and not items:
+            self.error(path, "list at least one declared answer, or leave `declared` out")
+        scored = question["scoring"] is not None
+        result = []
+        for dpath, raw in self.records(items, path, DECLARED_FIELDS, {"key", "label"}):
+            risk = self.risk(raw.get("risk"), f"{dpath}.risk")
+            if scored and raw.get("risk") is None:
+                self.error(dpath, "a declared answer to a scored question needs a risk")
+            if not scored and raw.get("risk") is not None:
+                self.error(f"{dpath}.risk", "the question is not scored: leave risk out")
+            result.append(
+                {
+                    "key": self.key(raw.get("key"), f"{dpath}.key"),
+                    "label": self.text(raw.get("label"), f"{dpath}.label", required=True),
+                    "risk": risk,
+                }
+            )
+        self.unique_keys(result, path, "declared answer")
+        return result
 
     def bands(self, value: Any, path: str, low: float | None, high: float | None) -> list[dict]:
         items = self.sequence(value, path, required=True)
@@ -666,11 +999,14 @@ class _Validator:
             answers, when = raw.get("answers"), raw.get("when")
             if (answers is None) == (when is None):
                 self.error(kpath, "a knock-out needs exactly one of `answers` or `when`")
+            rows = raw.get("rows")
+            if rows is not None:
+                self.knockout_rows(rows, question, f"{kpath}.rows")
             if answers is not None:
                 if allowed_answers is None:
                     self.error(
                         f"{kpath}.answers",
-                        f"`answers` applies only to choice and yes/no questions; use `when` on a {question['type']} question",
+                        f"`answers` applies only to choice and yes/no questions and to declared answers; use `when` on a {question['type']} question",
                     )
                 for j, answer in enumerate(self.sequence(answers, f"{kpath}.answers")):
                     if allowed_answers is not None and answer not in allowed_answers:
@@ -681,16 +1017,29 @@ class _Validator:
             if when is not None and not isinstance(when, str):
                 self.error(f"{kpath}.when", "when must be an expression written as text")
                 when = None
-            result.append(
-                {
-                    "answers": list(answers) if isinstance(answers, list) else None,
-                    "when": when,
-                    "severity": self.severity(raw.get("severity"), f"{kpath}.severity"),
-                    "title": self.text(raw.get("title"), f"{kpath}.title", required=True),
-                    "message": self.text(raw.get("message"), f"{kpath}.message", required=True),
-                }
-            )
+            knockout = {
+                "answers": list(answers) if isinstance(answers, list) else None,
+                "when": when,
+                "severity": self.severity(raw.get("severity"), f"{kpath}.severity"),
+                "title": self.text(raw.get("title"), f"{kpath}.title", required=True),
+                "message": self.text(raw.get("message"), f"{kpath}.message", required=True),
+            }
+            if isinstance(rows, list):  # stored only when written (hash)
+                knockout["rows"] = list(rows)
+            result.append(knockout)
         return result
+
+    def knockout_rows(self, rows: Any, question: dict, path: str) -> None:
+        if question["type"] != "grid":
+            self.error(path, "`rows` applies only to a grid question's knock-outs")
+            return
+        known = {r["key"] for r in question["rows"]}
+        for i, row in enumerate(self.sequence(rows, path)):
+            if row not in known:
+                self.error(
+                    f"{path}[{i}]",
+                    f"{row!r} is not a row of {question['key']!r} (one of: {', '.join(sorted(known))})",
+                )
 
     def explain(self, value: Any, question: dict, path: str) -> dict | None:
         if value is None:
@@ -702,6 +1051,66 @@ class _Validator:
             "min_risk": self.risk(raw.get("min_risk"), f"{path}.min_risk"),
             "prompt": self.text(raw.get("prompt"), f"{path}.prompt", required=True),
         }
+
+    def buyer_context(self, value: Any, path: str) -> list[str]:
+        topics = []
+        for i, topic in enumerate(self.sequence(value, path)):
+            if topic not in BUYER_CONTEXT_TOPICS:
+                self.error(
+                    f"{path}[{i}]",
+                    f"unknown part of the buyer context {topic!r} "
+                    f"(one of: {', '.join(BUYER_CONTEXT_TOPICS)})",
+                )
+            elif topic not in topics:
+                topics.append(topic)
+        return topics
+
+    def controls(self, value: Any, path: str) -> dict[str, list[str]]:
+        """{framework key: [control ID, ...]}, each ID a control of that catalogue."""
+        if not isinstance(value, dict):
+            self.error(
+                path,
+                f"expected a mapping of framework key to a list of control IDs, got {_kind(value)}",
+            )
+            return {}
+        known = frameworks.catalogues()
+        result = {}
+        for key, ids in value.items():
+            fpath = _join(path, str(key))
+            framework = known.get(key) if isinstance(key, str) else None
+            if framework is None:
+                self.error(
+                    fpath,
+                    f"unknown framework {key!r}{_did_you_mean(str(key), known)} "
+                    f"(one of: {', '.join(known)})",
+                )
+                continue
+            if not isinstance(ids, list):
+                self.error(
+                    fpath,
+                    f"expected a list of {framework.short_title} control IDs, got {_kind(ids)}",
+                )
+                continue
+            if not ids:
+                self.error(fpath, "list at least one control ID, or leave the framework out")
+                continue
+            chosen: list[str] = []
+            for i, control_id in enumerate(ids):
+                cpath = f"{fpath}[{i}]"
+                if not isinstance(control_id, str):
+                    self.error(cpath, f"expected a control ID written as text, got {control_id!r}")
+                elif control_id not in framework.controls:
+                    self.error(
+                        cpath,
+                        f"{control_id!r} is not a control of {framework.short_title}"
+                        f"{_did_you_mean(control_id, framework.controls)}",
+                    )
+                elif control_id in chosen:
+                    self.error(cpath, f"{control_id!r} is listed twice")
+                else:
+                    chosen.append(control_id)
+            result[key] = chosen
+        return result
 
     # expressions
 
@@ -756,6 +1165,61 @@ class _Validator:
                     f"{literal!r} is not an answer to {name!r} (one of: {', '.join(sorted(allowed))})",
                 )
 
+    def metric_definition(self, value: Any, path: str) -> dict[str, str]:
+        raw = self.mapping(value, path, set(METRIC_PARTS), set(METRIC_PARTS))
+        parts = {}
+        for part in METRIC_PARTS:
+            if part in raw:
+                parts[part] = self.key(raw[part], f"{path}.{part}")
+        return parts
+
+    def check_metrics(self, definition: dict) -> None:
+        """Each part of a metric's definition is asked by a single-choice question, so
+        that two vendors' definitions can be compared part by part."""
+        questions = {q["key"]: q for _, q in iter_questions(definition)}
+        for i, section in enumerate(definition["sections"]):
+            for j, question in enumerate(section["questions"]):
+                parts = question.get("metric_definition")
+                if parts is None:
+                    continue
+                path = f"sections[{i}].questions[{j}].metric_definition"
+                if question["type"] not in NUMERIC_TYPES:
+                    self.error(path, "only a number has a metric definition")
+                for part, key in parts.items():
+                    asked = questions.get(key)
+                    if asked is None:
+                        self.error(f"{path}.{part}", f"{key!r} is not a question key")
+                    elif asked["type"] != "single_choice":
+                        self.error(
+                            f"{path}.{part}",
+                            f"{key!r} is a {asked['type']} question: the {part} is asked as a "
+                            "single choice, so that definitions compare",
+                        )
+
+    def check_derived(self, definition: dict) -> None:
+        questions = {q["key"]: q for _, q in iter_questions(definition)}
+        order = list(questions)
+        for i, section in enumerate(definition["sections"]):
+            for j, question in enumerate(section["questions"]):
+                derived = question.get("derived")
+                if not derived:
+                    continue
+                path = f"sections[{i}].questions[{j}].derived.ratio"
+                for k, name in enumerate(derived["ratio"]):
+                    source = questions.get(name)
+                    if source is None:
+                        self.error(f"{path}[{k}]", f"{name!r} is not a question key")
+                    elif order.index(name) >= order.index(question["key"]):
+                        self.error(
+                            f"{path}[{k}]",
+                            f"{name!r} does not come before {question['key']!r}: a derived "
+                            "value is worked out from earlier answers",
+                        )
+                    elif source["type"] not in NUMERIC_TYPES:
+                        self.error(
+                            f"{path}[{k}]", f"{name!r} is a {source['type']} question, not a number"
+                        )
+
     # profiles and rules
 
     def profiles(self, value: Any, definition: dict) -> list[dict]:
@@ -809,12 +1273,38 @@ class _Validator:
 
 
 def _answer_keys(question: dict) -> set[str] | None:
-    """The string answers a choice or yes/no question can have; None for other types."""
+    """The string answers a question can have: a choice or yes/no question's keys, a
+    number's declared answers; None when any string is as good as none."""
     if question["type"] == "yes_no":
         return {"yes", "no"}
     if question["type"] in CHOICE_TYPES:
         return {c["key"] for c in question["choices"]}
+    if question["type"] == "grid":
+        return {c["key"] for c in question["cells"]}
+    if question.get("declared"):
+        return {d["key"] for d in question["declared"]}
     return None
+
+
+def _did_you_mean(written: str, names: Iterable[str]) -> str:
+    """' (did you mean 'MANAGE 2.4'?)' for a near miss, else ''.
+
+    Spacing, punctuation and case are the usual slips ('Art 14', 'manage2.4'), and
+    an ID written without its suffix ('LLM01') names the one control it starts;
+    otherwise difflib's closest match, if it is close.
+    """
+    names = list(names)
+    squashed = _squash(written)
+    same = [name for name in names if _squash(name) == squashed]
+    if len(same) != 1 and len(squashed) >= 3:
+        same = [name for name in names if _squash(name).startswith(squashed)]
+    if len(same) != 1:
+        same = difflib.get_close_matches(written, names, n=1, cutoff=0.85)
+    return f" (did you mean {same[0]!r}?)" if len(same) == 1 else ""
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
 
 
 def _join(path: str, name: str) -> str:

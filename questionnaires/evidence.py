@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,7 +151,7 @@ def detect_type(upload: UploadedFile) -> str:
     )
 
 
-def _describe(kind, head: bytes) -> str:
+def _describe(kind: Any, head: bytes) -> str:  # filetype's guess (an untyped library)
     if kind is None:
         if head[:2] == b"MZ" or head[:4] == b"\x7fELF":
             return "an executable (a program)"
@@ -211,7 +212,7 @@ def refuse_active_content(upload: UploadedFile, content_type: str) -> None:
         _refuse_active_office(upload)
 
 
-def _chunks_with_overlap(upload: UploadedFile, overlap: int = 64):
+def _chunks_with_overlap(upload: UploadedFile, overlap: int = 64) -> Iterator[bytes]:
     """The file's bytes in large chunks, each starting a little before the previous
     ended, so a pattern across a boundary is still found."""
     upload.seek(0)
@@ -275,7 +276,7 @@ def _refuse_active_office(upload: UploadedFile) -> None:
                         "This document loads a template or object from elsewhere when it is "
                         "opened. Save it as PDF, or remove the linked template or object."
                     )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+    except ZIP_READ_ERRORS:
         raise damaged from None
     except RuntimeError:  # an encrypted member
         raise damaged from None
@@ -283,10 +284,17 @@ def _refuse_active_office(upload: UploadedFile) -> None:
         upload.seek(0)
 
 
+# What zipfile raises on a damaged or hostile archive; NotImplementedError is its answer
+# to a compression method it does not implement.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError)
+# The parts of an Office file that hold macros.
+MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
+
+
 def _runs_code(name: str) -> bool:
     last = name.rsplit("/", 1)[-1]
     return (
-        last in ("vbaproject.bin", "vbadata.xml")
+        last in MACRO_PARTS
         or "/activex/" in f"/{name}"
         or (
             "/embeddings/" in f"/{name}"

@@ -244,30 +244,68 @@ HANDED_OVER_STATUSES = frozenset(
 
 
 class Response(models.Model):
-    """One vendor's answers to one questionnaire version."""
+    """One vendor's answers to one questionnaire version, in one round (Selection).
+
+    A vendor answers once per round; the same vendor can be in several rounds, of the
+    same version or of different ones. `carried_from` is the vendor's earlier response
+    whose answers this one started from.
+    """
 
     version = models.ForeignKey(
         QuestionnaireVersion, on_delete=models.PROTECT, related_name="responses"
     )
     vendor = models.ForeignKey("vendors.Vendor", on_delete=models.PROTECT, related_name="responses")
+    # Null only for responses made outside a round (tests and tools); invitations always
+    # set it. A round that holds responses cannot be deleted.
+    selection = models.ForeignKey(
+        "Selection",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        verbose_name="round",
+    )
     status = models.CharField(
         max_length=20, choices=ResponseStatus.choices, default=ResponseStatus.INVITED
     )
     due_date = models.DateField()
+    # When the due date was last set (invitation or extension): reminders whose day came
+    # before it are not sent late.
+    due_date_set_at = models.DateTimeField(null=True, blank=True)
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="carried_to"
+    )
+    clarification_reply_by = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    analyst_yearly_price = models.DecimalField(
+        "yearly price (entered by an analyst)",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the round's currency; used by the business case instead of the "
+        "vendor's commercial answers.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "vendor"], name="unique_response_per_vendor_version"
-            )
-        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="response_open_due")]
 
     def __str__(self) -> str:
         return f"{self.vendor} · {self.version}"
+
+    @property
+    def round_profile_key(self) -> str:
+        """The profile the response is weighed by unless someone picks another: its
+        round's, where its version defines that profile, else the version's default."""
+        version = self.version
+        if self.selection is not None:
+            key = self.selection.profile_key
+            if any(p["key"] == key for p in version.definition["profiles"]):
+                return key
+        return version.default_profile_key
 
 
 class EvidenceLevel(models.TextChoices):
@@ -288,6 +326,12 @@ class Answer(models.Model):
     revision = models.PositiveIntegerField(default=0)
     needs_clarification = models.BooleanField(default=False)
     clarification_note = models.TextField(blank=True)
+    # The analyst asked for a document with the clarification: the portal shows an
+    # upload box here whether or not the questionnaire asks for evidence.
+    clarification_wants_document = models.BooleanField(default=False)
+    # Copied from the vendor's earlier response and not yet confirmed or changed; counts
+    # as unanswered at submit.
+    carried_forward = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.CharField(max_length=200, blank=True)
 
@@ -350,7 +394,16 @@ class ResponseScore(models.Model):
     result = models.JSONField(help_text="The full result with its explanation.")
     override_score = models.FloatField(null=True, blank=True)
     override_tier = models.CharField(max_length=12, blank=True)
-    override_justification = models.TextField(blank=True)
+    override_reason = models.TextField(
+        "reason for the buyer",
+        blank=True,
+        help_text="Printed in the buyer's reports beside the overridden score.",
+    )
+    override_justification = models.TextField(
+        "internal note",
+        blank=True,
+        help_text="For analysts only: never printed in a report or exported to the buyer.",
+    )
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -369,25 +422,164 @@ class ResponseScore(models.Model):
         return f"{self.response} · {self.profile_key}: {score}"
 
 
+class Channel(models.TextChoices):
+    CHAT = "chat", "Web and app chat"
+    VOICE = "voice", "Voice"
+    EMAIL = "email", "Email"
+    MESSAGING = "messaging", "Messaging apps"
+    SMS = "sms", "SMS"
+    SOCIAL = "social", "Social media"
+
+
+DEFAULT_REMINDER_DAYS = (7, 3, 1)
+
+
+def default_reminder_days() -> list[int]:
+    return list(DEFAULT_REMINDER_DAYS)
+
+
 class Selection(models.Model):
-    """A buyer's decision: which responses are compared, under which profile."""
+    """A selection round: one buyer, one questionnaire version, the vendors invited to it.
+
+    The buyer context is what vendors see beside the questions that refer to the buyer;
+    the buyer's name only when `buyer_name_visible`.
+    """
 
     name = models.CharField(max_length=200)
     buyer_name = models.CharField(max_length=200)
-    profile_key = models.SlugField(max_length=80, default="general")
-    responses = models.ManyToManyField(Response, related_name="selections")
+    buyer_name_visible = models.BooleanField(
+        "vendors may see the buyer's name",
+        default=False,
+        help_text="Otherwise vendors see the buyer described by its industry and regions.",
+    )
+    buyer_industry = models.CharField("industry", max_length=200, blank=True)
+    buyer_regions = models.CharField(
+        "regions", max_length=300, blank=True, help_text="Where the buyer serves customers."
+    )
+    buyer_currency = models.CharField(
+        "currency",
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code, such as EUR: the currency vendors quote prices in.",
+    )
+    buyer_channels = models.JSONField(
+        "channels", default=list, blank=True, help_text="The channels the agent would serve."
+    )
+    yearly_contact_volume = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Customer contacts a year across the channels in scope."
+    )
+    human_contact_cost = models.DecimalField(
+        "cost of a contact handled by a person",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the round's currency, fully loaded: used by the business case.",
+    )
+    use_cases = models.TextField("use cases in scope", blank=True)
+    buyer_note = models.TextField(
+        "note to vendors", blank=True, help_text="Shown to every vendor in the round."
+    )
+    # Null only for rounds that existed before rounds had a version.
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="selections",
+        verbose_name="questionnaire version",
+    )
+    profile_key = models.SlugField("industry profile", max_length=80, default="general")
+    due_date = models.DateField(null=True)
+    reminder_days = models.JSONField(
+        default=default_reminder_days,
+        help_text="Days before the due date on which open responses are reminded.",
+    )
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="owned_selections",
+        verbose_name="analysts",
+        help_text="Told of submissions, answered clarifications and overdue vendors.",
+    )
+    frameworks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The frameworks the buyer cares about (keys of questionnaires/frameworks/).",
+    )
+    recommended = models.ForeignKey(
+        "Response",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="recommended vendor",
+        help_text="The verdict on the report's cover; empty means no recommendation yet.",
+    )
     recommendation = models.TextField(blank=True)
+    # The vendors and scores the recommendation was written against (see
+    # services.selections.recommendation_basis).
+    recommendation_basis = models.JSONField(default=dict, blank=True)
+    recommendation_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signed_off_selections",
+        help_text="The analyst who signed the recommendation off for the buyer.",
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_selections",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "selection round"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.buyer_name})"
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE_DUE = "before_due", "Reminder before the due date"
+    OVERDUE = "overdue", "Overdue notice"
+    CLOSED = "closed", "Link closed at the deadline"
+
+
+class Reminder(models.Model):
+    """One reminder, overdue notice or closing notice for one response's due date.
+
+    The unique constraint is the claim: the sweep inserts the row before anything is
+    sent, so two sweeps (or two beat processes) never send the same notice twice. An
+    extended due date is a new due date, so the notices still ahead are sent again.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=12, choices=ReminderKind.choices)
+    days_before = models.IntegerField(default=0, help_text="For reminders: days before due.")
+    due_date = models.DateField(help_text="The due date the notice was for.")
+    sweep = models.CharField(max_length=32, help_text="The sweep that claimed it.")
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "kind", "days_before", "due_date"], name="unique_reminder"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.response} (due {self.due_date})"
 
 
 class ReportKind(models.TextChoices):
@@ -415,6 +607,9 @@ class Report(models.Model):
         max_length=12, choices=ReportStatus.choices, default=ReportStatus.QUEUED
     )
     inputs_hash = models.CharField(max_length=64, db_index=True)
+    # What the report was rendered from (reports.report_inputs), kept so that a stale
+    # report can say what changed since, and any answer can be shown as it was then.
+    inputs = models.JSONField(null=True, blank=True, editable=False)
     file = models.FileField(upload_to="reports/", blank=True, max_length=300)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
@@ -445,6 +640,12 @@ class AuditEvent(models.Model):
         SCORE_OVERRIDDEN = "score_overridden", "Score overridden"
         LINK_ISSUED = "link_issued", "Private link issued"
         LINK_REVOKED = "link_revoked", "Private link revoked"
+        DUE_DATE_CHANGED = "due_date_changed", "Due date changed"
+        ANSWERS_CARRIED_FORWARD = "answers_carried_forward", "Answers carried forward"
+        ANSWERS_CONFIRMED = "answers_confirmed", "Carried-forward answers confirmed"
+        EMAIL_SENT = "email_sent", "Email sent"
+        EMAIL_FAILED = "email_failed", "Email failed"
+        REPORT_GENERATED = "report_generated", "Report generated"
 
     response = models.ForeignKey(
         Response, on_delete=models.CASCADE, related_name="events", null=True, blank=True

@@ -31,9 +31,14 @@ WORKSPACE_MODELS = (
     "questionnaires.report",
     "questionnaires.auditevent",
     "questionnaires.rescorejob",
+    "questionnaires.reminder",
     "vendors.vendor",
     "vendors.contact",
     "vendors.accesslink",
+    "vendors.linktoken",
+    # a vendor's checked workbook waiting for its confirmation (not in the admin; entering
+    # one for the vendor takes change_response)
+    "vendors.workbookimport",
     "outbox.outboxmessage",
 )
 

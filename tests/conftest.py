@@ -19,7 +19,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DEFINITION = ROOT / "docs" / "examples" / "minimal.yaml"
+EXTENSIONS_DEFINITION = ROOT / "docs" / "examples" / "extensions.yaml"
 SHIPPED_DEFINITION = ROOT / "questionnaires" / "definitions" / "ai-cx-agent.yaml"
+SHIPPED_V2_DEFINITION = ROOT / "questionnaires" / "definitions" / "ai-cx-agent-v2.yaml"
 ARTIFACTS = ROOT / "test-artifacts"
 
 # In CI with services configured, a missing service fails the run instead of skipping.
@@ -68,11 +70,27 @@ def example_version(db):
 
 
 @pytest.fixture
+def extensions_version(db):
+    """Version 2 of the small example, written with the format's newer fields, published."""
+    from questionnaires.services.definitions import questionnaire_import
+
+    return questionnaire_import(text=EXTENSIONS_DEFINITION.read_text(), publish=True).version
+
+
+@pytest.fixture
 def shipped_version(db):
     """The shipped AI agent questionnaire, published."""
     from questionnaires.services.definitions import questionnaire_import
 
     return questionnaire_import(text=SHIPPED_DEFINITION.read_text(), publish=True).version
+
+
+@pytest.fixture
+def shipped_v2_version(db):
+    """Version 2 of the shipped questionnaire, published (version 1 is not imported)."""
+    from questionnaires.services.definitions import questionnaire_import
+
+    return questionnaire_import(text=SHIPPED_V2_DEFINITION.read_text(), publish=True).version
 
 
 # People ------------------------------------------------------------------------------------
@@ -97,6 +115,17 @@ def demo_site(db):
 
 
 # Celery -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in-process, so emails land in mail.outbox even when REDIS_URL is set."""
+    from cxvet.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture(scope="session")

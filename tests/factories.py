@@ -66,6 +66,14 @@ class SelectionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Selection {n}")
     buyer_name = "Northwind Retail"
     profile_key = "general"
+    due_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=30))
+
+
+def round_of(version, due_date: datetime.date | None = None, **fields) -> Selection:
+    """A round asking `version` by `due_date` (in 30 days unless given)."""
+    if due_date is not None:
+        fields["due_date"] = due_date
+    return SelectionFactory(version=version, profile_key=version.default_profile_key, **fields)
 
 
 def answer_all(response: Response, values: dict) -> list[Answer]:

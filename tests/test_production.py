@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from questionnaires.models import Answer
-from tests.conftest import ARTIFACTS, ROOT, subprocess_env_for_test_database
+from tests.conftest import ARTIFACTS, ROOT, subprocess_env_for_test_database, wait_until
 from tests.servers import gunicorn
 from tests.vendors.helpers import open_response, url
 
@@ -44,8 +45,29 @@ def production_server(tmp_path_factory, django_db_setup, django_db_blocker):
         check=False,
     )
     assert collected.returncode == 0, collected.stderr
-    with gunicorn("cxvet.wsgi", env=env, log_path=ARTIFACTS / "gunicorn.log") as port:
+    # With its access log on too, to show that the logger class keeps tokens out of it.
+    options = [*readme_gunicorn_options(), "--access-logfile", "-"]
+    with gunicorn("cxvet.wsgi", env=env, log_path=GUNICORN_LOG, options=options) as port:
         yield f"127.0.0.1:{port}"
+
+
+GUNICORN_LOG = ARTIFACTS / "gunicorn.log"
+
+
+def readme_gunicorn_options() -> list[str]:
+    """The options README.md's "Deploying" gives gunicorn, but the address and the
+    number of workers (the test server has its own)."""
+    readme = (ROOT / "README.md").read_text()
+    deploying = readme.split("## Deploying", 1)[1].split("```")[1]
+    command = re.search(r"gunicorn cxvet\.wsgi ((?:.*\\\n)*.*)", deploying).group(1)
+    words = command.replace("\\\n", " ").split("#")[0].split()
+    options, skip = [], False
+    for word in words:
+        if skip or word in ("--bind", "--workers"):
+            skip = not skip
+            continue
+        options.append(word)
+    return options
 
 
 @dataclass
@@ -170,3 +192,36 @@ def test_sign_in_failures_in_the_server_process_lock_the_account_here(production
         {"username": "shared-lock", "password": "correct horse battery staple"},
     )
     assert here.status_code == 429
+
+
+def test_readme_gunicorn_options_are_read():
+    assert readme_gunicorn_options() == [
+        "--logger-class",
+        "cxvet.gunicorn_logging.RedactingLogger",
+    ]
+
+
+def test_gunicorns_access_and_error_logs_hold_no_private_link(production_server, example_version):
+    token, _ = open_response(example_version)
+    revoked, gone = open_response(example_version)
+    gone.access_links.update(revoked_at=timezone.now())
+    referer = f"https://{production_server}{url('overview', token)}"
+
+    assert _request(production_server, "GET", url("overview", token)).status == 200
+    assert _request(production_server, "GET", url("section", token, "nope")).status == 404
+    page = _request(
+        production_server, "GET", url("overview", revoked), headers={"Referer": referer}
+    )
+    assert page.status == 410
+
+    log = wait_until(_log_with_the_410, timeout=10)
+    assert token not in log and revoked not in log
+    assert '"GET /portal/[redacted]/ HTTP/1.1" 410' in log  # the access log's line
+    assert f'"{referer.replace(token, "[redacted]")}"' in log  # its Referer
+    assert "Not Found: /portal/[redacted]/sections/nope/" in log  # Django's warning
+
+
+def _log_with_the_410() -> str | None:
+    """The server's log, once the 410's lines are in it."""
+    text = GUNICORN_LOG.read_text()
+    return text if "Gone: /portal/[redacted]/" in text and '" 410 ' in text else None

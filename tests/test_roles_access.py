@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from questionnaires.models import AuditEvent, Profile, Response
+from questionnaires.models import AuditEvent, Profile, Response, Selection
 from tests.factories import ContactFactory, ResponseFactory, UserFactory
 from tests.roles import (
     ANALYST_ROLE,
@@ -126,8 +126,8 @@ def test_a_reviewer_sees_no_button_for_work_an_analyst_does(world: RoleWorld):
     }
     buttons = {
         "response": [b"Generate PDF", b"Accept response", b"Override score"],
-        "selection": [b"Generate PDF"],
-        "vendor": [b"Invite to a questionnaire"],
+        "selection": [b"Generate PDF", b"Invite vendors"],
+        "vendor": [b"Invite into a round"],
         "vendors": [b"Invite\xe2\x80\xa6"],
     }
     for page, url in pages.items():
@@ -207,20 +207,19 @@ def test_a_contact_who_received_a_link_is_kept(world: RoleWorld):
     assert "vendors.Contact" in removed.changed
 
 
-def test_an_analyst_deletes_a_selection_but_not_one_with_reports(world: RoleWorld):
-    site = world.site
-    url = reverse("admin:questionnaires_selection_delete", args=[site.selection.pk])
+def test_an_analyst_deletes_an_empty_round_but_not_one_with_vendors(world: RoleWorld):
     analyst = world.client(ANALYST_ROLE)
+    empty = Selection.objects.create(name="Empty", buyer_name="Nobody yet")
 
-    without_reports = attempt(analyst, "post", url, {"post": "yes"})
-    site.report.selection, site.report.response, site.report.kind = (
-        site.selection,
-        None,
-        "comparison",
-    )
-    site.report.save()
-    with_reports = attempt(analyst, "post", url, {"post": "yes"})
+    def delete(selection):
+        url = reverse("admin:questionnaires_selection_delete", args=[selection.pk])
+        return attempt(analyst, "post", url, {"post": "yes"})
 
-    assert "questionnaires.Selection" in without_reports.changed
-    assert with_reports.outcome == "refused"
-    assert not with_reports.changed
+    removed = delete(empty)
+    kept = delete(world.site.selection)
+
+    assert "questionnaires.Selection" in removed.changed
+    # Its responses protect it: the admin names them instead of deleting.
+    assert b"<title>Cannot delete selection round" in kept.reply.content
+    assert not kept.changed
+    assert Selection.objects.filter(pk=world.site.selection.pk).exists()

@@ -71,9 +71,12 @@ ACTIONS: dict[tuple[str, str], Rule] = {
     ("questionnaires.response", "export_selected_xlsx"): Rule(SEE),
     ("questionnaires.response", "export_selected_csv"): Rule(SEE),
     ("questionnaires.evidence", "delete_selected"): Rule(NOBODY),
+    # Verifying is reviewing: the reviewer sees the files and changes nothing.
+    ("questionnaires.evidence", "mark_verified"): Rule(WORK, writes=True),
     ("questionnaires.responsescore", "delete_selected"): Rule(NOBODY),
     ("questionnaires.responsescore", "recompute"): Rule(WORK, writes=True),
-    ("questionnaires.selection", "delete_selected"): Rule(WORK, writes=True),
+    # A round with responses is never deleted (PROTECT).
+    ("questionnaires.selection", "delete_selected"): Rule(WORK, NOBODY),
     ("questionnaires.report", "delete_selected"): Rule(ONLY_SUPERUSER, writes=True),
     ("questionnaires.report", "render_again"): Rule(WORK, writes=True),
     ("questionnaires.auditevent", "delete_selected"): Rule(NOBODY),

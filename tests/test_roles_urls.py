@@ -9,7 +9,6 @@ hand from docs/security.md, never derived from the permissions they test.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from tests.roles import (
     ACCOUNTS,
     ADMINISTRATOR_ROLE,
     ANALYST_ROLE,
+    ANONYMOUS,
     EVERY_ROLE,
     NOBODY,
     ONLY_SUPERUSER,
@@ -72,11 +72,12 @@ class Check:
 
 def _invite(w: World) -> dict:
     vendor = Vendor.objects.order_by("pk").first()
-    return {
-        "contacts": [vendor.contacts.order_by("pk").first().pk],
-        "version": w.reviewed.version_id,
-        "due_date": (datetime.date.today() + datetime.timedelta(days=30)).isoformat(),
-    }
+    return {"contacts": [vendor.contacts.order_by("pk").first().pk], "selection": w.selection.pk}
+
+
+def _invite_into_round(w: World) -> dict:
+    vendor = Vendor.objects.order_by("pk").first()
+    return {"contacts": [vendor.contacts.order_by("pk").first().pk]}
 
 
 def _clarify(w: World) -> dict:
@@ -89,6 +90,7 @@ def _override(w: World) -> dict:
         "score": "40",
         "tier": "",
         "justification": "Checked the incident log with the vendor.",
+        "reason": "The incident log shows rollbacks the answers leave out.",
     }
 
 
@@ -132,7 +134,22 @@ CUSTOM: dict[str, list[Check]] = {
         Check("get", NOBODY),  # POST only
         Check("post", WORK, data=_evidence_level, writes=True),
     ],
+    # Entering a vendor's workbook is a change: not for reviewers, who may read the page
+    # and download the workbook (a read). The preview's id names no waiting import here,
+    # so its POST redirects and saves nothing.
+    "admin:questionnaires_response_workbook": [Check("get", SEE)],  # POST: test_admin_workbooks
+    "admin:questionnaires_response_workbook_download": [Check("get", SEE, attachment=True)],
+    "admin:questionnaires_response_workbook_preview": [Check("get", WORK), Check("post", WORK)],
     "admin:questionnaires_selection_compare": [Check("get", SEE)],
+    # Signing the round's verdict off records who and when: not for reviewers.
+    "admin:questionnaires_selection_sign_off": [
+        Check("get", NOBODY),  # POST only
+        Check("post", WORK, writes=True),
+    ],
+    "admin:questionnaires_selection_invite": [
+        Check("get", WORK),
+        Check("post", WORK, data=_invite_into_round, writes=True),
+    ],
     "admin:questionnaires_selection_compare_export": [
         Check("get", SEE, query="?format=xlsx", attachment=True)
     ],
@@ -152,6 +169,8 @@ CUSTOM: dict[str, list[Check]] = {
     ],
     "admin:questionnaires_report_status": [Check("get", SEE)],
     "admin:questionnaires_report_download": [Check("get", SEE, attachment=True)],
+    # Every answer as the report printed it, beside the answer now: a read.
+    "admin:questionnaires_report_answers": [Check("get", SEE)],
     "admin:questionnaires_evidence_download": [Check("get", SEE, attachment=True)],
     "admin:questionnaires_rescorejob_progress": [Check("get", SEE)],
 }
@@ -214,6 +233,35 @@ def test_a_signed_in_account_opens_nothing_in_the_portal(world: RoleWorld, role)
             assert reply.status_code == 404, f"{path} as {role}"
             assert world.site.portal_response.vendor.name.encode() not in reply.content
     cache.clear()
+
+
+# The analyst's queue on the admin's first page --------------------------------------------
+
+# Who sees which counts, written out from docs/security.md: response counts need
+# view_response, the email count view_outboxmessage, the report count view_report.
+QUEUE_ROWS = {
+    "queue-to-review": SEE,
+    "queue-clarified": SEE,
+    "queue-overdue": SEE,
+    "queue-due-soon": SEE,
+    "queue-failed-deliveries": SEE,
+    "queue-stale-reports": SEE,
+}
+
+
+@pytest.mark.parametrize("role", EVERY_ROLE)
+def test_the_queue_on_the_index_shows_each_count_to_exactly_its_roles(world: RoleWorld, role):
+    for query in ("", f"?round={world.site.selection.pk}"):
+        result = attempt(world.client(role), "get", reverse("admin:index") + query)
+        if role == ANONYMOUS:
+            assert result.outcome == "login"
+            continue
+        assert result.reply.status_code == 200, role
+        html = result.reply.content.decode()
+        for row, allowed in QUEUE_ROWS.items():
+            assert (f'id="{row}"' in html) == (role in allowed), f"{row} as {role}{query}"
+        if role not in SEE:
+            assert world.site.reviewed.vendor.name.encode() not in result.reply.content
 
 
 # Django's standard admin pages, per model ---------------------------------------------------

@@ -17,6 +17,8 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -24,7 +26,7 @@ from django_ratelimit.core import get_usage
 
 from questionnaires.models import EDITABLE_STATUSES, Response, ResponseStatus
 
-from .models import AccessLink, Contact, Vendor
+from .models import AccessLink, Contact, LinkToken, Vendor
 from .portal import QuestionnairePlan, questionnaire_plan
 from .services import contact_label, link_expires_on, link_touch, token_hash
 
@@ -53,6 +55,8 @@ class PortalAccess:
     token: str
     link: AccessLink
     plan: QuestionnairePlan
+    # The hash of `token`: the link's own, or one of its LinkTokens'.
+    token_hash: str = ""
 
     @property
     def response(self) -> Response:
@@ -114,12 +118,10 @@ def portal_access(request: HttpRequest, token: str) -> PortalAccess:
     _refuse_blocked_client(request)
     # Never cached: a revoked link must stop working at once. The definition comes from
     # the per-process plan instead of being decoded from JSON on every request.
-    links = AccessLink.objects.select_related(
-        "contact", "response__vendor", "response__version"
-    ).defer("response__version__definition")
     try:
         # get(), not first(): the hash is unique, and ordering it would cost time.
-        link = links.get(token_hash=token_hash(token))
+        hashed = token_hash(token)
+        link = _links().get(pk=link_id_of_token(hashed))
     except AccessLink.DoesNotExist:
         link = None
     if link is None:
@@ -132,7 +134,32 @@ def portal_access(request: HttpRequest, token: str) -> PortalAccess:
     if expired and link.response.status != ResponseStatus.CLARIFICATION_REQUESTED:
         raise LinkGone(link, "expired")
     link_touch(link=link)
-    return PortalAccess(token=token, link=link, plan=questionnaire_plan(link.response.version))
+    return PortalAccess(
+        token=token,
+        link=link,
+        plan=questionnaire_plan(link.response.version),
+        token_hash=hashed,
+    )
+
+
+def _links() -> QuerySet[AccessLink]:
+    return AccessLink.objects.select_related(
+        "contact", "response__vendor", "response__version"
+    ).defer("response__version__definition")
+
+
+def link_id_of_token(hashed: str) -> Coalesce:
+    """The id of the link a token's hash opens, as one expression: the link's own token
+    (the invitation's) or any token a later email minted for it (LinkToken).
+
+    Two uncorrelated subqueries, each on its unique index, so the lookup stays one query
+    and an index scan however many links and tokens there are (an OR across the join
+    would scan every link).
+    """
+    return Coalesce(
+        Subquery(AccessLink.objects.filter(token_hash=hashed).values("pk")[:1]),
+        Subquery(LinkToken.objects.filter(token_hash=hashed).values("link_id")[:1]),
+    )
 
 
 def _usage(request: HttpRequest, *, increment: bool) -> dict | None:
@@ -219,7 +246,7 @@ def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     """Wrap a portal view: resolve the token into a PortalAccess or answer 404/410/429."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, token: str, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
         try:
             access = portal_access(request, token)
         except TooManyBadTokens as exc:

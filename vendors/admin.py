@@ -1,9 +1,11 @@
 """Vendors, their contacts, invitations and private links in the analysts' admin.
 
-An analyst invites from a vendor's page ("Invite to a questionnaire"): a custom admin
-page (ModelAdmin.get_urls) that picks contacts, a published version and a due date and
-calls vendors.services.invitation_create. Links are revoked or reissued with actions
-on the private links list; the tokens themselves are never shown (only emailed).
+An analyst invites from a vendor's page ("Invite into a round"): a custom admin page
+(ModelAdmin.get_urls) that picks contacts and an open round and calls
+vendors.services.invitation_create, as a round's own page does for several vendors at
+once (questionnaires/admin/invitations.py, what the two pages share). Links are revoked
+or reissued with actions on the private links list; the tokens themselves are never
+shown (only emailed).
 """
 
 from __future__ import annotations
@@ -18,24 +20,27 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_stubs_ext import WithAnnotations
 
 from questionnaires import access
+from questionnaires.admin.danger import DangerLastActionsMixin
+from questionnaires.admin.filters import EmptyOrNotFilter
+from questionnaires.admin.invitations import invite_page, invite_posted, invited_message
 from questionnaires.admin.records import RecordAdmin
+from questionnaires.selectors import open_rounds
 
 from .forms import InvitationForm
 from .models import AccessLink, Contact, Vendor
-from .selectors import contacts_with_links, vendor_recent_links, vendors_with_contact_count
-from .services import (
-    InvitationError,
-    invitation_create,
-    link_expires_on,
-    links_reissue,
-    links_revoke,
+from .selectors import (
+    ContactCount,
+    contacts_with_links,
+    vendor_recent_links,
+    vendors_with_contact_count,
 )
+from .services import link_expires_on, links_reissue, links_revoke
 
 RECENT_LINKS = 20
 
@@ -64,7 +69,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(DangerLastActionsMixin, admin.ModelAdmin):
     list_display = ("name", "product", "contact_count", "website", "invite_link")
     search_fields = ("name", "product", "contacts__name", "contacts__email")
     inlines = [ContactInline]
@@ -91,7 +96,7 @@ class VendorAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="Contacts", ordering="contact_total")
-    def contact_count(self, obj: Vendor) -> int:
+    def contact_count(self, obj: WithAnnotations[Vendor, ContactCount]) -> int:
         return obj.contact_total
 
     @admin.display(description="")
@@ -112,58 +117,37 @@ class VendorAdmin(admin.ModelAdmin):
     def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         vendor = access.vendor_to_invite_for_user(request.user, unquote(object_id))
         form = InvitationForm(request.POST or None, vendor=vendor)
-        if request.method == "POST" and form.is_valid():
-            try:
-                links = invitation_create(
-                    contacts=form.cleaned_data["contacts"],
-                    version=form.cleaned_data["version"],
-                    due_date=form.cleaned_data["due_date"],
-                    user=request.user,
-                )
-            except InvitationError as exc:
-                form.add_error(None, str(exc))
-            else:
-                names = ", ".join(link.contact.name for link in links)
-                self.message_user(
-                    request,
-                    f"Invited {names} to “{form.cleaned_data['version'].title}”, due "
-                    f"{form.cleaned_data['due_date']:%d %b %Y}. The emails with their private "
-                    "links are on their way.",
-                    messages.SUCCESS,
-                )
-                return redirect("admin:vendors_vendor_change", vendor.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Invite {vendor.name} to a questionnaire",
-            "opts": self.model._meta,
-            "original": vendor,
-            "vendor": vendor,
-            "form": form,
-            "has_versions": form.fields["version"].queryset.exists(),
-            "links": vendor_recent_links(vendor, limit=RECENT_LINKS),
-        }
-        return TemplateResponse(request, "admin/vendors/vendor/invite.html", context)
+        links = invite_posted(request, form)
+        if links is not None:
+            selection = form.cleaned_data["selection"]
+            names = ", ".join(link.contact.name for link in links)
+            into = f"{selection.name} (“{selection.version.title}”)"
+            self.message_user(
+                request, invited_message(names, into, selection, links), messages.SUCCESS
+            )
+            return redirect("admin:vendors_vendor_change", vendor.pk)
+        return invite_page(
+            self,
+            request,
+            "admin/vendors/vendor/invite.html",
+            title=f"Invite {vendor.name} into a round",
+            original=vendor,
+            vendor=vendor,
+            form=form,
+            has_rounds=open_rounds().exists(),
+            links=vendor_recent_links(vendor, limit=RECENT_LINKS),
+        )
 
 
-class LinkStateFilter(admin.SimpleListFilter):
+class LinkStateFilter(EmptyOrNotFilter):
     title = "state"
     parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("active", "Active"), ("revoked", "Revoked")]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[AccessLink]
-    ) -> QuerySet[AccessLink]:
-        if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True)
-        if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
-        return queryset
+    field = "revoked_at"
+    choices_by_emptiness = (("active", "Active", True), ("revoked", "Revoked", False))
 
 
 @admin.register(AccessLink)
-class AccessLinkAdmin(RecordAdmin):
+class AccessLinkAdmin(DangerLastActionsMixin, RecordAdmin):
     # Links are made by invitations, which email the token (it is never stored); they are
     # revoked or reissued with the actions, and a revoked link stays listed because the
     # audit trail and the 410 page refer to it.
@@ -216,7 +200,9 @@ class AccessLinkAdmin(RecordAdmin):
 
     @admin.action(description="Revoke the selected links", permissions=["revoke"])
     def revoke_links(self, request: HttpRequest, queryset: QuerySet[AccessLink]) -> None:
-        revoked = links_revoke(links=queryset, user=request.user, reason="revoked by an analyst")
+        revoked = links_revoke(
+            links=queryset, user=access.acting_account(request), reason="revoked by an analyst"
+        )
         self.message_user(
             request,
             f"Revoked {revoked} link{'s' if revoked != 1 else ''}; they stop working at once.",
@@ -228,6 +214,6 @@ class AccessLinkAdmin(RecordAdmin):
         permissions=["reissue"],
     )
     def reissue_links(self, request: HttpRequest, queryset: QuerySet[AccessLink]) -> None:
-        issued = links_reissue(links=queryset, user=request.user)
+        issued = links_reissue(links=queryset, user=access.acting_account(request))
         names = ", ".join(link.contact.name for link in issued)
         self.message_user(request, f"New links are on their way to: {names}.", messages.SUCCESS)

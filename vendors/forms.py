@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, MutableMapping, Set
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
@@ -29,13 +29,16 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import ModelChoiceField
 from django.template import Context
-from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import conditional_escape
+from django_stubs_ext import StrOrPromise
 
+from questionnaires.completeness import asks_for_explanation
+from questionnaires.definition import grid_cell, grid_choices, grid_limits
 from questionnaires.evidence import ALLOWED_NAMES, human_size
-from questionnaires.models import QuestionnaireVersion, VersionStatus
-from questionnaires.services.answers import AnswerChange, AnswerState
+from questionnaires.models import Selection
+from questionnaires.selectors import open_rounds
+from questionnaires.services.answers import AnswerChange, AnswerState, comparable_value
 
 from .models import Contact, Vendor
 from .portal import QuestionnairePlan, ResponseState
@@ -44,6 +47,7 @@ COMMENT = "comment"
 REVISION = "revision"
 LOADED = "loaded"
 EVIDENCE = "evidence"
+DECLARED = "declared"
 COMMENT_MAX_LENGTH = 4000
 # What the page posts about the answer it was drawn with (its revision and fingerprint);
 # anything else did not come from one of our pages.
@@ -62,7 +66,9 @@ def field_name(key: str, part: str | None = None) -> str:
 
 def answer_fingerprint(value: Any, comment: str) -> str:
     """A short digest of an answer, to tell what the vendor changed on this page."""
-    canonical = json.dumps([value, comment or ""], sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        [comparable_value(value), comment or ""], sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -130,8 +136,8 @@ class _BoundedNumber:
     this field's messages, before it is converted."""
 
     percent = False
-    error_messages: dict[str, str]
-    default_error_messages = {
+    error_messages: dict[str, StrOrPromise]
+    default_error_messages: ClassVar[dict[str, StrOrPromise]] = {
         "max_digits": f"Enter a number of at most {NUMBER_MAX_DIGITS} digits.",
         "separators": "Enter a number with a point for decimals, not a comma.",
     }
@@ -140,6 +146,7 @@ class _BoundedNumber:
         try:
             return number_text(value, percent=self.percent)
         except forms.ValidationError as exc:
+            assert exc.code is not None  # number_text gives every error a code
             raise forms.ValidationError(self.error_messages[exc.code], code=exc.code) from None
 
 
@@ -221,9 +228,11 @@ def _numeric_field(question: Mapping[str, Any]) -> forms.Field:
 
 
 def answer_field(question: Mapping[str, Any]) -> forms.Field | None:
-    """The form field for a question's answer; None for a file question (files only)."""
+    """The form field for a question's answer; None for a file question (files only)
+    and for a derived value (worked out, never typed in); a grid has a field per cell
+    (_grid_fields)."""
     qtype = question["type"]
-    if qtype == "file":
+    if qtype in ("file", "grid") or question.get("derived"):
         return None
     if qtype == "yes_no":
         return forms.ChoiceField(
@@ -279,9 +288,62 @@ def _value_for_storage(question: Mapping[str, Any], cleaned: Any) -> Any:
     return cleaned
 
 
+def declared_answers(question: Mapping[str, Any]) -> dict[str, str]:
+    """{key: label} of the answers a numeric question takes instead of a number."""
+    return {d["key"]: d["label"] for d in question.get("declared", ())}
+
+
+def _declared_field(question: Mapping[str, Any]) -> forms.Field:
+    choices = [("", "I give a figure"), *declared_answers(question).items()]
+    return forms.ChoiceField(
+        required=False,
+        choices=choices,
+        label="Or instead of a figure",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        error_messages={"invalid_choice": "Choose one of the options listed."},
+    )
+
+
+def grid_part(row: str, column: str, *, limit: bool = False) -> str:
+    """The field part of a grid cell ("refund-voice") or of its amount limit."""
+    return f"{row}-{column}-limit" if limit else f"{row}-{column}"
+
+
+def _grid_fields(question: Mapping[str, Any], value: Any) -> dict[str, forms.Field]:
+    """One select per cell, and an amount box per cell where an answer takes a limit."""
+    choices = [("", "Choose\u2026"), *((c["key"], c["label"]) for c in question["cells"])]
+    with_limit = " ".join(c["key"] for c in question["cells"] if c["limit"])
+    takes_limit = bool(with_limit)
+    stored, limits = grid_choices(value), grid_limits(value)
+    fields: dict[str, forms.Field] = {}
+    for row in question["rows"]:
+        for column in question["columns"]:
+            cell = grid_cell(row["key"], column["key"])
+            fields[grid_part(row["key"], column["key"])] = forms.ChoiceField(
+                required=False,
+                choices=choices,
+                label=f"{row['label']}, {column['label']}",
+                initial=stored.get(cell, ""),
+                # portal.js shows the amount box only for the answers that take one.
+                widget=forms.Select(
+                    attrs={"class": "form-select form-select-sm", "data-takes-limit": with_limit}
+                ),
+                error_messages={"invalid_choice": "Choose one of the options listed."},
+            )
+            if takes_limit:
+                limit = _numeric_field({"type": "decimal", "min": 0, "max": None})
+                limit.required = False
+                limit.label = f"{row['label']}, {column['label']}: up to what amount"
+                limit.initial = limits.get(cell)
+                limit.widget.attrs["class"] = "form-control form-control-sm"
+                fields[grid_part(row["key"], column["key"], limit=True)] = limit
+    return fields
+
+
 def _value_for_field(question: Mapping[str, Any], value: Any) -> Any:
-    """A stored value as the form field shows it."""
-    if value is None:
+    """A stored value as the form field shows it (a declared answer is not a number:
+    the number field is empty and the declared field shows it)."""
+    if value is None or (isinstance(value, str) and value in declared_answers(question)):
         return None
     if question["type"] == "date":
         try:
@@ -368,7 +430,14 @@ class QuestionsForm(forms.Form):
             field.help_text = conditional_escape(question["help"])
             field.initial = _value_for_field(question, answer.value)
             self.fields[key] = field
-        if question["evidence"] or question["type"] == "file":
+        if question["type"] == "grid":
+            for part, grid_field in _grid_fields(question, answer.value).items():
+                self.fields[field_name(key, part)] = grid_field
+        if question.get("declared") and not question.get("derived"):
+            declared = _declared_field(question)
+            declared.initial = answer.value if isinstance(answer.value, str) else ""
+            self.fields[field_name(key, DECLARED)] = declared
+        if takes_files(question, self.state, key):
             self.fields[field_name(key, EVIDENCE)] = _evidence_field(question)
         self.fields[field_name(key, COMMENT)] = forms.CharField(
             required=False,
@@ -404,14 +473,28 @@ class QuestionsForm(forms.Form):
 
     def names_of(self, key: str) -> list[str]:
         """The names of a question's fields in this form, in the order of the card."""
-        parts = (None, EVIDENCE, COMMENT, REVISION, LOADED)
+        parts = (None, *self.grid_parts(key), DECLARED, EVIDENCE, COMMENT, REVISION, LOADED)
         return [n for n in (field_name(key, p) for p in parts) if n in self.fields]
+
+    def grid_parts(self, key: str) -> list[str]:
+        """The parts of a grid question's fields, row by row (none for other types)."""
+        question = self.questions[key]
+        if question["type"] != "grid":
+            return []
+        return [
+            grid_part(row["key"], column["key"], limit=limit)
+            for row in question["rows"]
+            for column in question["columns"]
+            for limit in (False, True)
+        ]
 
     # Validation ------------------------------------------------------------------------
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        self._take_declared(cleaned)
+        self._take_grids(cleaned)
         # Every card posts the revision and fingerprint it was drawn with: a question
         # that sent neither was not on the page, one whose are broken came from no page.
         self.unreadable = frozenset(
@@ -438,6 +521,44 @@ class QuestionsForm(forms.Form):
                     self.errors.pop(name, None)
         return cleaned
 
+    def _take_declared(self, cleaned: dict[str, Any]) -> None:
+        """A declared answer ("not measured") chosen instead of a number is the answer;
+        a number typed as well is refused, since the two say opposite things."""
+        for key, question in self.questions.items():
+            declared = cleaned.get(field_name(key, DECLARED))
+            if not declared or key in self.errors:
+                continue
+            if cleaned.get(key) is not None:
+                label = declared_answers(question)[declared]
+                self.add_error(
+                    key,
+                    f"Enter a figure or choose \u201c{label}\u201d, not both: clear one of them.",
+                )
+            else:
+                cleaned[key] = declared
+
+    def _take_grids(self, cleaned: dict[str, Any]) -> None:
+        """A grid's cells and limits as one answer: {"choices": ..., "limits": ...}. An
+        amount is kept only where the cell's answer takes one ("acts alone")."""
+        for key, question in self.questions.items():
+            if question["type"] != "grid" or field_name(key, REVISION) not in self.fields:
+                continue
+            takes_limit = {c["key"] for c in question["cells"] if c["limit"]}
+            choices, limits = {}, {}
+            for row in question["rows"]:
+                for column in question["columns"]:
+                    cell = grid_cell(row["key"], column["key"])
+                    picked = cleaned.get(field_name(key, grid_part(row["key"], column["key"])))
+                    if not picked:
+                        continue
+                    choices[cell] = picked
+                    amount = cleaned.get(
+                        field_name(key, grid_part(row["key"], column["key"], limit=True))
+                    )
+                    if picked in takes_limit and amount is not None:
+                        limits[cell] = normalise_number(amount)
+            cleaned[key] = {"choices": choices, "limits": limits} if choices else None
+
     def posted_answer(self, key: str) -> tuple[Any, str]:
         """The (value, comment) sent for a question, as Answer.value and comment store them."""
         question = self.questions[key]
@@ -463,7 +584,11 @@ class QuestionsForm(forms.Form):
                 continue
             if not self._was_on_page(key) or key in self.unreadable:
                 continue
-            if any(name in self.errors for name in (key, field_name(key, COMMENT))):
+            if any(
+                name in self.errors
+                for name in self.names_of(key)
+                if name not in {field_name(key, p) for p in (EVIDENCE, REVISION, LOADED)}
+            ):
                 continue
             value, comment = self.posted_answer(key)
             if answer_fingerprint(value, comment) == self.cleaned_data.get(field_name(key, LOADED)):
@@ -499,6 +624,13 @@ class QuestionsForm(forms.Form):
         )
 
 
+def takes_files(question: Mapping[str, Any], state: ResponseState, key: str) -> bool:
+    """Whether the card has an upload box: the questionnaire asks for documents, or the
+    analyst asked for one while reopening the answer (services.answers.takes_documents
+    decides the same on upload)."""
+    return bool(question["evidence"]) or question["type"] == "file" or key in state.documents_asked
+
+
 def _evidence_field(question: Mapping[str, Any]) -> forms.Field:
     limit = human_size(settings.EVIDENCE_MAX_BYTES)
     accepted = f"{ALLOWED_NAMES}; up to {limit} each."
@@ -519,17 +651,16 @@ def _evidence_field(question: Mapping[str, Any]) -> forms.Field:
 def _comment_label(question: Mapping[str, Any]) -> str:
     if question["explain"]:
         return question["explain"]["prompt"]
+    if asks_for_explanation(question):
+        return "Comment (some answers need one)"
     return "Comment (optional)"
 
 
 # The analyst's invitation (admin) ------------------------------------------------------------
 
 
-DEFAULT_DAYS_TO_ANSWER = 21
-
-
 class InvitationForm(forms.Form):
-    """Which contacts of a vendor answer which published version, by when."""
+    """Which contacts of a vendor to invite, into which open round."""
 
     contacts = forms.ModelMultipleChoiceField(
         queryset=Contact.objects.none(),
@@ -537,36 +668,16 @@ class InvitationForm(forms.Form):
         error_messages={"required": "Choose at least one contact to invite."},
         help_text="Each contact gets a private link of their own; they all answer one response.",
     )
-    version = forms.ModelChoiceField(
-        queryset=QuestionnaireVersion.objects.none(),
-        label="Questionnaire version",
+    selection = forms.ModelChoiceField(
+        queryset=Selection.objects.none(),
+        label="Round",
         empty_label=None,
-        help_text="Only published versions can be sent: vendors always answer a frozen version.",
-    )
-    due_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, for example 2026-03-31."},
+        help_text="Rounds with a published version whose due date has not passed. The vendor "
+        "answers the round's version by its due date.",
     )
 
     def __init__(self, *args: Any, vendor: Vendor, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.vendor = vendor
         cast(ModelChoiceField, self.fields["contacts"]).queryset = vendor.contacts.order_by("name")
-        cast(
-            ModelChoiceField, self.fields["version"]
-        ).queryset = QuestionnaireVersion.objects.filter(status=VersionStatus.PUBLISHED).order_by(
-            "title", "-number"
-        )
-        self.fields["due_date"].initial = timezone.localdate() + datetime.timedelta(
-            days=DEFAULT_DAYS_TO_ANSWER
-        )
-        grace = settings.PORTAL_LINK_GRACE_DAYS
-        self.fields[
-            "due_date"
-        ].help_text = f"Links keep working {grace} day{'s' if grace != 1 else ''} after this date."
-
-    def clean_due_date(self) -> datetime.date:
-        due = self.cleaned_data["due_date"]
-        if due < timezone.localdate():
-            raise forms.ValidationError("The due date is in the past; choose today or later.")
-        return due
+        cast(ModelChoiceField, self.fields["selection"]).queryset = open_rounds()

@@ -3,7 +3,8 @@
 Each is filed under a key that digests everything it shows, plus the release that drew
 it, so a change of data or a deploy is a different key: nothing is ever invalidated by
 hand, and nothing stale can be found; entries expire after an hour. The access lookup is
-never cached (a revoked link stops at once).
+never cached (a revoked link stops at once), and no private link token is ever filed: a
+copy of the cache opens no response.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -22,6 +23,8 @@ from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+
+from questionnaires.rounds import ContextItem, buyer_context_for_vendors
 
 from .portal import QuestionnairePlan, ResponseState, response_fingerprint
 
@@ -106,54 +109,78 @@ def cache_key(kind: str, shown: list[Any]) -> str:
 
 
 def section_page_key(access: PortalAccess, section: dict[str, Any]) -> str:
-    """Everything a section page shows: the link's token (in every URL of the page), the
-    vendor, whom to ask, the questionnaire, the section, and the response's fingerprint
-    (one query; conditions look back across sections, so all of the response counts).
+    """Everything a section page shows: the link (whose token every URL of the page
+    holds, put back in each reply), the vendor, whom to ask, the questionnaire, the
+    round's buyer context and the reply-by date (one query, the round), the section, and
+    the response's fingerprint (one query; conditions look back across sections, so all
+    of the response counts).
 
-    The token by its hash, never the link's row id: a restored or recreated database
+    The link by its token's hash, never its row id: a restored or recreated database
     reuses ids while the cache may keep its pages, and a page filed under an id would
-    then be served to another link, with that link's token and answers in it.
+    then be served to another link, with that link's answers in it.
     """
+    context = buyer_context_for_vendors(access.response.selection)
     return cache_key(
         "section",
         [
-            access.link.token_hash,
+            # The token this visit came with: a link has one per email that carried it.
+            access.token_hash,
             access.vendor.name,
             settings.ANALYST_CONTACT_EMAIL,
             access.response.pk,
             access.response.version.content_hash,
+            # The round's buyer context (every page shows it) and the reply-by date of a
+            # clarification: the analyst may change either without touching an answer.
+            context.key_data() if context else None,
+            access.response.clarification_reply_by,
             section["key"],
             response_fingerprint(access.response),
         ],
     )
 
 
-# Stands in for the CSRF token in a filed page: the token belongs to the visitor (their
-# cookie), the page to the link. Each view puts the visitor's own token in its place.
+# Stand in for what a filed page must not hold, and each response puts back.
+# The visitor's CSRF token: it belongs to the visitor (their cookie), the page to the link.
 CSRF_PLACEHOLDER = "csrf-token-of-this-visitor"
+# The link's token, in every URL of the page: a copy of the cache (Redis) must open no
+# response, so the page is filed without it. The angle brackets cannot come out of
+# anything a template escapes, so the placeholder stands only where the token stood.
+TOKEN_PLACEHOLDER = "<portal-link-token>"
 
 
-def filed_page(request: HttpRequest, key: str, draw: Callable[[str], HttpResponse]) -> HttpResponse:
-    """The page filed under `key`, else drawn and filed; with the visitor's CSRF token.
+def filed_page(
+    request: HttpRequest, key: str, token: str, draw: Callable[[str], HttpResponse]
+) -> HttpResponse:
+    """The page filed under `key`, else drawn and filed; with the visitor's CSRF token
+    and the link's `token`, neither of which is ever filed.
 
     `draw(csrf_token)` draws the page with the token it is given (the placeholder).
     """
     page = cache.get(key)
     if page is None:
-        page = draw(CSRF_PLACEHOLDER).content.decode()
+        page = draw(CSRF_PLACEHOLDER).content.decode().replace(token, TOKEN_PLACEHOLDER)
         cache.set(key, page, CACHE_SECONDS)
-    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return HttpResponse(
+        page.replace(TOKEN_PLACEHOLDER, token).replace(CSRF_PLACEHOLDER, get_token(request))
+    )
 
 
 # Question cards ----------------------------------------------------------------------------
 
 
 def card_key(
-    plan: QuestionnairePlan, state: ResponseState, key: str, *, visible: bool, editable: bool
+    plan: QuestionnairePlan,
+    state: ResponseState,
+    key: str,
+    *,
+    visible: bool,
+    editable: bool,
+    beside: Iterable[ContextItem] = (),
 ) -> str:
     """Everything a question's card shows: the question (with its sources), its number,
-    the answer and revision, the analyst's note, the files, and whether it is shown and
-    can change."""
+    the answer and revision (a derived value as worked out), whether it is carried forward and not confirmed, the
+    analyst's note and whether a document was asked for, the files, the buyer context
+    beside it, and whether it is shown and can change."""
     answer = state.answer(key)
     return cache_key(
         "card",
@@ -161,11 +188,16 @@ def card_key(
             plan.question_digests[key],
             plan.numbers.get(key),
             [answer.value, answer.comment, answer.revision],
+            # A derived value moves with the answers it is worked out from.
+            state.values.get(key) if key in plan.visibility.derived else None,
+            key in state.carried,
             state.reopened.get(key),
+            key in state.documents_asked,
             [
                 (e.pk, e.name, e.size, e.uploaded_at.isoformat())
                 for e in state.evidence.get(key, [])
             ],
+            [(item.label, item.text) for item in beside],
             visible,
             editable,
         ],
@@ -189,10 +221,19 @@ class CardCache:
         *,
         visible: Set[str],
         editable: Set[str],
+        beside: Mapping[str, Iterable[ContextItem]] | None = None,
     ) -> CardCache:
+        beside = beside or {}
         return cls(
             {
-                key: card_key(plan, state, key, visible=key in visible, editable=key in editable)
+                key: card_key(
+                    plan,
+                    state,
+                    key,
+                    visible=key in visible,
+                    editable=key in editable,
+                    beside=beside.get(key, ()),
+                )
                 for key in question_keys
             }
         )

@@ -20,8 +20,9 @@ from typing import Any
 from django.db import connection
 
 from questionnaires.completeness import Completeness, completeness
-from questionnaires.definition import Visibility, visibility
+from questionnaires.definition import Visibility, question_numbers, visibility
 from questionnaires.models import Answer, Evidence, QuestionnaireVersion, Response
+from questionnaires.rounds import buyer_topics
 from questionnaires.services.answers import AnswerState
 
 
@@ -42,6 +43,9 @@ class QuestionnairePlan:
     question_digests: dict[str, str] = field(init=False)
     # Which questions answers show (it remembers what the controlling answers hide).
     visibility: Visibility = field(init=False)
+    # Per question that refers to the buyer, the parts of the buyer context it refers to
+    # (questionnaires.rounds.buyer_topics); questions that do not are absent.
+    buyer_topics: dict[str, tuple[str, ...]] = field(init=False)
     _keys: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,17 +53,16 @@ class QuestionnairePlan:
         self.sections_by_key = {s["key"]: s for s in sections}
         self.questions_by_key = {q["key"]: q for s in sections for q in s["questions"]}
         self.section_of = {q["key"]: s for s in sections for q in s["questions"]}
-        self.numbers = {
-            q["key"]: f"{position}.{i}"
-            for position, s in enumerate(sections, start=1)
-            for i, q in enumerate(s["questions"], start=1)
-        }
+        self.numbers = question_numbers(self.definition)
         sources = {s["key"]: s for s in self.definition.get("sources", [])}
         self.question_digests = {
             key: _digest([q, [sources.get(s) for s in q["sources"]]])
             for key, q in self.questions_by_key.items()
         }
         self.visibility = visibility(self.definition)
+        self.buyer_topics = {
+            key: topics for key, q in self.questions_by_key.items() if (topics := buyer_topics(q))
+        }
         self._keys = frozenset(self.questions_by_key)
 
     def visible(self, values: Mapping[str, Any]) -> frozenset[str]:
@@ -74,8 +77,19 @@ class QuestionnairePlan:
     def controls_conditions(self, key: str) -> bool:
         return key in self.visibility.controlling
 
-    def progress(self, values: Mapping[str, Any], comments: Mapping[str, str]) -> Completeness:
-        return completeness(self.definition, values, comments, visible=self.visible(values))
+    def progress(
+        self,
+        values: Mapping[str, Any],
+        comments: Mapping[str, str],
+        unconfirmed: frozenset[str] = frozenset(),
+    ) -> Completeness:
+        return completeness(
+            self.definition,
+            values,
+            comments,
+            visible=self.visible(values),
+            unconfirmed=unconfirmed,
+        )
 
 
 def _digest(data: Any) -> str:
@@ -129,21 +143,31 @@ class ResponseState:
     # apart: an AnswerState is the vendor's answer, the same whether read or just saved).
     reopened: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[EvidenceItem]] = field(default_factory=dict)
+    # Answers carried forward from the vendor's earlier response, not confirmed yet.
+    carried: frozenset[str] = frozenset()
+    # Reopened answers on which the analyst asked for a document.
+    documents_asked: frozenset[str] = frozenset()
 
     def answer(self, key: str) -> AnswerState:
         return self.answers.get(key) or AnswerState(question_key=key)
 
     def with_answer(self, answer: AnswerState) -> ResponseState:
-        """This state with one answer as stored now (after a save)."""
-        return replace(self, answers={**self.answers, answer.question_key: answer})
+        """This state with one answer as stored now (after a save, which also confirms
+        an answer carried forward)."""
+        return replace(
+            self,
+            answers={**self.answers, answer.question_key: answer},
+            carried=self.carried - {answer.question_key},
+        )
 
     @functools.cached_property
     def progress(self) -> Completeness:
-        return self.plan.progress(self.values, self.comments)
+        return self.plan.progress(self.values, self.comments, self.carried)
 
-    @property
+    @functools.cached_property
     def values(self) -> dict[str, Any]:
-        return {key: a.value for key, a in self.answers.items()}
+        """The answers' values, with every derived value worked out from them."""
+        return self.plan.visibility.with_derived({key: a.value for key, a in self.answers.items()})
 
     @property
     def comments(self) -> dict[str, str]:
@@ -155,9 +179,21 @@ class ResponseState:
         return max(saved, key=lambda pair: pair[0])[1] if saved else None
 
 
-def stored_answers(response: Response) -> tuple[dict[str, AnswerState], dict[str, str]]:
-    """The response's answers by question key, and the notes on those reopened for
-    clarification: one query."""
+@dataclass(frozen=True)
+class StoredAnswers:
+    """A response's answers as the portal reads them (stored_answers)."""
+
+    answers: dict[str, AnswerState]
+    # Reopened for clarification: the analyst's note on each.
+    reopened: dict[str, str]
+    carried: frozenset[str]
+    documents_asked: frozenset[str]
+
+
+def stored_answers(response: Response) -> StoredAnswers:
+    """The response's answers by question key, with those reopened for clarification
+    (and the notes on them), those carried forward and not confirmed, and those on which
+    the analyst asked for a document: one query."""
     rows = Answer.objects.filter(response=response).values_list(
         "question__key",
         "value",
@@ -167,14 +203,24 @@ def stored_answers(response: Response) -> tuple[dict[str, AnswerState], dict[str
         "updated_by",
         "needs_clarification",
         "clarification_note",
+        "carried_forward",
+        "clarification_wants_document",
     )
     answers: dict[str, AnswerState] = {}
     reopened: dict[str, str] = {}
-    for key, value, comment, revision, updated_at, updated_by, needs_note, note in rows:
+    carried: set[str] = set()
+    documents: set[str] = set()
+    for row in rows:
+        key, value, comment, revision, updated_at, updated_by = row[:6]
+        needs_note, note, carried_forward, wants_document = row[6:]
         answers[key] = AnswerState(key, value, comment, revision, updated_at, updated_by)
         if needs_note:
             reopened[key] = note
-    return answers, reopened
+            if wants_document:
+                documents.add(key)
+        if carried_forward:
+            carried.add(key)
+    return StoredAnswers(answers, reopened, frozenset(carried), frozenset(documents))
 
 
 def evidence_items(response: Response) -> dict[str, list[EvidenceItem]]:
@@ -196,9 +242,16 @@ def response_state(
     response: Response, plan: QuestionnairePlan, *, with_evidence: bool = False
 ) -> ResponseState:
     """The answers of a response (and its files when asked): one or two queries."""
-    answers, reopened = stored_answers(response)
+    stored = stored_answers(response)
     evidence = evidence_items(response) if with_evidence else {}
-    return ResponseState(plan=plan, answers=answers, reopened=reopened, evidence=evidence)
+    return ResponseState(
+        plan=plan,
+        answers=stored.answers,
+        reopened=stored.reopened,
+        evidence=evidence,
+        carried=stored.carried,
+        documents_asked=stored.documents_asked,
+    )
 
 
 # Plain SQL: this runs on every section page view, and building the same aggregate
@@ -206,6 +259,8 @@ def response_state(
 FINGERPRINT_SQL = f"""
     SELECT MAX(a.updated_at), SUM(a.revision), COUNT(*),
            SUM(CASE WHEN a.needs_clarification THEN 1 ELSE 0 END),
+           SUM(CASE WHEN a.carried_forward THEN 1 ELSE 0 END),
+           SUM(CASE WHEN a.clarification_wants_document THEN 1 ELSE 0 END),
            COUNT(e.id), MAX(e.id)
     FROM {Answer._meta.db_table} a LEFT JOIN {Evidence._meta.db_table} e ON e.answer_id = a.id
     WHERE a.response_id = %s
@@ -216,8 +271,11 @@ def response_fingerprint(response: Response) -> str:
     """Changes whenever anything the portal shows of a response changes: one query.
 
     Every vendor write bumps a revision or an answer's `updated_at` (adding or removing
-    a file too); an analyst's clarification request reopens answers and moves the
-    status, and each round follows a (re)submission, which moves `submitted_at`. The
+    a file, confirming a carried-forward answer too); an analyst's clarification request
+    reopens answers (asking for documents on some) and moves the status, and each round
+    follows a (re)submission, which moves `submitted_at`. The counts of carried-forward
+    answers and of documents asked for are in it as well, so that nothing depends on
+    which of those writes also bumps a revision. The
     status comes from the `response` as the caller loaded it, before this query: a page
     built after this call is never older than the fingerprint it is filed under.
     """

@@ -26,8 +26,14 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
-from questionnaires.completeness import Completeness, SectionProgress, needs_explanation
-from questionnaires.display import answer_display
+from questionnaires.completeness import (
+    Completeness,
+    SectionProgress,
+    asks_for_explanation,
+    explanation_prompt,
+)
+from questionnaires.display import answer_display, unit_label
+from questionnaires.rounds import BuyerContext, ContextItem, Topic, buyer_context_for_vendors
 from questionnaires.services.answers import SaveResult
 
 from . import page_cache
@@ -35,17 +41,37 @@ from .access import PortalAccess, render_portal
 from .forms import (
     CARD_DRAWER,
     COMMENT,
+    DECLARED,
     EVIDENCE,
     LOADED,
     REVISION,
     QuestionsForm,
     answer_fingerprint,
     field_name,
+    grid_part,
 )
 from .portal import ResponseState, response_state
 
 CARD_TEMPLATE = "portal/_question.html"
 ONLY_REOPENED = "Only the answers the analyst reopened can change."
+NOT_ASKED = (
+    "Not saved: this question is not asked given your current answers. It applies again "
+    "if you change the answer it follows up on."
+)
+
+
+def round_context(access: PortalAccess) -> BuyerContext | None:
+    """What the vendor may see of the round this response belongs to (one query the
+    first time in a request: the response's round)."""
+    return buyer_context_for_vendors(access.response.selection)
+
+
+def beside_question(
+    access: PortalAccess, context: BuyerContext | None, key: str
+) -> tuple[ContextItem, ...]:
+    """The parts of the buyer context shown beside question `key` (none for most)."""
+    topics = access.plan.buyer_topics.get(key)
+    return context.for_topics(topics) if context is not None and topics else ()
 
 
 def editable_keys(access: PortalAccess, state: ResponseState, keys: list[str]) -> set[str]:
@@ -84,9 +110,20 @@ def clarification_items(access: PortalAccess, state: ResponseState) -> list[dict
             "question_key": key,
             "question_text": question["text"],
             "note": state.reopened[key],
+            "document_asked": key in state.documents_asked,
         }
         for key, question in plan.questions_by_key.items()
         if key in state.reopened
+    ]
+
+
+def confirmable_keys(state: ResponseState, form: QuestionsForm, visible: Set[str]) -> list[str]:
+    """The carried-forward answers of a form's questions that the vendor sees and may
+    confirm now, in page order."""
+    return [
+        key
+        for key in form.questions
+        if key in state.carried and key in visible and key in form.editable_keys
     ]
 
 
@@ -109,6 +146,7 @@ def section_page(
     return page_cache.filed_page(
         request,
         key,
+        access.token,
         lambda csrf_token: render_section(
             request, access, section, section_body(access, section), csrf_token=csrf_token
         ),
@@ -178,6 +216,8 @@ def body_of(
         "cards_html": str(cards_html),
         "answered": progress.answered,
         "total": progress.total,
+        "carried": progress.unconfirmed,
+        "confirmable": len(confirmable_keys(state, form, drawer.visible)),
         "last_saved_label": saved_label(last_saved.updated_at) if last_saved else "",
         "last_saved_by": last_saved.updated_by if last_saved else "",
         "clarifications": clarification_items(access, state),
@@ -189,11 +229,18 @@ def body_of(
 def error_summary(form: QuestionsForm) -> list[tuple[str, str, str]]:
     """(field id, question text, message) for every error, in page order."""
     return [
-        (form[name].auto_id, question["text"], str(message))
+        (form[name].auto_id, _where(question, form[name], name == key), str(message))
         for key, question in form.questions.items()
         for name in form.names_of(key)
         for message in form.errors.get(name, [])
     ]
+
+
+def _where(question: Mapping[str, Any], bound: Any, is_answer: bool) -> str:
+    """The question an error is about; for a grid's cell, which cell ("Refund, Chat")."""
+    if question["type"] == "grid" and not is_answer and bound.label:
+        return f"{question['text']} ({bound.label})"
+    return question["text"]
 
 
 # Question cards ----------------------------------------------------------------------------
@@ -220,6 +267,8 @@ class CardDrawer:
         self.form = form
         self.conflicts = conflicts
         self.sources = {s["key"]: s for s in plan.definition.get("sources", [])}
+        context = round_context(access)
+        self.beside = {key: beside_question(access, context, key) for key in form.questions}
         self.visible: Set[str]
         if form.is_bound:
             self.visible = form.visible
@@ -227,7 +276,12 @@ class CardDrawer:
         else:
             self.visible = state.progress.visible
             self.cards = page_cache.CardCache.of_page(
-                plan, state, form.questions, visible=self.visible, editable=form.editable_keys
+                plan,
+                state,
+                form.questions,
+                visible=self.visible,
+                editable=form.editable_keys,
+                beside=self.beside,
             )
 
     def __call__(self, key: str, context: Context, template_pack: str) -> str:
@@ -243,10 +297,12 @@ class CardDrawer:
         question = form.questions[key]
         value = form.cleaned_value(key, default=self.state.answer(key).value)
         value_html = ""
+        currency = next((i.text for i in self.beside[key] if i.topic == Topic.CURRENCY), None)
+        unit = unit_label(question, currency)
         if key in form.fields:
             # The answer is drawn by crispy's Bootstrap 5 pack; the comment and file
             # inputs, the same on every card, by the card template (faster).
-            layout = AppendedText(key, "%") if question["type"] == "percentage" else None
+            layout = AppendedText(key, unit) if unit else None
             value_html = (
                 layout.render(form, context, template_pack=template_pack)
                 if layout
@@ -255,20 +311,32 @@ class CardDrawer:
         comment = form[field_name(key, COMMENT)]
         evidence_name = field_name(key, EVIDENCE)
         evidence_field = form[evidence_name] if evidence_name in form.fields else None
-        for bound in (comment, evidence_field):
+        declared_name = field_name(key, DECLARED)
+        declared_field = form[declared_name] if declared_name in form.fields else None
+        for bound in (comment, evidence_field, declared_field):
             if bound is not None and bound.errors:
                 bound.field.widget.attrs["class"] += " is-invalid"
-        explain = needs_explanation(question, value)
+        prompt = explanation_prompt(question, value)
+        explain = prompt is not None
         conflict = self.conflicts.get(key)
         return {
             "question": question,
             "number": self.plan.numbers.get(key),
             "reopened": key in self.state.reopened,
             "clarification_note": self.state.reopened.get(key, ""),
+            "document_asked": key in self.state.documents_asked,
+            "carried": key in self.state.carried,
+            "buyer_items": self.beside.get(key, ()),
             "visible": key in self.visible,
             "editable": key in form.editable_keys,
+            "has_error": form.is_bound and any(name in form.errors for name in form.names_of(key)),
+            "asks_explanation": asks_for_explanation(question),
             "explain_needed": explain,
+            "explain_prompt": prompt or "",
             "comment_open": bool(explain or comment.value() or comment.errors),
+            "declared_field": declared_field,
+            **self.derived_context(question, currency),
+            "grid": self.grid_context(question, currency),
             **(conflict_context(question, conflict) if conflict else {"conflict": None}),
             "sources": [self.sources[s] for s in question["sources"] if s in self.sources],
             "evidence": self.state.evidence.get(key, []),
@@ -277,6 +345,73 @@ class CardDrawer:
             "comment_field": comment,
             "hidden_fields": [form[field_name(key, REVISION)], form[field_name(key, LOADED)]],
         }
+
+    def grid_context(
+        self, question: Mapping[str, Any], currency: str | None
+    ) -> dict[str, Any] | None:
+        """A grid's table: its columns, and per row each cell's select and amount box."""
+        if question["type"] != "grid":
+            return None
+        form, key = self.form, question["key"]
+        for name in form.names_of(key):
+            if form[name].errors:
+                form[name].field.widget.attrs["class"] = (
+                    form[name].field.widget.attrs.get("class", "") + " is-invalid"
+                )
+
+        def bound(part: str) -> Any:
+            name = field_name(key, part)
+            return form[name] if name in form.fields else None
+
+        return {
+            "columns": [c["label"] for c in question["columns"]],
+            "currency": currency or "in the buyer's currency",
+            "rows": [
+                (
+                    row["label"],
+                    [
+                        (
+                            bound(grid_part(row["key"], column["key"])),
+                            bound(grid_part(row["key"], column["key"], limit=True)),
+                        )
+                        for column in question["columns"]
+                    ],
+                )
+                for row in question["rows"]
+            ],
+        }
+
+    def derived_context(self, question: Mapping[str, Any], currency: str | None) -> dict[str, Any]:
+        """A derived value's card: the value as worked out, and from which questions."""
+        derived = question.get("derived")
+        if not derived:
+            return {"derived": None}
+        return {
+            "derived": derived_display(self.state, question, currency),
+            "derived_from": [self.plan.numbers.get(k, k) for k in derived["ratio"]],
+        }
+
+
+def derived_display(state: ResponseState, question: Mapping[str, Any], currency: str | None) -> str:
+    """A derived value as the card shows it, or why it is not worked out."""
+    value = state.values.get(question["key"])
+    if value is not None:
+        return answer_display(question, value, currency=currency)
+    rule = state.plan.visibility.derived[question["key"]]
+    top, bottom = state.values.get(rule.numerator), state.values.get(rule.denominator)
+    ratio = rule.ratio(top, bottom)
+    numbers = state.plan.numbers
+    if ratio is not None and not rule.within(ratio):
+        return (
+            f"Not worked out: {answer_display({'type': 'decimal'}, top)} out of "
+            f"{answer_display({'type': 'decimal'}, bottom)} comes to "
+            f"{answer_display(question, ratio)}, which cannot be. Check your answers to "
+            f"questions {numbers.get(rule.numerator)} and {numbers.get(rule.denominator)}."
+        )
+    return (
+        f"Not worked out yet: it needs answers to questions {numbers.get(rule.numerator)} and "
+        f"{numbers.get(rule.denominator)}, and the second above zero."
+    )
 
 
 def conflict_context(question: Mapping[str, Any], conflict: SaveResult) -> dict[str, Any]:
@@ -315,7 +450,14 @@ def autosave_reply(
         "loaded_field": field_name(key, LOADED),
         "saved_at": saved_label(answer.updated_at),
         "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
-        "explain_needed": needs_explanation(question, answer.value),
+        "explain_needed": explanation_prompt(question, answer.value) is not None,
+        "explain_prompt": explanation_prompt(question, answer.value) or "",
+        "carried": key in state.carried,
+        "derived": {
+            q["key"]: derived_display(state, q, None)
+            for q in section["questions"]
+            if q.get("derived")
+        },
         "section_progress": _counts(progress.section(section["key"])),
         "overall_progress": _counts(progress),
     }
@@ -327,6 +469,29 @@ def autosave_reply(
     if status == "locked":
         reply["message"] = ONLY_REOPENED
     return reply
+
+
+def not_asked_reply(
+    access: PortalAccess, state: ResponseState, question: dict[str, Any]
+) -> dict[str, Any]:
+    """What the page shows after an autosave to a question its other answers hide (a
+    follow-up whose condition no longer holds): nothing was saved, and what is visible
+    now, so the page can hide it. Never "saved" or "unchanged"."""
+    progress = state.progress
+    section = access.plan.section_of[question["key"]]
+    return {
+        "status": "not_asked",
+        "question": question["key"],
+        "message": NOT_ASKED,
+        "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
+        "derived": {
+            q["key"]: derived_display(state, q, None)
+            for q in section["questions"]
+            if q.get("derived")
+        },
+        "section_progress": _counts(progress.section(section["key"])),
+        "overall_progress": _counts(progress),
+    }
 
 
 def evidence_reply(
@@ -348,6 +513,31 @@ def evidence_reply(
         "list_html": html,
         "count": len(items),
         "section_progress": _counts(progress),
+    }
+
+
+def confirm_reply(
+    access: PortalAccess, state: ResponseState, question: dict[str, Any], confirmed: bool
+) -> dict[str, Any]:
+    """What the page shows after confirming a carried-forward answer (portal.js): its new
+    revision and fingerprint, and the progress, with how many of the section's answers
+    are still carried forward. "unchanged" when it was no longer carried forward."""
+    key = question["key"]
+    answer = state.answer(key)
+    section = access.plan.section_of[key]
+    section_progress = state.progress.section(section["key"])
+    return {
+        "status": "confirmed" if confirmed else "unchanged",
+        "question": key,
+        "revision": answer.revision,
+        "loaded": answer_fingerprint(answer.value, answer.comment),
+        "revision_field": field_name(key, REVISION),
+        "loaded_field": field_name(key, LOADED),
+        "saved_at": saved_label(answer.updated_at),
+        "carried": key in state.carried,
+        "section_carried": section_progress.unconfirmed,
+        "section_progress": _counts(section_progress),
+        "overall_progress": _counts(state.progress),
     }
 
 

@@ -6,12 +6,21 @@ number of rows.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db.models import Count, QuerySet
+from django_stubs_ext import WithAnnotations
 
 from .models import AccessLink, Vendor
 
 
-def vendors_with_contact_count(queryset: QuerySet[Vendor]) -> QuerySet[Vendor]:
+class ContactCount(TypedDict):
+    contact_total: int
+
+
+def vendors_with_contact_count(
+    queryset: QuerySet[Vendor],
+) -> QuerySet[WithAnnotations[Vendor, ContactCount]]:
     """Each vendor with `contact_total`, how many contacts it has."""
     return queryset.annotate(contact_total=Count("contacts"))
 
@@ -27,6 +36,6 @@ def vendor_recent_links(vendor: Vendor, *, limit: int) -> list[AccessLink]:
     """The vendor's latest private links, newest first, with contact and version."""
     return list(
         AccessLink.objects.filter(response__vendor=vendor)
-        .select_related("contact", "response__version")
+        .select_related("contact", "response__version", "response__selection")
         .order_by("-created_at")[:limit]
     )

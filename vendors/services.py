@@ -1,8 +1,9 @@
 """Invitations and private links: the only code that creates, revokes or reissues them.
 
-A link's token exists only in the invitation email: the email task mints it while it
-builds the email and stores only its SHA-256 (vendors/tasks.py), so neither the
-database nor the broker ever holds a token. Until then a link holds the hash of a token
+A link's token exists only in the emails: the invitation task mints the link's own token
+while it builds the email, and every later email to the contact (reminders, clarification
+requests, the acceptance) mints a further one (LinkToken); only SHA-256 hashes are
+stored, so neither the database nor the broker ever holds a token. Until then a link holds the hash of a token
 nobody has, and opens nothing. Emails are recorded in the outbox with the change that
 causes them, so a rolled back invitation never sends a link that does not exist.
 """
@@ -15,8 +16,8 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -25,13 +26,15 @@ from cxvet.outbox.services import outbox_enqueue
 from questionnaires.audit import link_issued_data, link_revoked_data
 from questionnaires.models import (
     AuditEvent,
-    QuestionnaireVersion,
     Response,
     ResponseStatus,
+    Selection,
     VersionStatus,
 )
+from questionnaires.services.answers import AnswerChange, SaveOutcome, answers_save
+from questionnaires.services.carry_forward import carry_forward
 
-from .models import AccessLink, Contact
+from .models import AccessLink, Contact, LinkToken, Vendor, WorkbookImport
 
 # 32 random bytes: 256 bits, URL-safe (43 characters).
 TOKEN_BYTES = 32
@@ -72,64 +75,84 @@ def contact_label(contact: Contact) -> str:
 
 @transaction.atomic
 def invitation_create(
-    *,
-    contacts: Iterable[Contact],
-    version: QuestionnaireVersion,
-    due_date: datetime.date,
-    user,
+    *, selection: Selection, contacts: Iterable[Contact], user: User | None
 ) -> list[AccessLink]:
-    """Invite contacts of one vendor to answer a published version by a due date.
+    """Invite contacts of one or more vendors into a round.
 
-    Creates the vendor's response to the version (or reuses it: there is one per vendor
-    and version, and re-inviting moves its due date), gives each contact a fresh private
-    link (revoking the contact's earlier links to the same response) and emails each
-    link once the transaction commits.
+    Each vendor gets its own response in the round (or keeps it: re-inviting a vendor
+    gives the chosen contacts fresh links to the same response), due on the round's due
+    date and started from the vendor's latest earlier answers (carry_forward). Each
+    contact gets a fresh private link, revoking the contact's earlier links to the same
+    response, emailed once the transaction commits.
     """
     contacts = list(contacts)
-    _check_invitation(contacts, version, due_date)
-    response, created = Response.objects.get_or_create(
-        vendor_id=contacts[0].vendor_id, version=version, defaults={"due_date": due_date}
-    )
-    if response.status == ResponseStatus.ACCEPTED:
-        raise InvitationError(
-            f"{contacts[0].vendor.name} already has an accepted response to {version}; "
-            "import a new version of the questionnaire to ask again."
-        )
-    if not created and response.due_date != due_date:
-        response.due_date = due_date
-        response.save(update_fields=["due_date"])
+    _check_invitation(contacts, selection)
     links = []
-    for contact in contacts:
-        for old in AccessLink.objects.filter(
-            response=response, contact=contact, revoked_at__isnull=True
-        ):
-            link_revoke(link=old, user=user, reason="replaced by a new invitation")
-        links.append(_link_issue(response=response, contact=contact, user=user))
+    for vendor_contacts in _by_vendor(contacts):
+        response = _round_response(selection, vendor_contacts[0].vendor, user)
+        for contact in vendor_contacts:
+            for old in AccessLink.objects.filter(
+                response=response, contact=contact, revoked_at__isnull=True
+            ):
+                link_revoke(link=old, user=user, reason="replaced by a new invitation")
+            links.append(_link_issue(response=response, contact=contact, user=user))
     return links
 
 
-def _check_invitation(
-    contacts: list[Contact], version: QuestionnaireVersion, due_date: datetime.date
-) -> None:
+def _by_vendor(contacts: list[Contact]) -> list[list[Contact]]:
+    groups: dict[int, list[Contact]] = {}
+    for contact in contacts:
+        groups.setdefault(contact.vendor_id, []).append(contact)
+    return list(groups.values())
+
+
+def _round_response(selection: Selection, vendor: Vendor, user: User | None) -> Response:
+    """The vendor's response in the round: new (carried forward), or the one it has."""
+    assert selection.version is not None and selection.due_date is not None
+    response = (
+        Response.objects.select_for_update().filter(selection=selection, vendor=vendor).first()
+    )
+    if response is None:
+        response = Response.objects.create(
+            selection=selection,
+            vendor=vendor,
+            version=selection.version,
+            due_date=selection.due_date,
+            due_date_set_at=timezone.now(),
+        )
+        carry_forward(response=response)
+        return response
+    if response.status == ResponseStatus.ACCEPTED:
+        raise InvitationError(
+            f"{vendor.name}'s response in {selection.name} is accepted; start a new round "
+            "to assess it again."
+        )
+    return response
+
+
+def _check_invitation(contacts: list[Contact], selection: Selection) -> None:
     if not contacts:
         raise InvitationError("Choose at least one contact to invite.")
-    if len({c.vendor_id for c in contacts}) > 1:
+    version = selection.version
+    if version is None:
         raise InvitationError(
-            "All invited contacts must work for the same vendor: each vendor answers "
-            "in its own response. Invite each vendor separately."
+            f"{selection.name} has no questionnaire version: choose one on the round first."
         )
     if version.status != VersionStatus.PUBLISHED:
         raise InvitationError(
-            f"{version} is not published. Publish it (or choose a published version) "
+            f"{version} is not published. Publish it (or give the round a published version) "
             "before inviting vendors: vendors only ever answer a frozen version."
         )
-    if due_date < timezone.localdate():
+    if selection.due_date is None:
+        raise InvitationError(f"{selection.name} has no due date: set one on the round first.")
+    if selection.due_date < timezone.localdate():
         raise InvitationError(
-            f"The due date {due_date:%d %b %Y} is in the past; choose today or a later day."
+            f"The round's due date {selection.due_date:%d %b %Y} is in the past; move it to "
+            "today or a later day first."
         )
 
 
-def _link_issue(*, response: Response, contact: Contact, user) -> AccessLink:
+def _link_issue(*, response: Response, contact: Contact, user: User | None) -> AccessLink:
     link = AccessLink.objects.create(
         response=response, contact=contact, token_hash=unusable_token_hash()
     )
@@ -147,7 +170,7 @@ def _link_issue(*, response: Response, contact: Contact, user) -> AccessLink:
 
 
 @transaction.atomic
-def link_revoke(*, link: AccessLink, user, reason: str = "") -> AccessLink:
+def link_revoke(*, link: AccessLink, user: User | None, reason: str = "") -> AccessLink:
     """Stop a link from working. Revoking an already revoked link changes nothing."""
     now = timezone.now()
     revoked = AccessLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now)
@@ -163,16 +186,14 @@ def link_revoke(*, link: AccessLink, user, reason: str = "") -> AccessLink:
 
 
 @transaction.atomic
-def link_reissue(*, link: AccessLink, user) -> AccessLink:
+def link_reissue(*, link: AccessLink, user: User | None) -> AccessLink:
     """Revoke a link and email its contact a new one to the same response."""
     link_revoke(link=link, user=user, reason="reissued")
     return _link_issue(response=link.response, contact=link.contact, user=user)
 
 
 @transaction.atomic
-def links_revoke(
-    *, links: QuerySet[AccessLink], user: AbstractBaseUser | None, reason: str = ""
-) -> int:
+def links_revoke(*, links: QuerySet[AccessLink], user: User | None, reason: str = "") -> int:
     """Revoke those of these links not revoked yet; returns how many it revoked."""
     pending = list(links.filter(revoked_at__isnull=True).select_related("contact"))
     for link in pending:
@@ -181,13 +202,36 @@ def links_revoke(
 
 
 @transaction.atomic
-def links_reissue(
-    *, links: QuerySet[AccessLink], user: AbstractBaseUser | None
-) -> list[AccessLink]:
+def links_reissue(*, links: QuerySet[AccessLink], user: User | None) -> list[AccessLink]:
     """Reissue each of these links (see link_reissue); returns the new links."""
     return [
         link_reissue(link=link, user=user) for link in links.select_related("contact", "response")
     ]
+
+
+def link_token_mint(*, link: AccessLink, purpose: str) -> str | None:
+    """A fresh token for an active link, for the email named by `purpose`; None if that
+    email already has one (it was sent, or is being sent) or the link is revoked.
+
+    Called by the worker building the email: the token is returned to it and only its
+    hash is stored, so it exists in that worker's memory and the email alone. The row is
+    the email's claim (unique per link and purpose).
+    """
+    if link.revoked_at is not None:
+        return None
+    token = new_token()
+    try:
+        with transaction.atomic():
+            LinkToken.objects.create(link=link, token_hash=token_hash(token), purpose=purpose)
+    except IntegrityError:
+        return None
+    return token
+
+
+def link_token_release(*, link: AccessLink, purpose: str) -> None:
+    """Withdraw the token minted for an email that could not be sent (nobody has it), so
+    that a later attempt mints another."""
+    LinkToken.objects.filter(link=link, purpose=purpose).delete()
 
 
 def link_touch(*, link: AccessLink) -> None:
@@ -218,3 +262,93 @@ def links_to_notify_of_clarification(response: Response) -> Q:
     if response.submitted_at:
         pending |= Q(clarification_notified_at__lt=response.submitted_at)
     return pending
+
+
+# Answering offline: a workbook's changes, from preview to saved -------------------------
+
+
+class WorkbookImportGone(Exception):
+    """The preview was replaced by a newer upload, applied already, or expired."""
+
+
+def workbook_import_store(
+    *,
+    response: Response,
+    changes: Iterable[AnswerChange],
+    questions: Iterable[str],
+    not_asked: Iterable[str] = (),
+    via: str,
+    entered_by: str,
+    file_name: str,
+    file_sha256: str,
+) -> WorkbookImport:
+    """Keep a checked workbook's changes until its preview is confirmed. It replaces any
+    earlier one waiting for this response, and old ones are cleared on the way."""
+    expired = timezone.now() - datetime.timedelta(hours=settings.WORKBOOK_IMPORT_HOURS)
+    with transaction.atomic():
+        WorkbookImport.objects.filter(Q(response=response) | Q(created_at__lt=expired)).delete()
+        return WorkbookImport.objects.create(
+            response=response,
+            via=via,
+            entered_by=entered_by[:200],
+            file_name=file_name[:200],
+            file_sha256=file_sha256,
+            questions=list(questions),
+            not_asked=list(not_asked),
+            changes=[
+                {
+                    "question_key": c.question_key,
+                    "value": c.value,
+                    "comment": c.comment,
+                    "base_revision": c.base_revision,
+                }
+                for c in changes
+            ],
+        )
+
+
+def workbook_import_pending(response: Response, import_id: int, via: str) -> WorkbookImport:
+    """The import waiting for `response` under this id, entered through `via`; raise
+    WorkbookImportGone when there is none (another response's id finds nothing)."""
+    expired = timezone.now() - datetime.timedelta(hours=settings.WORKBOOK_IMPORT_HOURS)
+    found = WorkbookImport.objects.filter(
+        pk=import_id, response=response, via=via, created_at__gte=expired
+    ).first()
+    if found is None:
+        raise WorkbookImportGone(
+            "This preview is no longer waiting: it was confirmed already, replaced by a newer "
+            f"upload, or it is more than {settings.WORKBOOK_IMPORT_HOURS} hours old. "
+            "Upload the workbook again."
+        )
+    return found
+
+
+def workbook_import_changes(workbook_import: WorkbookImport) -> list[AnswerChange]:
+    return [
+        AnswerChange(
+            question_key=str(c["question_key"]),
+            value=c["value"],
+            comment=str(c["comment"]),
+            base_revision=int(c["base_revision"]),
+        )
+        for c in workbook_import.changes
+    ]
+
+
+@transaction.atomic
+def workbook_import_apply(*, workbook_import: WorkbookImport) -> SaveOutcome:
+    """Save a confirmed workbook's changes through the portal's own save (answers_save),
+    as its `entered_by`: the same revision checks, clarification locks and audit events
+    as an autosave. An answer saved by someone else since the workbook was written is a
+    conflict and stays as saved. Raises ResponseNotEditable once the response is submitted.
+    """
+    deleted, _ = WorkbookImport.objects.filter(pk=workbook_import.pk).delete()
+    if not deleted:
+        # A second click, or two tabs: the first one applied it.
+        raise WorkbookImportGone("This workbook was applied already.")
+    changes = workbook_import_changes(workbook_import)
+    if not changes:
+        return SaveOutcome()
+    return answers_save(
+        response=workbook_import.response, changes=changes, actor=workbook_import.entered_by
+    )

@@ -15,6 +15,10 @@ urlpatterns = [
         views.evidence_delete,
         name="evidence_remove",
     ),
+    path("<str:token>/confirm/<slug:question_key>/", views.confirm, name="confirm"),
     path("<str:token>/submit/", views.submit, name="submit"),
     path("<str:token>/sent/", views.sent, name="sent"),
+    path("<str:token>/workbook/", views.workbook, name="workbook"),
+    path("<str:token>/workbook/download/", views.workbook_download, name="workbook_download"),
+    path("<str:token>/workbook/<int:import_id>/", views.workbook_preview, name="workbook_preview"),
 ]

@@ -12,46 +12,71 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from questionnaires.display import answer_display
 from questionnaires.evidence import (
     EvidenceRejected,
     check_upload,
+    human_size,
     quoted_name,
     refused_while_streaming,
 )
+from questionnaires.rounds import round_currency
 from questionnaires.services.answers import (
     AnswerLocked,
     ResponseIncomplete,
     ResponseNotEditable,
     SaveResult,
+    answers_confirm,
     answers_save,
     evidence_add,
     evidence_remove,
     response_submit,
 )
 
-from .access import PortalAccess, portal_view, render_portal
+from .access import PRIVATE_HEADERS, PortalAccess, portal_view, render_portal
 from .forms import EVIDENCE, PAGE_UNREADABLE, QuestionsForm, field_name
-from .portal import response_state
+from .models import WorkbookImport
+from .portal import ResponseState, response_state
 from .post_limits import RELOAD, unreadable_response
 from .sections import (
     ONLY_REOPENED,
     autosave_reply,
     body_of,
     clarification_items,
+    confirm_reply,
+    confirmable_keys,
     editable_keys,
     evidence_reply,
     neighbours,
+    not_asked_reply,
     render_section,
     section_form,
     section_page,
+)
+from .services import (
+    WorkbookImportGone,
+    workbook_import_apply,
+    workbook_import_pending,
+    workbook_import_store,
+)
+from .workbook.export import XLSX_CONTENT_TYPE, workbook_bytes, workbook_filename
+from .workbook.read import WorkbookRefused
+from .workbook.uploads import (
+    outcome_summary,
+    pending_preview,
+    preview_context,
+    read_upload,
+    workbook_actor,
 )
 
 # Pages -------------------------------------------------------------------------------------
@@ -91,7 +116,11 @@ def _section_post(
         return redirect("portal:section", access.token, section["key"])
     if not _sent_anything(request, form):
         return unreadable_response(request, SECTION_NOT_SENT)
+    to_confirm = _to_confirm(request, state, form)
+    if to_confirm is None:
+        return unreadable_response(request, NOT_CONFIRMABLE)
     conflicts: dict[str, SaveResult] = {}
+    confirmed: list[str] = []
     try:
         changes = form.changes()
         if changes:
@@ -101,14 +130,35 @@ def _section_post(
             conflicts = outcome.conflicts
         _store_uploads(request, access, form)
         _remove_files(request, access)
+        if to_confirm:
+            # After the saves: an answer changed in this post is confirmed by the change.
+            confirmed = answers_confirm(
+                response=access.response, question_keys=to_confirm, actor=access.actor
+            )
     except ResponseNotEditable as exc:
         messages.error(request, str(exc))
         return redirect("portal:overview", access.token)
+    except AnswerLocked:
+        # The analyst reopened the response for clarification meanwhile.
+        messages.error(request, ONLY_REOPENED)
+        return redirect("portal:section", access.token, section["key"])
     if form.errors or conflicts:
         # Valid answers are saved already; show what still needs attention.
         state = response_state(access.response, access.plan, with_evidence=True)
+        for key in confirmed:
+            form.rebase(state.answer(key))
         body = body_of(access, section, state, form, conflicts=conflicts)
         return render_section(request, access, section, body)
+    if to_confirm:
+        one = bool(request.POST.get("confirm_answer"))
+        messages.success(
+            request,
+            "Your answers are saved and the answer is confirmed."
+            if one
+            else "Your answers are saved and this page's carried-forward answers confirmed.",
+        )
+        anchor = f"#q-{to_confirm[0]}" if one else ""
+        return redirect(reverse("portal:section", args=[access.token, section["key"]]) + anchor)
     messages.success(request, "Your answers are saved.")
     if request.POST.get("action") == "next":
         _, next_key = neighbours(access, section)
@@ -116,6 +166,33 @@ def _section_post(
             return redirect("portal:section", access.token, next_key)
         return redirect("portal:submit", access.token)
     return redirect("portal:section", access.token, section["key"])
+
+
+CONFIRM_SECTION = "confirm_section"
+NOT_CONFIRMABLE = (
+    "Nothing was saved: the answer to confirm is not one of this page's answers carried "
+    f"forward. {RELOAD}"
+)
+
+
+def _to_confirm(
+    request: HttpRequest, state: ResponseState, form: QuestionsForm
+) -> list[str] | None:
+    """The carried-forward answers a section post asks to confirm: one (its card's
+    Confirm button), every one the page shows (the section's), or none; None when the
+    post names something else (not one of the page's carried-forward answers)."""
+    named = request.POST.getlist("confirm_answer")
+    confirmable = confirmable_keys(state, form, form.visible)
+    if request.POST.get("action") == CONFIRM_SECTION:
+        return confirmable
+    if not named:
+        return []
+    if len(named) != 1:
+        return None
+    if named[0] in confirmable:
+        return named
+    # Confirmed or changed since the page was drawn (by a colleague): nothing to do.
+    return [] if named[0] in form.questions and named[0] not in state.carried else None
 
 
 SECTION_NOT_SENT = (
@@ -188,7 +265,7 @@ def _json_locked(message: str) -> JsonResponse:
     return JsonResponse({"status": "locked", "message": message}, status=409)
 
 
-QuestionView = Callable[..., JsonResponse]
+QuestionView = Callable[..., HttpResponse]
 
 
 def _question_endpoint(
@@ -204,7 +281,7 @@ def _question_endpoint(
         @wraps(view)
         def endpoint(
             request: HttpRequest, access: PortalAccess, question_key: str, **kwargs: Any
-        ) -> JsonResponse:
+        ) -> HttpResponse:
             question = access.question(question_key)
             if not access.editable:
                 return _json_locked(when_submitted)
@@ -221,7 +298,7 @@ ANSWER_NOT_SENT = (
 
 
 @_question_endpoint("This response was submitted; answers can no longer change.")
-def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any]) -> JsonResponse:
+def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any]) -> HttpResponse:
     """Save one question's answer and comment; report what the page should now show."""
     key = question["key"]
     state = response_state(access.response, access.plan)
@@ -240,6 +317,10 @@ def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any
             PAGE_UNREADABLE if key in form.unreadable else ANSWER_NOT_SENT,
             field_id=first_field,
         )
+    if key not in form.visible:
+        # A follow-up whose condition the stored answers no longer meet (changed in
+        # another tab, or by a colleague, or by a save that overtook this one).
+        return JsonResponse(not_asked_reply(access, state, question), status=409)
     errors = {form[name].auto_id: list(msgs) for name, msgs in form.errors.items()}
     if errors:
         return JsonResponse({"status": "invalid", "errors": errors})
@@ -259,7 +340,7 @@ def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any
 @_question_endpoint("This response was submitted; documents can no longer change.")
 def evidence_upload(
     request: HttpRequest, access: PortalAccess, question: dict[str, Any]
-) -> JsonResponse:
+) -> HttpResponse:
     """Attach files to a question (portal.js uploads on selection)."""
     field = field_name(question["key"], EVIDENCE)
     if not request.FILES.getlist(field) and not refused_while_streaming(request, field):
@@ -291,6 +372,27 @@ def evidence_delete(
     except ResponseNotEditable as exc:
         return _json_locked(str(exc))
     return JsonResponse(evidence_reply(access, question, errors=[], added=[]))
+
+
+@_question_endpoint("This response was submitted; answers can no longer change.")
+def confirm(request: HttpRequest, access: PortalAccess, question: dict[str, Any]) -> JsonResponse:
+    """Confirm one carried-forward answer unchanged (portal.js); the post carries nothing
+    else."""
+    key = question["key"]
+    state = response_state(access.response, access.plan)
+    if key not in editable_keys(access, state, [key]):
+        return _json_locked(ONLY_REOPENED)
+    try:
+        confirmed = answers_confirm(
+            response=access.response, question_keys=[key], actor=access.actor
+        )
+    except AnswerLocked:
+        return _json_locked(ONLY_REOPENED)
+    except ResponseNotEditable as exc:
+        return _json_locked(str(exc))
+    if confirmed:
+        state = response_state(access.response, access.plan)
+    return JsonResponse(confirm_reply(access, state, question, bool(confirmed)))
 
 
 # Submitting and what was sent ---------------------------------------------------------------
@@ -328,6 +430,7 @@ def submit(request: HttpRequest, access: PortalAccess) -> HttpResponse:
 def sent(request: HttpRequest, access: PortalAccess) -> HttpResponse:
     """Everything the vendor sent, read-only and ready to print."""
     state = response_state(access.response, access.plan, with_evidence=True)
+    currency = round_currency(access.response.selection)
     sections = []
     for index, section in enumerate(access.definition["sections"], start=1):
         rows = [
@@ -335,6 +438,8 @@ def sent(request: HttpRequest, access: PortalAccess) -> HttpResponse:
                 "number": f"{index}.{i}",
                 "question": q,
                 "answer": state.answer(q["key"]),
+                # Derived values as worked out, amounts in the round's currency.
+                "display": answer_display(q, state.values.get(q["key"]), currency=currency),
                 "evidence": state.evidence.get(q["key"], []),
             }
             for i, q in enumerate(section["questions"], start=1)
@@ -343,3 +448,83 @@ def sent(request: HttpRequest, access: PortalAccess) -> HttpResponse:
         sections.append({"section": section, "rows": rows})
     context = {"state": state, "sections": sections, "printed_at": timezone.now()}
     return render_portal(request, "portal/sent.html", context, access=access)
+
+
+# Answering offline in a workbook ------------------------------------------------------------
+
+WORKBOOK_FIELD = "workbook"
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def workbook(request: HttpRequest, access: PortalAccess) -> HttpResponse:
+    """Download the response as a workbook; upload it filled in (checked, not yet saved)."""
+    context: dict[str, Any] = {"max_bytes": human_size(settings.WORKBOOK_MAX_BYTES)}
+    status = 200
+    if request.method == "POST":
+        state = response_state(access.response, access.plan)
+        try:
+            upload = read_upload(
+                request.FILES.get(WORKBOOK_FIELD),
+                response=access.response,
+                plan=access.plan,
+                state=state,
+                refused=refused_while_streaming(request, WORKBOOK_FIELD),
+            )
+        except WorkbookRefused as exc:
+            context["refused"], status = str(exc), 400
+        else:
+            if upload.reading.problems:
+                context["problems"], status = upload.reading.problems, 400
+            else:
+                pending = workbook_import_store(
+                    response=access.response,
+                    changes=upload.reading.changes,
+                    questions=upload.reading.keys,
+                    not_asked=upload.reading.not_asked,
+                    via=WorkbookImport.Via.PORTAL,
+                    entered_by=workbook_actor(access.actor, "vendor"),
+                    file_name=upload.name,
+                    file_sha256=upload.sha256,
+                )
+                return redirect("portal:workbook_preview", access.token, pending.pk)
+    return render_portal(request, "portal/workbook.html", context, access=access, status=status)
+
+
+@require_GET
+@portal_view
+def workbook_download(request: HttpRequest, access: PortalAccess) -> HttpResponse:
+    state = response_state(access.response, access.plan, with_evidence=True)
+    data = workbook_bytes(access.response, access.plan, state)
+    reply = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    reply["Content-Disposition"] = (
+        content_disposition_header(True, workbook_filename(access.response)) or "attachment"
+    )
+    for header, value in PRIVATE_HEADERS.items():
+        reply[header] = value
+    return reply
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def workbook_preview(request: HttpRequest, access: PortalAccess, import_id: int) -> HttpResponse:
+    """What the uploaded workbook would change; confirming saves it (as autosave does)."""
+    try:
+        pending = workbook_import_pending(access.response, import_id, WorkbookImport.Via.PORTAL)
+    except WorkbookImportGone as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:workbook", access.token)
+    if request.method == "POST":
+        try:
+            outcome = workbook_import_apply(workbook_import=pending)
+        except (ResponseNotEditable, WorkbookImportGone) as exc:
+            messages.error(request, str(exc))
+            return redirect("portal:overview", access.token)
+        messages.success(request, outcome_summary(outcome, access.plan.numbers))
+        return redirect("portal:overview", access.token)
+    state = response_state(access.response, access.plan)
+    preview = pending_preview(pending, access.response, state)
+    currency = round_currency(access.response.selection)
+    shown = preview_context(access.plan, preview, currency, pending.not_asked)
+    context = {"pending": pending, **shown}
+    return render_portal(request, "portal/workbook_preview.html", context, access=access)

@@ -10,7 +10,9 @@ the current id may run it (tasks.OutboxTask); a worker's claim, its retries with
 and its giving up are recorded here too.
 
 Message life: pending -> queued -> sent, or back to pending to retry after a transient
-error, or failed (last_error says why).
+error, or failed (last_error says why). A sent message is deleted OUTBOX_RETENTION_DAYS
+after it went out (`outbox_prune`, also run by beat); a failed one is kept, as the record
+of what did not go out.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from celery import current_app
+from celery import Task, current_app
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from ..outages import Outage
@@ -52,6 +55,7 @@ REQUEUE_AFTER = datetime.timedelta(minutes=10)
 CLAIM_MARGIN = datetime.timedelta(seconds=60)
 BACKOFF_CAP_SECONDS = 30 * 60
 SWEEP_BATCH = 500
+PRUNE_BATCH = 1000
 MAX_ERROR_LENGTH = 2000
 TASK_ID_PREFIX = "outbox-"
 
@@ -87,6 +91,36 @@ def outbox_enqueue(
     )
     _dispatch_after_commit(message.pk)
     return message
+
+
+def outbox_enqueue_many(
+    *, task: OutboxTask, kwargs_list: list[dict[str, Any]], subject: Model | None = None
+) -> list[OutboxMessage]:
+    """Record several messages for `task` with one INSERT (see outbox_enqueue); each is
+    queued once the transaction commits. For work split into parts (a sweep's batches),
+    so that recording it costs the same number of queries however many parts there are."""
+    if not kwargs_list:
+        return []
+    now = timezone.now()
+    subject_type = ContentType.objects.get_for_model(subject) if subject else None
+    messages = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                kind=_kind_of(task),
+                payload=_plain(kwargs),
+                subject_type=subject_type,
+                subject_id=subject.pk if subject else None,
+                next_attempt_at=now + DISPATCH_GRACE,
+            )
+            for kwargs in kwargs_list
+        ]
+    )
+    if any(message.pk is None for message in messages):
+        # A database that returns no ids from a bulk insert: the sweep queues them.
+        return messages
+    for message in messages:
+        _dispatch_after_commit(message.pk)
+    return messages
 
 
 def outbox_requeue(
@@ -190,7 +224,7 @@ def _dispatch(message: OutboxMessage, *, now: datetime.datetime, note: str = "")
     return True
 
 
-def _as_read(message: OutboxMessage):
+def _as_read(message: OutboxMessage) -> QuerySet[OutboxMessage]:
     """The message, if nobody changed it since it was read (a compare-and-set)."""
     return OutboxMessage.objects.filter(
         pk=message.pk,
@@ -201,7 +235,7 @@ def _as_read(message: OutboxMessage):
     )
 
 
-def registered_task(kind: str) -> OutboxTask | None:
+def registered_task(kind: str) -> Task[Any, Any] | None:
     """The task that handles messages of `kind`, if it (still) exists."""
     task = current_app.tasks.get(kind)
     if task is None:
@@ -209,6 +243,14 @@ def registered_task(kind: str) -> OutboxTask | None:
         current_app.loader.import_default_modules()
         task = current_app.tasks.get(kind)
     return task
+
+
+def _outbox_task(kind: str) -> OutboxTask | None:
+    """The task of a message's kind: one declared with base=OutboxTask (`_kind_of`)."""
+    from .tasks import OutboxTask
+
+    task = registered_task(kind)
+    return task if isinstance(task, OutboxTask) else None
 
 
 def task_message_id(task_id: str | None) -> int | None:
@@ -251,7 +293,8 @@ def outbox_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
 
 
 def _sweep_started(message: OutboxMessage, now: datetime.datetime) -> str:
-    task = registered_task(message.kind)
+    assert message.claimed_at is not None  # the sweep passes only started messages
+    task = _outbox_task(message.kind)
     limit = datetime.timedelta(seconds=getattr(task, "time_limit", None) or 0)
     if task is not None and message.claimed_at >= now - limit - CLAIM_MARGIN:
         return ""  # still within its time limit: the worker may be busy with it
@@ -265,6 +308,31 @@ def _sweep_started(message: OutboxMessage, now: datetime.datetime) -> str:
         message, reason=f"Gave up after {message.attempts} attempts. {stopped}.", now=now
     )
     return "given_up" if gave_up else ""
+
+
+# Retention -------------------------------------------------------------------------------
+
+
+def outbox_prune(*, now: datetime.datetime | None = None) -> int:
+    """Delete the messages sent more than OUTBOX_RETENTION_DAYS ago, in batches (short
+    transactions, however many there are); pending, queued and failed messages stay.
+    Returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    old = OutboxMessage.objects.filter(status=Status.SENT, finished_at__lt=cutoff).order_by()
+    deleted = 0
+    while True:
+        ids = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])
+        if ids:
+            count, _ = OutboxMessage.objects.filter(pk__in=ids, status=Status.SENT).delete()
+            deleted += count
+        if len(ids) < PRUNE_BATCH:
+            break
+    if deleted:
+        logger.info(
+            "Deleted %s outgoing messages sent before %s", deleted, f"{cutoff:%Y-%m-%d %H:%M}"
+        )
+    return deleted
 
 
 # A worker's delivery ---------------------------------------------------------------------
@@ -290,7 +358,7 @@ def outbox_claim(*, message_id: int, task_id: str) -> Delivery | None:
     )
 
 
-def _current(message_id: int, task_id: str):
+def _current(message_id: int, task_id: str) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(pk=message_id, status=Status.QUEUED, task_id=task_id)
 
 
@@ -337,7 +405,7 @@ def _give_up(message: OutboxMessage, *, reason: str, now: datetime.datetime) -> 
     if not failed:
         return False
     logger.warning("Outgoing message %s (%s) failed: %s", message.pk, message.kind, reason)
-    task = registered_task(message.kind)
+    task = _outbox_task(message.kind)
     if task is not None:
         try:
             task.outbox_gave_up(reason, **message.payload)

@@ -54,7 +54,8 @@ class OutboxTask(Task):
         """Whether a later attempt may succeed where this one raised `exc`."""
         return isinstance(exc, self.outbox_transient)
 
-    def outbox_gave_up(self, reason: str, **kwargs: Any) -> None:
+    # *args and **kwargs: Any let each task name its own arguments in its override.
+    def outbox_gave_up(self, reason: str, *args: Any, **kwargs: Any) -> None:
         """Called once when the outbox gives up on a message, with the task's arguments.
 
         Override to record the failure where analysts look for it (a report's status)."""
@@ -72,11 +73,13 @@ class OutboxTask(Task):
 
     def _deliver(self, message_id: int, args: tuple, kwargs: dict) -> Any:
         task_id = self.request.id
+        assert task_id is not None  # it named message_id (`__call__`)
         while True:
             delivery = services.outbox_claim(message_id=message_id, task_id=task_id)
             if delivery is None:
                 return "skipped: not the message's current dispatch"
-            self.request.outbox_delivery = delivery
+            # Celery's Context holds any attribute; its stubs declare only Celery's own.
+            self.request.outbox_delivery = delivery  # type: ignore[attr-defined]
             try:
                 # run(), not super().__call__(): keep the request Celery pushed for us.
                 result = self.run(*args, **kwargs)
@@ -94,7 +97,7 @@ class OutboxTask(Task):
     def _retry(self, exc: Exception, delivery: Delivery, task_id: str) -> bool:
         """Record a failed run; True when it should be run again at once (no broker)."""
         error = services.describe_error(exc)
-        ids = {"message_id": delivery.message_id, "task_id": task_id}
+        ids: dict[str, Any] = {"message_id": delivery.message_id, "task_id": task_id}
         if self.outbox_is_transient(exc) and delivery.attempt < self.outbox_max_attempts:
             logger.warning(
                 "%s: attempt %s of message %s failed, will retry: %s",
@@ -128,3 +131,9 @@ class OutboxTask(Task):
 def outbox_sweep() -> dict[str, int]:
     """Queue the messages that should be on their way and are not (Celery beat)."""
     return services.outbox_sweep()
+
+
+@shared_task(name="outbox.prune", ignore_result=True)
+def outbox_prune() -> int:
+    """Delete sent messages past their retention (Celery beat)."""
+    return services.outbox_prune()

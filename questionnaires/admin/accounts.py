@@ -23,9 +23,10 @@ from django.http import HttpRequest
 
 from .. import access
 from ..roles import ROLES
+from .danger import DangerLastActionsMixin
 
 
-class AccountAdmin(UserAdmin):
+class AccountAdmin(DangerLastActionsMixin, UserAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple:
         fields = tuple(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
@@ -43,7 +44,7 @@ class AccountAdmin(UserAdmin):
         )
 
 
-class RoleGroupAdmin(GroupAdmin):
+class RoleGroupAdmin(DangerLastActionsMixin, GroupAdmin):
     list_display = ("name", "shipped")
 
     @admin.display(description="Shipped role", boolean=True)
@@ -59,7 +60,7 @@ class RoleGroupAdmin(GroupAdmin):
         return not shipped and super().has_delete_permission(request, obj)
 
 
-class SignInAttemptAdmin(AccessAttemptAdmin):
+class SignInAttemptAdmin(DangerLastActionsMixin, AccessAttemptAdmin):
     # axes' action names no permission (it deletes attempts), and fails outside a sign-in
     # request, which is where axes sets the time it measures expiry from.
     @admin.action(description="Clean up expired attempts", permissions=["delete"])

@@ -17,11 +17,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from ..comparison import Comparison, ComparisonError, UnknownProfile, build_comparison
-from ..exports import comparison_csv, comparison_xlsx, export_filename
+from ..decision import decision_context
+from ..exports import CSV_PARTS, comparison_csv, comparison_xlsx, export_filename
+from ..models import Selection
+from ..recommendation import Drift, recommendation_drift
 from .review_forms import ComparisonControlsForm
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_PARTS = ("answers", "summary")
 
 
 class BadRequestIds(ValueError):
@@ -49,7 +51,9 @@ class ComparisonPage:
     back_url: str
     identity: dict[str, str]  # query parameters that name the compared responses
     default_profile: str | None = None
-    recommendation: str = ""  # a Selection's recommendation, shown above the matrix
+    # A round's page also shows its recommendation (and what it predates) and the buyer's
+    # decision data (coverage, business case).
+    selection: Selection | None = None
 
     def link(self, base: str, **params: str) -> str:
         query = {**self.identity, **{k: v for k, v in params.items() if v}}
@@ -75,12 +79,34 @@ def comparison_view(
         "opts": model_admin.model._meta,
         "title": page.title,
         "comparison": comparison,
+        "drift": _recommendation_drift(page, comparison, response_ids),
         "controls": controls,
         "page": page,
         "export_links": _export_links(page, comparison),
+        **(decision_context(page.selection, comparison) if page.selection else {}),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/questionnaires/comparison.html", context)
+
+
+def _recommendation_drift(
+    page: ComparisonPage, comparison: Comparison, response_ids: Sequence[int]
+) -> Drift | None:
+    """What the recommendation predates, checked under the profile it was written under
+    (a second comparison, without the ranking's robustness, only when the page shows
+    another profile)."""
+    selection = page.selection
+    if selection is None or not selection.recommendation or not selection.recommendation_basis:
+        return None
+    basis = selection.recommendation_basis
+    written_under = basis.get("profile_key")
+    columns = comparison.vendors
+    if written_under != comparison.profile_key and written_under in dict(comparison.profiles):
+        columns = build_comparison(
+            response_ids, profile_key=written_under, robustness=False
+        ).vendors
+        return recommendation_drift(basis, columns, profile_key=written_under)
+    return recommendation_drift(basis, columns, profile_key=comparison.profile_key)
 
 
 def _build(request: HttpRequest, response_ids: Sequence[int], options: dict) -> Comparison:
@@ -94,11 +120,20 @@ def _build(request: HttpRequest, response_ids: Sequence[int], options: dict) -> 
 def _export_links(page: ComparisonPage, comparison: Comparison) -> list[tuple[str, str]]:
     profile = comparison.profile_key
     links = [
-        ("XLSX (answers and summary)", page.link(page.export_url, profile=profile, format="xlsx")),
+        (
+            "XLSX (summary, matrix, answers, frameworks, business case)"
+            if page.selection
+            else "XLSX (summary, matrix, answers)",
+            page.link(page.export_url, profile=profile, format="xlsx"),
+        ),
         ("CSV answers", page.link(page.export_url, profile=profile, format="csv")),
         (
             "CSV summary",
             page.link(page.export_url, profile=profile, format="csv", part="summary"),
+        ),
+        (
+            "CSV matrix",
+            page.link(page.export_url, profile=profile, format="csv", part="matrix"),
         ),
     ]
     return links
@@ -111,15 +146,19 @@ def export_view(
     what: str,
     back_url: str,
     default_profile: str | None = None,
+    selection: Selection | None = None,
 ) -> HttpResponse:
-    """The comparison of these responses as XLSX or CSV (?format=, ?part=, ?profile=)."""
+    """The comparison of these responses as XLSX or CSV (?format=, ?part=, ?profile=).
+
+    A round's export (`selection`, already checked for the user) adds its framework and
+    business case sheets to the XLSX."""
     fmt = request.GET.get("format", "xlsx")
     part = request.GET.get("part", "answers")
     if fmt not in ("xlsx", "csv") or part not in CSV_PARTS:
         messages.error(
             request,
             f"Unknown export {fmt!r}/{part!r}: use format=xlsx or format=csv, and for CSV "
-            "part=answers or part=summary.",
+            "part=answers, part=summary or part=matrix.",
         )
         return HttpResponseRedirect(back_url)
     options = {"profile_key": request.GET.get("profile") or default_profile, "robustness": False}
@@ -128,18 +167,20 @@ def export_view(
     except ComparisonError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back_url)
-    return export_response(comparison, fmt=fmt, part=part, what=what)
+    return export_response(comparison, fmt=fmt, part=part, what=what, selection=selection)
 
 
-def export_response(comparison: Comparison, *, fmt: str, part: str, what: str) -> HttpResponse:
+def export_response(
+    comparison: Comparison, *, fmt: str, part: str, what: str, selection: Selection | None = None
+) -> HttpResponse:
     if fmt == "xlsx":
         body, content_type, name = (
-            comparison_xlsx(comparison),
+            comparison_xlsx(comparison, selection=selection),
             XLSX_TYPE,
             export_filename(comparison, what=what, extension="xlsx"),
         )
     else:
-        label = what if part == "answers" else f"{what}-summary"
+        label = what if part == "answers" else f"{what}-{part}"
         body, content_type, name = (
             comparison_csv(comparison, part=part),
             "text/csv; charset=utf-8",

@@ -6,7 +6,7 @@ published, retired) through services.definitions.version_status_move.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from ..models import Choice, Profile, Question, Questionnaire, QuestionnaireVersion, Section
 from ..services.definitions import NEXT_STATUS, version_status_move
+from .danger import DangerLastActionsMixin
 from .records import RecordAdmin
 
 
@@ -27,7 +28,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(admin.ModelAdmin):
+class QuestionnaireAdmin(DangerLastActionsMixin, admin.ModelAdmin):
     list_display = ("title", "key", "created_at")
     search_fields = ("title", "key")
     inlines = [VersionInline]
@@ -63,15 +64,17 @@ class VersionStatusForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        status = self.fields.get("status")
+        status = cast("forms.ChoiceField | None", self.fields.get("status"))
         if status is None:
             return  # shown read-only to someone who may not change it
         offered = {self.instance.status, NEXT_STATUS.get(self.instance.status)}
-        status.choices = [(value, label) for value, label in status.choices if value in offered]
+        # Django reads choices back as a list of pairs; the stubs allow any input form.
+        choices = cast("list[tuple[str, str]]", status.choices)
+        status.choices = [(value, label) for value, label in choices if value in offered]
 
 
 @admin.register(QuestionnaireVersion)
-class QuestionnaireVersionAdmin(admin.ModelAdmin):
+class QuestionnaireVersionAdmin(DangerLastActionsMixin, admin.ModelAdmin):
     list_display = ("title", "number", "status", "published_at")
     list_filter = ("status", "questionnaire")
     readonly_fields = (

@@ -4,30 +4,47 @@ URLs (under /admin/questionnaires/report/):
 - request/comparison/<selection_id>/  and  request/assessment/<response_id>/: a GET shows
   the profile to use, a POST requests the report (reused when its inputs are unchanged);
 - <id>/status/: the status as JSON, polled by static/reports/report_status.js;
-- <id>/download/: the stored PDF, streamed from storage, to staff only.
+- <id>/download/: the stored PDF, streamed from storage, to staff only;
+- <id>/answers/: every answer as the report printed it beside the answer now.
+
+A ready report whose inputs changed since it was rendered shows as stale in the list
+and on its page, with what changed (reports.staleness).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Model, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from .. import access
-from ..models import Report, ReportKind, ReportStatus, Response, Selection
+from ..models import QuestionnaireVersion, Report, ReportKind, ReportStatus, Response, Selection
 from ..reports import ReportNotPossible, report_subject
-from ..selectors import profiles_shared_by, reports_previous, selection_profiles
+from ..reports.changes import answers_then_and_now, change_lines
+from ..reports.staleness import Staleness, reports_staleness, stale_report_ids
+from ..selectors import (
+    latest_ready_reports,
+    profiles_shared_by,
+    reports_in_round,
+    reports_previous,
+    reports_with_change_signal,
+    selection_profiles,
+)
 from ..services.reports import report_request
+from .danger import DangerLastActionsMixin
+from .filters import RoundFilter
 from .records import PartOfResponseAdmin
 
 POLL_SCRIPT = "cxvet/admin/poll.js"
@@ -45,7 +62,7 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args: Any, profiles: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["profile"].choices = profiles
+        cast(forms.ChoiceField, self.fields["profile"]).choices = profiles
 
 
 def _status_html(report: Report) -> str:
@@ -69,27 +86,58 @@ def _download_link(report: Report) -> str:
     )
 
 
+class StaleFilter(admin.SimpleListFilter):
+    """Ready reports whose inputs changed since they were rendered (the latest of each
+    subject and profile: those an analyst would hand out), or that still hold."""
+
+    title = "inputs since"
+    parameter_name = "stale"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Changed (latest reports)"), ("no", "Unchanged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        if self.value() not in ("yes", "no"):
+            return queryset
+        stale = stale_report_ids(
+            latest_ready_reports(reports_with_change_signal(queryset)).filter(changed_since=True)  # type: ignore[misc]  # annotated by the selector
+        )
+        if self.value() == "yes":
+            return queryset.filter(pk__in=stale)
+        return queryset.filter(status=ReportStatus.READY).exclude(pk__in=stale)
+
+
+class ReportRoundFilter(RoundFilter):
+    """The round's comparisons and the assessments of its responses."""
+
+    def round_q(self, round_id: int) -> Q:
+        return reports_in_round(round_id)
+
+
 @admin.register(Report)
-class ReportAdmin(PartOfResponseAdmin):
+class ReportAdmin(DangerLastActionsMixin, PartOfResponseAdmin):
     list_display = (
         "id",
         "kind",
         "subject",
         "profile_key",
         "status_badge",
+        "inputs_since",
         "download",
         "requested_by",
         "created_at",
         "finished_at",
     )
-    list_filter = ("status", "kind")
+    list_filter = ("status", "kind", StaleFilter, ReportRoundFilter)
     list_select_related = ("selection", "response__vendor", "requested_by")
+    list_per_page = 50
     readonly_fields = (
         "kind",
         "subject",
         "profile_key",
         "status_badge",
         "download",
+        "inputs_since",
         "error",
         "fingerprint",
         "requested_by",
@@ -132,6 +180,55 @@ class ReportAdmin(PartOfResponseAdmin):
     def fingerprint(self, report: Report) -> str:
         return report.inputs_hash[:12]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        # The snapshots are large and only the stale check reads them (report_snapshots).
+        return reports_with_change_signal(
+            super()
+            .get_queryset(request)
+            # The list's own (ChangeList skips list_select_related once one is set).
+            .select_related("selection", "response__vendor", "response__version", "requested_by")
+            .defer("inputs", "response__version__definition")
+        )
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        # Compared only where something was recorded since: constant queries for the page.
+        rows = list(changelist.result_list)
+        found = reports_staleness([r for r in rows if r.changed_since])
+        definitions = _definitions(*found.values())
+        for row in rows:
+            row.cx_staleness = found.get(row.pk)
+            row.cx_definitions = definitions
+        return changelist
+
+    def _staleness(self, report: Report) -> Staleness | None:
+        if not hasattr(report, "cx_staleness"):
+            # A list page reads each row's staleness more than once: remember it on the row.
+            report.cx_staleness = reports_staleness([report]).get(report.pk)  # type: ignore[attr-defined]
+        return report.cx_staleness  # type: ignore[attr-defined]
+
+    @admin.display(description="Inputs since")
+    def inputs_since(self, report: Report) -> SafeString | str:
+        if report.status != ReportStatus.READY:
+            return "—"
+        found = self._staleness(report)
+        if found is None or not found.stale:
+            return mark_safe('<span class="cx-fresh">unchanged</span>')
+        if found.changes is None:
+            return mark_safe(
+                '<span class="cx-stale">stale</span> its inputs changed (made before '
+                "reports kept what they showed)"
+            )
+        definitions = getattr(report, "cx_definitions", None) or _definitions(found)
+        lines = change_lines(found.changes, definitions)
+        answers_url = reverse("admin:questionnaires_report_answers", args=[report.pk])
+        return format_html(
+            '<span class="cx-stale">stale</span> changed since it was made:<ul class="cx-changes">'
+            '{}</ul><a href="{}">Answers then and now</a>',
+            format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
+            answers_url,
+        )
+
     @admin.action(
         description="Render the selected reports again (with current data)",
         permissions=["request"],
@@ -165,6 +262,11 @@ class ReportAdmin(PartOfResponseAdmin):
                 wrap(require_GET(self.download_view)),
                 name="questionnaires_report_download",
             ),
+            path(
+                "<int:report_id>/answers/",
+                wrap(require_GET(self.answers_view)),
+                name="questionnaires_report_answers",
+            ),
             *super().get_urls(),
         ]
 
@@ -195,7 +297,7 @@ class ReportAdmin(PartOfResponseAdmin):
             selection=None,
             response=response,
             profiles=profiles_shared_by([response.version_id]),
-            initial=request.GET.get("profile") or response.version.default_profile_key,
+            initial=request.GET.get("profile") or response.round_profile_key,
             back_url=reverse("admin:questionnaires_response_change", args=[response.pk]),
             title=f"Assessment PDF: {response.vendor.name}",
         )
@@ -255,7 +357,7 @@ class ReportAdmin(PartOfResponseAdmin):
                 selection=selection,
                 response=response,
                 profile_key=profile_key,
-                user=request.user,
+                user=access.acting_account(request),
             )
         except ReportNotPossible as exc:
             messages.error(request, str(exc))
@@ -289,6 +391,30 @@ class ReportAdmin(PartOfResponseAdmin):
             }
         )
 
+    def answers_view(self, request: HttpRequest, report_id: int) -> HttpResponse:
+        """Every answer as the report printed it, beside the answer now (?changed=1: only
+        the answers that differ)."""
+        report = access.report_for_user(request.user, report_id)
+        found = reports_staleness([report]).get(report.pk)
+        only_changed = request.GET.get("changed") == "1"
+        vendors = []
+        if found is not None and found.kept is not None:
+            vendors = answers_then_and_now(found.kept, found.current, _definitions(found))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Answers then and now: report {report.pk}",
+            "report": report,
+            "found": found,
+            "only_changed": only_changed,
+            "vendors": [
+                (vendor, [a for a in vendor.answers if a.changed or not only_changed])
+                for vendor in vendors
+            ],
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/questionnaires/report/answers.html", context)
+
     def download_view(self, request: HttpRequest, report_id: int) -> FileResponse:
         report = access.report_for_user(request.user, report_id)
         if report.status != ReportStatus.READY or not report.file:
@@ -310,7 +436,26 @@ class ReportAdmin(PartOfResponseAdmin):
         )
 
 
+def _definitions(*found: Staleness) -> dict[int, dict[str, Any]]:
+    """The definitions of the versions the reports' responses answer (one query)."""
+    versions = {
+        row["version_id"]
+        for one in found
+        for snapshot in (one.kept or {}, one.current)
+        for row in snapshot.get("responses", [])
+    }
+    if not versions:
+        return {}
+    return dict(
+        QuestionnaireVersion.objects.filter(pk__in=versions).values_list("pk", "definition")
+    )
+
+
 def _download_name(report: Report) -> str:
-    subject = report.selection.name if report.selection else str(report.response.vendor.name)
+    if report.selection:
+        subject = report.selection.name
+    else:
+        assert report.response is not None  # report_request gives every report one subject
+        subject = str(report.response.vendor.name)
     date = (report.finished_at or report.created_at).date().isoformat()
     return f"{report.kind}-{slugify(subject) or report.pk}-{date}.pdf"

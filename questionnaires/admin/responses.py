@@ -10,13 +10,14 @@ score), each a small form posted to a custom admin view that calls one service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import ManyToManyField, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -26,14 +27,15 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from cxvet.outbox.selectors import delivery_problems
-
 from .. import access
-from ..audit import EventLabels, describe_event
+from ..audit import EventLabels, describe_event, stored_question_name
+from ..clarifications import latest_clarification
 from ..comparison import Comparison, ComparisonError, build_comparison
+from ..frameworks.coverage import controls_by_question
 from ..models import (
     HANDED_OVER_STATUSES,
     Answer,
@@ -42,22 +44,25 @@ from ..models import (
     QuestionnaireVersion,
     Response,
     ResponseStatus,
-    Selection,
 )
 from ..scoring import TIERS
 from ..selectors import (
+    DUE_SOON_DAYS,
+    clarified_before,
+    due_soon,
     overdue,
+    profile_titles,
     questionnaire_count,
     response_answers_as_left,
+    response_clarification_events,
+    response_delivery_problems,
     response_evidence,
     response_history,
     response_ids_in_order,
     response_stored_scores,
-    responses_for_choosing,
+    response_vendor_rounds,
     responses_for_listing,
     responses_in_tier,
-    selection_response_ids,
-    selections_with_response_count,
 )
 from ..services.reviews import (
     ReviewNotAllowed,
@@ -66,7 +71,6 @@ from ..services.reviews import (
     response_accept,
 )
 from ..services.scores import response_score_override
-from ..services.selections import selection_save
 from ..templatetags.workspace import TIER_WORDS, tier_badge
 from .comparison_pages import (
     BadRequestIds,
@@ -76,8 +80,15 @@ from .comparison_pages import (
     export_view,
     parse_ids,
 )
+from .danger import DangerLastActionsMixin
+from .filters import EmptyOrNotFilter, RoundFilter
 from .records import PartOfResponseAdmin, RecordAdmin
 from .review_forms import ClarificationForm, EvidenceLevelForm, OverrideForm
+from .review_page import review_context
+from .workbooks import workbook_urls
+
+if TYPE_CHECKING:
+    from ..selectors import ListedResponse
 
 # How many answers the explanation names: enough to see what drives the score.
 EXPLANATION_SIZE = 6
@@ -102,7 +113,9 @@ class TierFilter(admin.SimpleListFilter):
             ("none", "Not scored"),
         ]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ListedResponse]
+    ) -> QuerySet[ListedResponse]:
         value = self.value()
         if value == "none":
             return responses_in_tier(queryset, None)
@@ -112,17 +125,41 @@ class TierFilter(admin.SimpleListFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
+    """By the vendor's deadline: the due date, or while a clarification is open its
+    reply-by date."""
+
     title = "due date"
     parameter_name = "overdue"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Overdue"), ("no", "Not overdue")]
+        return [
+            ("yes", "Overdue"),
+            ("soon", f"Due within {DUE_SOON_DAYS} days"),
+            ("no", "Not overdue"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
         if self.value() == "yes":
             return queryset.filter(overdue())
+        if self.value() == "soon":
+            return queryset.filter(due_soon())
         if self.value() == "no":
             return queryset.exclude(overdue())
+        return queryset
+
+
+class ClarifiedFilter(admin.SimpleListFilter):
+    title = "clarification"
+    parameter_name = "clarified"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Asked at least once"), ("no", "Never asked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
+        if self.value() == "yes":
+            return queryset.filter(clarified_before())
+        if self.value() == "no":
+            return queryset.exclude(clarified_before())
         return queryset
 
 
@@ -130,7 +167,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(DangerLastActionsMixin, admin.ModelAdmin):
     list_display = (
         "vendor_column",
         "version_column",
@@ -141,7 +178,14 @@ class ResponseAdmin(admin.ModelAdmin):
         "coverage_column",
         "flags_column",
     )
-    list_filter = ("status", TierFilter, "version__questionnaire", OverdueFilter)
+    list_filter = (
+        "status",
+        TierFilter,
+        ("selection", admin.RelatedOnlyFieldListFilter),
+        "version__questionnaire",
+        OverdueFilter,
+        ClarifiedFilter,
+    )
     search_fields = ("vendor__name", "vendor__product")
     search_help_text = "Search by vendor or product name."
     list_per_page = 50
@@ -163,6 +207,16 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
         return responses_for_listing(super().get_queryset(request))
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        # An override says which profile it belongs to: the titles of the page's default
+        # profiles, in one query.
+        rows = list(changelist.result_list)
+        titles = profile_titles({(row.version_id, row.default_profile_key) for row in rows})
+        for row in rows:
+            row.cx_profile_title = titles.get((row.version_id, row.default_profile_key))
+        return changelist
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A response exists because a vendor was invited (Vendors > invite), never bare.
@@ -190,42 +244,44 @@ class ResponseAdmin(admin.ModelAdmin):
         return f"{obj.version.questionnaire.title} v{obj.version.number}"
 
     @admin.display(description="Due", ordering="due_date")
-    def due_column(self, obj: Response) -> str:
+    def due_column(self, obj: ListedResponse) -> str:
+        due = obj.due_date.strftime("%-d %b %Y")
+        if obj.status == ResponseStatus.CLARIFICATION_REQUESTED and obj.clarification_reply_by:
+            due = f"clarification by {obj.clarification_reply_by:%-d %b %Y}"
         if obj.is_overdue:
-            return format_html(
-                '{} <span class="cx-overdue">overdue</span>', obj.due_date.strftime("%-d %b %Y")
-            )
-        return obj.due_date.strftime("%-d %b %Y")
+            return format_html('{} <span class="cx-overdue">overdue</span>', due)
+        return due
 
     @admin.display(description="Score (range)", ordering="effective_score")
-    def score_column(self, obj: Response) -> str:
+    def score_column(self, obj: ListedResponse) -> str:
         computed = score_text(obj.score_value, obj.score_low, obj.score_high)
         if obj.score_override is None:
             return computed
         return format_html(
-            '<strong>{}</strong> <span class="cx-override">override</span>'
+            '<strong>{}</strong> <span class="cx-override">override · {}</span>'
             '<br><small class="cx-muted">computed {}</small>',
             f"{obj.score_override:.0f}",
+            getattr(obj, "cx_profile_title", "") or obj.default_profile_key,
             computed,
         )
 
     @admin.display(description="Tier", ordering="effective_tier")
-    def tier_column(self, obj: Response) -> str:
+    def tier_column(self, obj: ListedResponse) -> str:
         if obj.score_override_tier:
             return format_html(
                 '{} <span class="cx-override">override</span><br><small class="cx-muted">'
                 "computed {}</small>",
                 tier_badge(obj.score_override_tier),
-                TIER_WORDS.get(obj.score_tier, obj.score_tier or "—"),
+                TIER_WORDS.get(obj.score_tier or "", obj.score_tier or "—"),
             )
         return tier_badge(obj.score_tier)
 
     @admin.display(description="Coverage", ordering="score_coverage")
-    def coverage_column(self, obj: Response) -> str:
+    def coverage_column(self, obj: ListedResponse) -> str:
         return "—" if obj.score_coverage is None else f"{obj.score_coverage:.0%}"
 
     @admin.display(description="Flags", ordering="score_flags")
-    def flags_column(self, obj: Response) -> str:
+    def flags_column(self, obj: ListedResponse) -> str:
         if obj.score_flags is None:
             return "—"
         return str(obj.score_flags)
@@ -306,6 +362,7 @@ class ResponseAdmin(admin.ModelAdmin):
                 wrap(require_POST(self.evidence_level_view)),
                 name="questionnaires_response_evidence_level",
             ),
+            *workbook_urls(self),
             *super().get_urls(),
         ]
 
@@ -318,7 +375,7 @@ class ResponseAdmin(admin.ModelAdmin):
     def accept_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         response = self._response_for(request, object_id, change=True)
         try:
-            response_accept(response=response, user=request.user)
+            response_accept(response=response, user=access.acting_account(request))
         except ReviewNotAllowed as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
@@ -342,7 +399,9 @@ class ResponseAdmin(admin.ModelAdmin):
                     response=response,
                     questions=form.questions(),
                     note=form.cleaned_data["note"],
-                    user=request.user,
+                    user=access.acting_account(request),
+                    documents=form.documents(),
+                    reply_by=form.cleaned_data["reply_by"],
                 )
             except ReviewNotAllowed as exc:
                 form.add_error(None, str(exc))
@@ -351,7 +410,8 @@ class ResponseAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     f"Reopened {count} question{'s' if count != 1 else ''} and notified "
-                    f"{response.vendor.name}.",
+                    f"{response.vendor.name}, to reply by "
+                    f"{form.cleaned_data['reply_by']:%-d %b %Y}.",
                 )
                 return HttpResponseRedirect(self._change_url(response))
         answers = response_answers_as_left(response)
@@ -367,17 +427,18 @@ class ResponseAdmin(admin.ModelAdmin):
     def override_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         response = self._response_for(request, object_id, change=True)
         profiles = _profile_choices(response.version)
-        initial = {"profile": request.GET.get("profile") or response.version.default_profile_key}
+        initial = {"profile": request.GET.get("profile") or response.round_profile_key}
         form = OverrideForm(request.POST or None, profiles=profiles, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
                 response_score_override(
                     response=response,
                     profile_key=form.cleaned_data["profile"],
-                    user=request.user,
+                    user=access.acting_account(request),
                     score=form.score_value,
                     tier=form.cleaned_data["tier"],
                     justification=form.cleaned_data["justification"],
+                    reason=form.cleaned_data["reason"],
                 )
             except ValidationError as exc:
                 _add_service_errors(form, exc)
@@ -405,14 +466,17 @@ class ResponseAdmin(admin.ModelAdmin):
         else:
             try:
                 answer_evidence_level_set(
-                    answer=answer, level=form.cleaned_data["level"], user=request.user
+                    answer=answer,
+                    level=form.cleaned_data["level"],
+                    user=access.acting_account(request),
                 )
             except ReviewNotAllowed as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(
                     request,
-                    f"Evidence of “{answer.question.key}” is now "
+                    f"Evidence of {stored_question_name(answer.question)}"
+                    " is now "
                     f"{answer.get_evidence_level_display().lower()}; the score was updated.",
                 )
         return HttpResponseRedirect(f"{self._change_url(response)}#answer-{answer.question.key}")
@@ -478,6 +542,9 @@ class ResponseAdmin(admin.ModelAdmin):
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
+            # Deleting stands apart, in the page's "danger" group at the end.
+            "show_delete": False,
+            "can_delete_response": self.has_delete_permission(request, response),
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
 
@@ -485,30 +552,32 @@ class ResponseAdmin(admin.ModelAdmin):
         profiles = _profile_choices(response.version)
         profile_key = request.GET.get("profile")
         if profile_key not in dict(profiles):
-            profile_key = response.version.default_profile_key
+            profile_key = response.round_profile_key
         comparison = build_comparison([response.pk], profile_key=profile_key, robustness=False)
         column = comparison.vendors[0]
-        evidence = {
+        # Keyed by answer id; a question without a stored answer (None) has no files.
+        evidence: dict[int | None, list[tuple[Evidence, str]]] = {
             answer_id: [(item, evidence_url(item)) for item in items]
             for answer_id, items in response_evidence(response).items()
         }
         stored = response_stored_scores(response)
         can_change = access.may_change_responses(request.user)
         labels = EventLabels.of(response.version.definition)
+        vendor_rounds = response_vendor_rounds(response, profile_key=profile_key, now=column.result)
+        clarification = latest_clarification(
+            response_clarification_events(response), response.version.definition
+        )
         return {
             "comparison": comparison,
             "column": column,
-            "sections": [
-                (
-                    section,
-                    section.subtotals[0],
-                    [
-                        (row, row.cells[0], evidence.get(row.cells[0].answer_id, []))
-                        for row in section.rows
-                    ],
-                )
-                for section in comparison.sections
-            ],
+            **review_context(
+                comparison,
+                evidence,
+                vendor_rounds=vendor_rounds,
+                clarification=clarification,
+                show_values=request.GET.getlist("show"),
+            ),
+            "question_controls": controls_by_question(response.version.definition),
             "flags": _flags_with_answers(comparison),
             "explanation": _explanation(comparison),
             "stored_scores": [(key, title, stored.get(key)) for key, title in profiles],
@@ -522,9 +591,16 @@ class ResponseAdmin(admin.ModelAdmin):
             "can_review": can_change and response.status == ResponseStatus.SUBMITTED,
             "can_set_evidence": can_change and response.status in HANDED_OVER_STATUSES,
             "can_override": can_change,
-            "evidence_levels": EvidenceLevelForm.base_fields["level"].choices,
+            "evidence_levels": cast(
+                forms.ChoiceField, EvidenceLevelForm.base_fields["level"]
+            ).choices,
             "can_request_report": access.may_request_reports(request.user),
-            "delivery_problems": delivery_problems(response),
+            "delivery_problems": response_delivery_problems(response),
+            "vendor_rounds": vendor_rounds,
+            "can_view_audit": access.may_view_part_of_responses(
+                request.user, "questionnaires.view_auditevent"
+            ),
+            "clarification": clarification,
         }
 
     def _render(
@@ -590,133 +666,105 @@ def _explanation(comparison: Comparison) -> list[tuple[Any, Any, Any]]:
     ]
 
 
-# Selections ------------------------------------------------------------------------------
+class EventRoundFilter(RoundFilter):
+    def round_q(self, round_id: int) -> Q:
+        return Q(response__selection_id=round_id)
 
 
-@admin.register(Selection)
-class SelectionAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "buyer_name",
-        "profile_key",
-        "response_count",
-        "compare_link",
-        "created_at",
+class ActorFilter(EmptyOrNotFilter):
+    """Who acted: an analyst (an account), or a vendor or the system (a label)."""
+
+    title = "who"
+    parameter_name = "who"
+    field = "actor_user"
+    choices_by_emptiness = (
+        ("analyst", "An analyst", False),
+        ("other", "A vendor or CX Vet itself", True),
     )
-    search_fields = ("name", "buyer_name")
-    filter_horizontal = ("responses",)
-    fields = ("name", "buyer_name", "profile_key", "responses", "recommendation")
-    change_form_template = "admin/questionnaires/selection/change_form.html"
-
-    class Media:
-        css = {"all": ["cxvet/admin/workspace.css"]}
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Selection]:
-        return selections_with_response_count(super().get_queryset(request))
-
-    @admin.display(description="Responses", ordering="response_total")
-    def response_count(self, obj: Selection) -> int:
-        return obj.response_total
-
-    @admin.display(description="Comparison")
-    def compare_link(self, obj: Selection) -> str:
-        url = reverse("admin:questionnaires_selection_compare", args=[obj.pk])
-        return format_html('<a href="{}">Compare</a>', url)
-
-    def formfield_for_manytomany(
-        self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
-    ) -> forms.ModelMultipleChoiceField | None:
-        if db_field.name == "responses":
-            # Each choice is labelled with its vendor and version: join them, skip the
-            # definitions.
-            kwargs["queryset"] = responses_for_choosing()
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def save_model(
-        self, request: HttpRequest, obj: Selection, form: forms.ModelForm, change: bool
-    ) -> None:
-        selection_save(selection=obj, user=request.user)
-
-    def get_urls(self) -> list[URLPattern]:
-        wrap = self.admin_site.admin_view
-        return [
-            path(
-                "<path:object_id>/compare/",
-                wrap(self.compare_view),
-                name="questionnaires_selection_compare",
-            ),
-            path(
-                "<path:object_id>/compare/export/",
-                wrap(self.compare_export_view),
-                name="questionnaires_selection_compare_export",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _selection_for(self, request: HttpRequest, object_id: str) -> Selection:
-        return access.selection_for_user(request.user, unquote(object_id), compare=True)
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        context = {
-            **(extra_context or {}),
-            "can_compare": access.may_compare_selections(request.user),
-            "can_request_report": access.may_request_reports(request.user),
-        }
-        return super().change_view(request, object_id, form_url, extra_context=context)
-
-    def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        selection = self._selection_for(request, object_id)
-        change_url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
-        ids = selection_response_ids(selection)
-        if not ids:
-            self.message_user(
-                request,
-                "This selection has no responses yet: add the responses to compare, then save.",
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(change_url)
-        page = ComparisonPage(
-            title=f"{selection.name}: compare vendors for {selection.buyer_name}",
-            page_url=reverse("admin:questionnaires_selection_compare", args=[selection.pk]),
-            export_url=reverse(
-                "admin:questionnaires_selection_compare_export", args=[selection.pk]
-            ),
-            back_url=change_url,
-            identity={},
-            default_profile=selection.profile_key,
-            recommendation=selection.recommendation,
-        )
-        return comparison_view(self, request, page, ids)
-
-    def compare_export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        selection = self._selection_for(request, object_id)
-        change_url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
-        return export_view(
-            request,
-            selection_response_ids(selection),
-            what="selection",
-            back_url=change_url,
-            default_profile=selection.profile_key,
-        )
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(PartOfResponseAdmin, RecordAdmin):
-    # The audit trail is a record: the services write it, nobody edits or deletes it.
-    list_display = ("at", "kind", "response", "actor_user", "actor_label", "details")
-    list_filter = ("kind",)
-    list_select_related = ("response__vendor", "response__version", "actor_user")
+    """The audit trail: every event, as people read it, filterable by kind, round,
+    vendor, response, who and when. A record: the services write it (each save of an
+    answer once), nobody edits or deletes it here."""
+
+    list_display = ("at", "what", "round", "vendor", "who", "details")
+    list_filter = (
+        "kind",
+        EventRoundFilter,
+        ("response__vendor", admin.RelatedOnlyFieldListFilter),
+        ActorFilter,
+        ("actor_user", admin.RelatedOnlyFieldListFilter),
+        ("at", admin.DateFieldListFilter),
+    )
+    date_hierarchy = "at"
+    list_select_related = ("response__vendor", "response__selection", "actor_user")
     search_fields = ("response__vendor__name", "actor_label", "actor_user__username")
-    readonly_fields = ("at", "kind", "response", "actor_user", "actor_label", "details", "data")
+    search_help_text = "Search by vendor, or by who acted."
+    readonly_fields = ("at", "what", "response", "round", "who", "details", "data")
+    fields = readonly_fields
+
+    class Media:
+        css = {"all": ["cxvet/admin/workspace.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        # The versions' definitions name questions and profiles; read once per version
+        # on the list (get_changelist_instance), never once per row.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The response page links here with the events of one response.
+        return lookup in ("response", "response__id__exact") or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        labels = _labels_of_versions({row.response.version_id for row in rows if row.response})
+        for row in rows:
+            row.cx_labels = labels.get(row.response.version_id) if row.response else None
+        return changelist
+
+    @admin.display(description="what", ordering="kind")
+    def what(self, event: AuditEvent) -> str:
+        return event.get_kind_display()
+
+    @admin.display(description="round", ordering="response__selection__name")
+    def round(self, event: AuditEvent) -> str:
+        selection = event.response.selection if event.response else None
+        return selection.name if selection else "—"
+
+    @admin.display(description="vendor", ordering="response__vendor__name")
+    def vendor(self, event: AuditEvent) -> str:
+        if event.response is None:
+            return "—"
+        url = reverse("admin:questionnaires_response_change", args=[event.response_id])
+        return format_html('<a href="{}">{}</a>', url, event.response.vendor.name)
+
+    @admin.display(description="who")
+    def who(self, event: AuditEvent) -> str:
+        return str(event.actor_user or event.actor_label or "—")
 
     @admin.display(description="details")
     def details(self, event: AuditEvent) -> str:
-        # The response's version names the questions and profiles that the data refers to.
-        definition = event.response.version.definition if event.response else None
-        return str(describe_event(event.kind, event.data, EventLabels.of(definition)))
+        labels = getattr(event, "cx_labels", None)
+        if labels is None:
+            labels = _labels_of_versions(
+                {event.response.version_id} if event.response else set()
+            ).get(event.response.version_id if event.response else 0, EventLabels())
+        described = describe_event(event.kind, event.data, labels)
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in described.details))
+
+
+def _labels_of_versions(version_ids: set[int]) -> dict[int, EventLabels]:
+    """How each version names its questions and profiles: one query for all of them."""
+    if not version_ids:
+        return {}
+    return {
+        pk: EventLabels.of(definition)
+        for pk, definition in QuestionnaireVersion.objects.filter(pk__in=version_ids).values_list(
+            "pk", "definition"
+        )
+    }

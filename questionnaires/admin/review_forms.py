@@ -6,21 +6,27 @@ return. They render inside the Django admin, whose own styles they use.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 
+from ..audit import EventLabels
 from ..definition import iter_questions
 from ..models import EvidenceLevel, Response
 from ..scoring import TIERS
+from ..services.reviews import CLARIFICATION_WORKING_DAYS, default_reply_by
 
 
 class ClarificationForm(forms.Form):
-    """Which questions to reopen, each with an optional note, and a note for all of them.
+    """Which questions to reopen, each with an optional note and an optional request for a
+    document, a note for all of them, and the date to reply by.
 
-    One checkbox and one note field per question of the response's version, named
-    `reopen__<key>` and `note__<key>`, so the page can lay them out by section.
+    Three fields per question of the response's version, named `reopen__<key>`,
+    `document__<key>` and `note__<key>`, so the page can lay them out by section. A
+    derived value has none: the vendor changes it by changing the answers it comes from.
     """
 
     note = forms.CharField(
@@ -29,17 +35,35 @@ class ClarificationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text="Sent with the request; used for every chosen question without its own note.",
     )
+    reply_by = forms.DateField(
+        label="Reply by",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=f"The vendor is asked to answer by this day; {CLARIFICATION_WORKING_DAYS} "
+        "working days from today unless you choose another.",
+    )
 
     def __init__(self, *args: Any, response: Response, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("reply_by", default_reply_by())
         super().__init__(*args, **kwargs)
         self.response = response
-        self.sections: list[tuple[dict, list[tuple[dict, forms.BoundField, forms.BoundField]]]]
+        self.sections: list[
+            tuple[dict, list[tuple[dict, forms.BoundField, forms.BoundField, forms.BoundField]]]
+        ]
         self.sections = []
-        current = None
+        current: (
+            tuple[dict, list[tuple[dict, forms.BoundField, forms.BoundField, forms.BoundField]]]
+            | None
+        ) = None
         for section, question in iter_questions(response.version.definition):
+            if question.get("derived"):
+                continue  # worked out from other answers: reopen those instead
             key = question["key"]
             self.fields[f"reopen__{key}"] = forms.BooleanField(
                 required=False, label=f"Reopen “{question['text']}”"
+            )
+            self.fields[f"document__{key}"] = forms.BooleanField(
+                required=False, label=f"Ask for a document on “{question['text']}”"
             )
             self.fields[f"note__{key}"] = forms.CharField(
                 required=False,
@@ -53,10 +77,21 @@ class ClarificationForm(forms.Form):
             if current is None or current[0]["key"] != section["key"]:
                 current = (section, [])
                 self.sections.append(current)
-            current[1].append((question, self[f"reopen__{key}"], self[f"note__{key}"]))
+            current[1].append(
+                (question, self[f"reopen__{key}"], self[f"document__{key}"], self[f"note__{key}"])
+            )
+
+    def clean_reply_by(self) -> datetime.date:
+        day = self.cleaned_data["reply_by"]
+        if day is None:
+            return default_reply_by()
+        if day < timezone.localdate():
+            raise forms.ValidationError("Choose today or a later day: this one has passed.")
+        return day
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # forms.Form.clean returns cleaned_data
         chosen = self.questions()
         if not chosen:
             raise forms.ValidationError(
@@ -69,18 +104,39 @@ class ClarificationForm(forms.Form):
         if missing_note:
             raise forms.ValidationError(
                 "Say what you need: write a note for each ticked question, or one general "
-                f"note for all of them (no note for: {', '.join(missing_note)})."
+                f"note for all of them (no note for: {self._named(missing_note)})."
+            )
+        not_reopened = [key for key in self._ticked("document__") if key not in chosen]
+        if not_reopened:
+            raise forms.ValidationError(
+                "A document can only be asked for on a question you reopen: also tick "
+                f"Reopen for {self._named(not_reopened)}."
             )
         return cleaned
+
+    def _named(self, keys: list[str]) -> str:
+        """The questions as people read them: `Q3.1 “…”, Q3.5 “…”`, in questionnaire order."""
+        labels = EventLabels.of(self.response.version.definition)
+        order = {key: i for i, key in enumerate(labels.questions)}
+        ordered = sorted(keys, key=lambda k: order.get(k, len(order)))
+        return ", ".join(labels.question(key) for key in ordered)
+
+    def _ticked(self, prefix: str) -> list[str]:
+        data = getattr(self, "cleaned_data", {})
+        return [
+            name.removeprefix(prefix)
+            for name, ticked in data.items()
+            if name.startswith(prefix) and ticked
+        ]
 
     def questions(self) -> dict[str, str]:
         """{question key: note} of the ticked questions."""
         data = getattr(self, "cleaned_data", {})
-        return {
-            name.removeprefix("reopen__"): data.get("note__" + name.removeprefix("reopen__"), "")
-            for name, ticked in data.items()
-            if name.startswith("reopen__") and ticked
-        }
+        return {key: data.get(f"note__{key}", "") for key in self._ticked("reopen__")}
+
+    def documents(self) -> list[str]:
+        """The keys of the questions on which a document is asked for."""
+        return self._ticked("document__")
 
 
 class EvidenceLevelForm(forms.Form):
@@ -102,18 +158,28 @@ class OverrideForm(forms.Form):
         required=False,
         choices=[("", "Follow from the score"), *((t, t.capitalize()) for t in TIERS)],
     )
+    # Required when overriding: the service (score_override) says so, naming the field.
+    reason = forms.CharField(
+        label="Reason for the buyer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Printed beside the adjusted score in the buyer's reports: why the score "
+        "differs from the computed one, in words the buyer can check.",
+    )
     justification = forms.CharField(
+        label="Internal note",
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
-        help_text="What the computed score misses, and the evidence for the change. "
-        "It is shown next to the score in the workspace and in reports.",
+        help_text="For analysts only, never printed in a report: what the computed score "
+        "misses, and the evidence for the change.",
     )
 
     def __init__(self, *args: Any, profiles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["profile"].choices = profiles
+        cast(forms.ChoiceField, self.fields["profile"]).choices = profiles
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # forms.Form.clean returns cleaned_data
         if cleaned.get("score") is None and not cleaned.get("tier") and not self.errors:
             raise forms.ValidationError("Give an overriding score, a tier, or both.")
         return cleaned

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -47,6 +47,9 @@ from ..services.scores import (
 from ..templatetags.workspace import tier_badge
 from .records import PartOfResponseAdmin, RecordAdmin
 from .responses import score_text
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts, _FieldsetSpec
 
 WORKSPACE_CSS = "cxvet/admin/workspace.css"
 SCORES_CSS = "scores/scores.css"
@@ -232,12 +235,14 @@ class ProfileAdmin(admin.ModelAdmin):
             ]
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fieldsets(
-        self, request: HttpRequest, obj: Profile | None = None
-    ) -> list[tuple[str | None, dict[str, Any]]]:
-        described = (None, {"fields": ("version", "key", "title", "description")})
+    def get_fieldsets(self, request: HttpRequest, obj: Profile | None = None) -> _FieldsetSpec:
+        described: tuple[None, _FieldOpts] = (
+            None,
+            {"fields": ("version", "key", "title", "description")},
+        )
         if obj is None:
             return [described]
+        weights: _FieldOpts
         if self.has_change_permission(request, obj):
             weights = {
                 "fields": [
@@ -261,7 +266,9 @@ class ProfileAdmin(admin.ModelAdmin):
         weights = form.section_weights()
         if weights == (obj.section_weights or {}):
             return
-        job = profile_weights_update(profile=obj, section_weights=weights, user=request.user)
+        job = profile_weights_update(
+            profile=obj, section_weights=weights, user=access.acting_account(request)
+        )
         self.message_user(
             request,
             format_html(
@@ -319,7 +326,7 @@ class ProfileAdmin(admin.ModelAdmin):
     )
     def rescore_profiles(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
         jobs = profiles_rescore(
-            profiles=queryset, user=request.user, reason="Requested by an analyst"
+            profiles=queryset, user=access.acting_account(request), reason="Requested by an analyst"
         )
         total = sum(job.total for job in jobs)
         self.message_user(
@@ -331,6 +338,14 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 # Stored scores ----------------------------------------------------------------------------
+
+
+def profile_title(score: ResponseScore) -> str:
+    """The title of the profile a stored score (and its override) belongs to."""
+    for profile in score.response.version.definition["profiles"]:
+        if profile["key"] == score.profile_key:
+            return profile["title"]
+    return score.profile_key
 
 
 @admin.register(ResponseScore)
@@ -387,10 +402,12 @@ class ResponseScoreAdmin(PartOfResponseAdmin, RecordAdmin):
         return changelist
 
     def _is_stale(self, score: ResponseScore) -> bool:
-        if not hasattr(score, "cx_stale"):
-            stale = stale_scores([score.response_id])
-            score.cx_stale = any(s.pk == score.pk for s in stale)
-        return score.cx_stale
+        stale: bool | None = getattr(score, "cx_stale", None)  # a list page marks its rows
+        if stale is None:
+            stale = any(s.pk == score.pk for s in stale_scores([score.response_id]))
+            # A memo on this row object, not a model field.
+            score.cx_stale = stale  # type: ignore[attr-defined]
+        return stale
 
     @admin.display(description="vendor", ordering="response__vendor__name")
     def vendor(self, score: ResponseScore) -> str:
@@ -409,7 +426,8 @@ class ResponseScoreAdmin(PartOfResponseAdmin, RecordAdmin):
         if score.override_score is None and not score.override_tier:
             return "—"
         return format_html(
-            '<span class="cx-override">override</span> {} {}',
+            '<span class="cx-override">override · {}</span> {} {}',
+            profile_title(score),
             "" if score.override_score is None else f"{score.override_score:.0f}",
             tier_badge(score.override_tier) if score.override_tier else "",
         )
@@ -448,6 +466,7 @@ class ResponseScoreAdmin(PartOfResponseAdmin, RecordAdmin):
             {
                 "score": score,
                 "result": result,
+                "profile_title": profile_title(score),
                 "overridden": score.override_score is not None or bool(score.override_tier),
                 "recomputed_since": bool(
                     score.overridden_at and score.computed_at > score.overridden_at
@@ -479,7 +498,7 @@ class ResponseScoreAdmin(PartOfResponseAdmin, RecordAdmin):
     def history(self, score: ResponseScore) -> SafeString:
         return render_to_string(
             "admin/questionnaires/scores/_override_history.html",
-            {"events": score_override_history(score)},
+            {"events": score_override_history(score), "profile_title": profile_title(score)},
         )
 
     @admin.action(description="Recompute the selected scores now", permissions=["recompute"])

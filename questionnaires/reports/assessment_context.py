@@ -9,6 +9,7 @@ from ..audit import EventLabels, describe_event
 from ..comparison import Comparison, Row
 from ..display import shorten
 from .charts import PORTRAIT_CHART_WIDTH, RangeBar, range_chart, score_tier
+from .comparison_context import decisive_findings, evidence_basis, override_reasons, verdict
 from .summary import VendorSummary, numbered_rows, ranked_vendors
 
 
@@ -17,8 +18,9 @@ def assessment_context(
 ) -> dict[str, Any]:
     """The assessment's part of the context: `comparison` holds the one assessed response,
     `definition` is its questionnaire version's."""
-    vendor = ranked_vendors(comparison)[0]
+    vendor = ranked_vendors(comparison, override_reasons(snapshot))[0]
     response = snapshot["responses"][0]
+    round_row = snapshot.get("round")
     evidence_names: dict[str, list[str]] = defaultdict(list)
     for item in snapshot["evidence"]:
         evidence_names[item["answer__question__key"]].append(item["original_name"])
@@ -33,8 +35,37 @@ def assessment_context(
         "score_chart": section_bars(vendor),
         "answer_sections": _answer_sections(comparison, questions, evidence_names, answers_by_key),
         "history": _history(snapshot.get("history", []), EventLabels.of(definition)),
+        "round": round_row,
+        "verdict": round_verdict(round_row, response["pk"], vendor.name),
+        "findings": [
+            *(f"{flag.title}: {flag.message}" for flag in vendor.serious_flags),
+            *decisive_findings(vendor),
+        ],
+        "evidence_basis": evidence_basis(comparison, [vendor]),
+        "baseline_caveats": [],
         "landscape": False,
     }
+
+
+def round_verdict(round_row: dict[str, Any] | None, response_id: int, name: str) -> dict[str, Any]:
+    """The verdict on this vendor within its round, for the cover."""
+    if round_row is None:
+        return {
+            "text": "No verdict: this response is not part of a selection round",
+            "detail": "",
+            "prepared_by": [],
+            "signed_off_by": "",
+            "signed_off_at": None,
+        }
+    found = verdict(round_row, [])
+    recommended = round_row.get("recommended_id")
+    if recommended == response_id:
+        text = f"Recommended: {name} is the recommended vendor of the round"
+    elif recommended:
+        text = f"Not recommended: the round recommends {found['name']}"
+    else:
+        text = "No recommendation yet in this round"
+    return {**found, "text": text, "detail": f"Round “{round_row.get('name', '')}”"}
 
 
 def section_bars(vendor: VendorSummary) -> dict[str, Any]:
@@ -53,7 +84,7 @@ def section_bars(vendor: VendorSummary) -> dict[str, Any]:
 
 
 def _flags_with_answers(
-    vendor: VendorSummary, questions: dict[str, tuple[int, Row]]
+    vendor: VendorSummary, questions: dict[str, tuple[str, Row]]
 ) -> list[dict[str, Any]]:
     flags = []
     for flag in vendor.column.flags:
@@ -70,7 +101,7 @@ def _flags_with_answers(
 
 def _answer_sections(
     comparison: Comparison,
-    questions: dict[str, tuple[int, Row]],
+    questions: dict[str, tuple[str, Row]],
     evidence_names: dict[str, list[str]],
     answers_by_key: dict[str, Any],
 ) -> list[dict[str, Any]]:
@@ -88,6 +119,7 @@ def _answer_sections(
                     "text": row.text,
                     "cell": cell,
                     "evidence_requested": row.evidence_requested,
+                    "grid": cell.grid if cell.state == "answered" else None,
                     "files": evidence_names.get(row.key, []),
                     "clarification_note": (
                         stored["clarification_note"]
@@ -103,7 +135,8 @@ def _answer_sections(
 def _history(events: list[Any], labels: EventLabels) -> list[dict[str, Any]]:
     history = []
     for _pk, kind, at, actor_label, username, data in events:
-        described = describe_event(kind, data, labels)
+        # The buyer's words: an override's reason, never its internal note.
+        described = describe_event(kind, data, labels, for_buyer=True)
         history.append(
             {
                 "at": at,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..display import shorten
+from ..display import score_shown, shorten
 from ..scoring import CRITICAL_FROM, HIGH_FROM, MODERATE_FROM, UNRATED, tier_for
 
 # Chart widths in CSS pixels: the text width of an A4 page, landscape and portrait.
@@ -27,6 +27,11 @@ CELL_FILL = {
     "critical": "#ee9c9c",
     UNRATED: "#e6e9ec",
 }
+# The section grid's shades measure a section's risk score, darker for more risk, in one
+# neutral hue: a section is not a verdict, so its cell never reads as a red flag.
+SHADE_STEPS = ((MODERATE_FROM, "#eef2f6"), (HIGH_FROM, "#d3dde7"), (CRITICAL_FROM, "#aebfd0"))
+SHADE_TOP = "#8aa1b8"
+SHADE_NONE = "#ffffff"
 DOT_FILL = {
     "low": "#2e7d32",
     "moderate": "#b26a00",
@@ -110,7 +115,7 @@ def grid_chart(
                 {
                     "x": label_width + c * column,
                     "y": top + r * BAR_ROW,
-                    "fill": CELL_FILL[score_tier(cell.score)],
+                    "fill": section_shade(cell.score),
                     "text": score_text(cell.score) if cell.asked else "n/a",
                     "text_x": label_width + c * column + column / 2,
                     "text_y": top + r * BAR_ROW + 15,
@@ -135,13 +140,30 @@ def grid_chart(
     }
 
 
+def section_shade(score: float | None) -> str:
+    if score is None:
+        return SHADE_NONE
+    return next((fill for limit, fill in SHADE_STEPS if score < limit), SHADE_TOP)
+
+
+def shade_legend() -> list[dict[str, str]]:
+    """The section grid's shades and the scores each stands for."""
+    edges = [0, *(limit for limit, _ in SHADE_STEPS)]
+    fills = [fill for _, fill in SHADE_STEPS] + [SHADE_TOP]
+    labels = [f"{edges[i]:g} to below {edges[i + 1]:g}" for i in range(len(SHADE_STEPS))]
+    labels.append(f"{CRITICAL_FROM:g} and above")
+    return [{"fill": fill, "label": label} for fill, label in zip(fills, labels, strict=True)]
+
+
 def score_tier(score: float | None) -> str:
     """The tier a score alone gives (no flags): for sections, which have none."""
     return tier_for(score, ())
 
 
 def score_text(score: float | None) -> str:
-    return "—" if score is None else f"{score:.0f}"
+    """A 0-100 score as every report prints it (display.score_shown): one decimal,
+    never rounded up onto a tier threshold, so number and tier agree."""
+    return score_shown(score)
 
 
 def _x(value: float, left: float, width: float) -> float:

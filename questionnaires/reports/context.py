@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..comparison import Comparison
+from ..decision import Decision
 from ..definition import iter_questions
 from ..scoring import (
     CRITICAL_FROM,
@@ -28,7 +29,8 @@ from ..scoring import (
     WEIGHT_SPREAD,
 )
 from .assessment_context import assessment_context
-from .comparison_context import comparison_context
+from .charts import shade_legend
+from .comparison_context import assessment_decision, comparison_context
 from .subject import ReportSubject
 from .summary import EVIDENCE_SHORT, numbered_rows
 
@@ -49,11 +51,14 @@ def report_context(
     digest: str,
     *,
     now: datetime.datetime,
+    robustness: str | None = None,
+    decision: Decision | None = None,
 ) -> dict[str, Any]:
     """The template context of the report of `subject`.
 
     `definition` is that of the newest questionnaire version in the report, `digest`
-    the fingerprint of `snapshot` (reports.inputs.inputs_hash).
+    the fingerprint of `snapshot` (reports.inputs.inputs_hash), `decision` the round's
+    coverage and business cases from the snapshot (reports.inputs.report_decision).
     """
     context: dict[str, Any] = {
         "kind": subject.kind,
@@ -66,12 +71,21 @@ def report_context(
         "profile_title": comparison.profile_title,
         "methodology": methodology(comparison),
         "sources": cited_sources(definition, numbered_rows(comparison)),
+        "scoring_notes": [
+            (number, row.text, row.scoring_notes)
+            for number, row in numbered_rows(comparison).values()
+            if row.scoring_notes
+        ],
         "tier_legend": TIER_LEGEND,
+        "shade_legend": shade_legend(),
     }
     if subject.is_comparison:
-        context.update(comparison_context(comparison, snapshot))
+        context.update(
+            comparison_context(comparison, snapshot, robustness=robustness, decision=decision)
+        )
     else:
         context.update(assessment_context(comparison, snapshot, definition))
+        context.update(assessment_decision(decision))
     return context
 
 
@@ -104,7 +118,7 @@ def methodology(comparison: Comparison) -> dict[str, Any]:
 
 
 def cited_sources(
-    definition: dict[str, Any], numbers: Mapping[str, tuple[int, Any]]
+    definition: dict[str, Any], numbers: Mapping[str, tuple[str, Any]]
 ) -> list[dict[str, Any]]:
     """The questionnaire's sources that its questions cite, with the citing questions
     by the numbers the report gives them (`numbers`, from numbered_rows)."""

@@ -62,7 +62,7 @@ def report_subject(
             raise ReportNotPossible("An assessment report needs a response.")
         subject = ReportSubject(
             kind=kind,
-            profile_key=profile_key or response.version.default_profile_key,
+            profile_key=profile_key or response.round_profile_key,
             response_id=response.pk,
             response_ids=(response.pk,),
         )

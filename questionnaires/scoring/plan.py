@@ -27,7 +27,7 @@ from .results import (
     summary,
     tier_for,
 )
-from .risk import Picker, RiskFunction, picker, risk_function
+from .risk import Picker, RiskFunction, grid_picker, picker, risk_function
 from .staleness import answers_hash, hash_prefix
 from .stored import (
     StoredScore,
@@ -223,6 +223,7 @@ class ScoringPlan:
             if rule.get("when")
         ]
         self.visibility = visibility(definition)
+        self._derived = tuple(self.visibility.derived.items())
         self._conditional = [q for q in self.questions if q.conditional]
         self._with_knockouts = [q for q in self.questions if q.knockouts]
         self._json_head = result_head(ENGINE_VERSION, self.profile_key)
@@ -255,6 +256,9 @@ class ScoringPlan:
         hidden = self.visibility.hidden(values)
         for key in hidden:
             values.pop(key, None)
+        for key, rule in self._derived:  # in order: one may use another
+            if key not in hidden:
+                values[key] = rule.value(values)
         layouts = self._patterns.get(hidden)
         if layouts is None:
             if len(self._patterns) >= PATTERN_MEMO_SIZE:
@@ -357,6 +361,8 @@ class ScoringPlan:
         """The memo entry of every visible scored question, the per-section sums and
         the flags."""
         values, hidden, layouts = self._visible(answers)
+        if self._derived:
+            answers = self._with_derived(answers, values)
         get = answers.get
         entries = []
         sums = []
@@ -386,6 +392,21 @@ class ScoringPlan:
                 entries.append(entry)
             sums.append(Sums(answered, risk_sum, layout.visible, worst))
         return entries, sums, self._flags(values, hidden)
+
+    def _with_derived(
+        self, answers: Mapping[str, AnswerInput], values: Mapping[str, Any]
+    ) -> dict[str, AnswerInput]:
+        """The answers with each derived value as worked out, whatever is stored under
+        its key (an answer carried forward from a version where it was typed in)."""
+        answers = dict(answers)
+        for key, _ in self._derived:
+            value = values.get(key)
+            if value is None:
+                answers.pop(key, None)
+            else:
+                # Worked out, not claimed: a derived question asks for no documents.
+                answers[key] = AnswerInput(value, "self_attested")
+        return answers
 
     def _flags(self, values: dict[str, Any], hidden: frozenset[str]) -> list[Flag]:
         """The flags raised by the visible answers' `values` (as _visible gives them)."""
@@ -471,7 +492,11 @@ def _compile_knockout(
             questions=depends,
             origin="knockout",
         ),
-        picks=picker(question["type"]),
+        picks=(
+            grid_picker(knockout.get("rows"), question)
+            if question["type"] == "grid"
+            else picker(question["type"])
+        ),
     )
 
 

@@ -6,7 +6,9 @@ revision check below is exact: a save based on an older revision of an answer is
 reported as a conflict, never applied over someone else's change.
 
 While the analyst has asked for clarification, only the answers they reopened can
-change. Submitting re-checks everything required and scores the response.
+change. Answers carried forward from the vendor's earlier response count as unanswered
+until the vendor confirms them (`answers_confirm`) or changes them. Submitting re-checks
+everything required and scores the response.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from django.utils import timezone
 
 from ..audit import (
     answer_changed_data,
+    answers_confirmed_data,
     evidence_added_data,
     evidence_removed_data,
     status_changed_data,
 )
 from ..completeness import MissingItem, completeness
+from ..definition import iter_questions, visible_question_keys
 from ..evidence import CheckedUpload, EvidenceRejected, human_size
 from ..models import (
     EDITABLE_STATUSES,
@@ -98,6 +102,9 @@ class SaveResult(AnswerState):
     status: str
     yours_value: Any = None
     yours_comment: str = ""
+    # When saved: the answer it replaced (None and "" where there was none), for the audit.
+    old_value: Any = None
+    old_comment: str = ""
 
 
 @dataclass
@@ -151,6 +158,22 @@ def _record_start(response: Response, actor: str) -> None:
         kind=AuditEvent.Kind.STATUS_CHANGED,
         actor_label=actor,
         data=status_changed_data(ResponseStatus.INVITED, ResponseStatus.IN_PROGRESS),
+    )
+
+
+def comparable_value(value: Any) -> Any:
+    """An answer's value as compared: a multiple choice is a set of choices, so the
+    same choices stored in another order (older data, an import) are the same answer."""
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return sorted(set(value))
+    return value
+
+
+def same_answer(value: Any, comment: str, other_value: Any, other_comment: str) -> bool:
+    """Whether two (value, comment) pairs say the same: the one rule every comparison
+    of answers uses (the portal's fingerprints, the save service, workbook previews)."""
+    return (comment or "") == (other_comment or "") and comparable_value(value) == comparable_value(
+        other_value
     )
 
 
@@ -228,7 +251,7 @@ def _save_in_place(
     Returns None when that cannot be settled here (the answer moved on, does not exist
     yet, is locked, or is a file question); the general path then decides.
     """
-    if change.base is None or change.base == (change.value, change.comment):
+    if change.base is None or same_answer(*change.base, change.value, change.comment):
         return None
     rows = Answer.objects.filter(
         response=response, question__key=change.question_key, revision=change.base_revision
@@ -236,9 +259,15 @@ def _save_in_place(
     if clarifying:
         rows = rows.filter(needs_clarification=True)
     revision = change.base_revision + 1
-    fields = {"value": change.value, "comment": change.comment, "revision": revision}
+    fields = {
+        "value": change.value,
+        "comment": change.comment,
+        "revision": revision,
+        "carried_forward": False,
+    }
     if not rows.update(**fields, updated_at=now, updated_by=actor):
         return None
+    old_value, old_comment = change.base
     return SaveResult(
         question_key=change.question_key,
         status="saved",
@@ -247,6 +276,8 @@ def _save_in_place(
         comment=change.comment,
         updated_at=now,
         updated_by=actor,
+        old_value=old_value,
+        old_comment=old_comment,
     )
 
 
@@ -260,12 +291,14 @@ def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str
             value=saved.value,
             comment=saved.comment,
             revision=saved.revision,
+            old_value=saved.old_value,
+            old_comment=saved.old_comment,
         ),
     }
 
 
 def _update_answers(answers: list[Answer]) -> None:
-    fields = ["value", "comment", "revision", "updated_at", "updated_by"]
+    fields = ["value", "comment", "revision", "carried_forward", "updated_at", "updated_by"]
     if len(answers) == 1:
         # An autosave: a plain UPDATE costs far less to build than bulk_update's CASEs.
         answer = answers[0]
@@ -290,7 +323,7 @@ def _apply(
         yours_value=new_value,
         yours_comment=change.comment,
     )
-    if answer.value == new_value and answer.comment == change.comment:
+    if same_answer(answer.value, answer.comment, new_value, change.comment):
         return stored
     if clarifying and not answer.needs_clarification:
         stored.status = "locked"
@@ -298,8 +331,10 @@ def _apply(
     if answer.revision != change.base_revision:
         stored.status = "conflict"
         return stored
+    old_value, old_comment = answer.value, answer.comment
     answer.value = new_value
     answer.comment = change.comment
+    answer.carried_forward = False
     answer.revision += 1
     answer.updated_at = now
     answer.updated_by = actor
@@ -311,10 +346,93 @@ def _apply(
         comment=answer.comment,
         updated_at=now,
         updated_by=actor,
+        old_value=old_value,
+        old_comment=old_comment,
     )
 
 
+# Confirming carried-forward answers ------------------------------------------------------
+
+
+@transaction.atomic
+def answers_confirm(
+    *,
+    response: Response,
+    actor: str,
+    question_keys: Iterable[str] | None = None,
+    section: str | None = None,
+) -> list[str]:
+    """Confirm carried-forward answers unchanged: the named questions, or every answer of
+    `section` the vendor can see. Returns the keys confirmed, in questionnaire order.
+
+    Each confirmed answer stops being carried forward and gets a new revision (so a page
+    drawn before it knows it moved on); one ANSWERS_CONFIRMED event records them. An
+    answer that is no longer carried forward (confirmed or changed since) is left as it
+    is. During clarification only reopened answers can be confirmed: naming another
+    raises AnswerLocked, and a section confirms just its reopened ones. Raises KeyError
+    for a question or section the questionnaire does not have, ResponseNotEditable once
+    submitted.
+    """
+    if (question_keys is None) == (section is None):
+        raise TypeError("Name either the questions or the section to confirm.")
+    _lock_for_editing(response, actor)
+    definition = response.version.definition
+    order = {q["key"]: i for i, (_, q) in enumerate(iter_questions(definition))}
+    if section is not None:
+        chosen = next((s for s in definition["sections"] if s["key"] == section), None)
+        if chosen is None:
+            raise KeyError(f"{section!r} is not a section of this questionnaire")
+        keys = [q["key"] for q in chosen["questions"]]
+    else:
+        keys = list(dict.fromkeys(question_keys or []))
+        unknown = [k for k in keys if k not in order]
+        if unknown:
+            raise KeyError(f"{unknown[0]!r} is not a question of this questionnaire")
+    rows = list(
+        Answer.objects.filter(
+            response=response, question__key__in=keys, carried_forward=True
+        ).values_list("pk", "question__key", "needs_clarification")
+    )
+    if response.status == ResponseStatus.CLARIFICATION_REQUESTED:
+        if section is None and any(not reopened for _, _, reopened in rows):
+            raise AnswerLocked(
+                "This answer is not one the analyst reopened, so it cannot change now."
+            )
+        rows = [row for row in rows if row[2]]
+    if section is not None and rows:
+        # Only what the vendor sees: an answer hidden by the current answers stays as it is.
+        values = dict(
+            Answer.objects.filter(response=response).values_list("question__key", "value")
+        )
+        visible = visible_question_keys(definition, values)
+        rows = [row for row in rows if row[1] in visible]
+    if not rows:
+        return []
+    Answer.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+        carried_forward=False,
+        revision=F("revision") + 1,
+        updated_at=timezone.now(),
+        updated_by=actor,
+    )
+    confirmed = sorted((key for _, key, _ in rows), key=order.__getitem__)
+    AuditEvent.objects.create(
+        response=response,
+        kind=AuditEvent.Kind.ANSWERS_CONFIRMED,
+        actor_label=actor,
+        data=answers_confirmed_data(section=section or "", questions=confirmed),
+    )
+    return confirmed
+
+
 # Evidence ------------------------------------------------------------------------------
+
+
+def takes_documents(question: Question, answer: Answer | None) -> bool:
+    """Whether files can be attached to this answer: the questionnaire asks for them, or
+    the analyst asked for a document on it while reopening it for clarification."""
+    if question.evidence_requested or question.type == QuestionType.FILE:
+        return True
+    return answer is not None and answer.needs_clarification and answer.clarification_wants_document
 
 
 def _answer_for_evidence(response: Response, question_key: str, actor: str) -> Answer:
@@ -322,11 +440,17 @@ def _answer_for_evidence(response: Response, question_key: str, actor: str) -> A
     question = Question.objects.filter(version_id=response.version_id, key=question_key).first()
     if question is None:
         raise KeyError(f"{question_key!r} is not a question of this questionnaire")
-    if not (question.evidence_requested or question.type == QuestionType.FILE):
-        raise ValueError(f"Question {question_key!r} does not take documents.")
-    answer, _ = Answer.objects.select_related("question").get_or_create(
-        response=response, question=question, defaults={"revision": 0}
+    answer = (
+        Answer.objects.select_related("question")
+        .filter(response=response, question=question)
+        .first()
     )
+    if not takes_documents(question, answer):
+        raise ValueError(f"Question {question_key!r} does not take documents.")
+    if answer is None:
+        answer, _ = Answer.objects.select_related("question").get_or_create(
+            response=response, question=question, defaults={"revision": 0}
+        )
     if response.status == ResponseStatus.CLARIFICATION_REQUESTED and not answer.needs_clarification:
         raise AnswerLocked(
             "This answer is not one the analyst reopened, so its documents cannot change."
@@ -428,7 +552,9 @@ def evidence_remove(
         actor_label=actor,
         data=evidence_removed_data(question=answer.question.key, name=name),
     )
-    transaction.on_commit(lambda: storage.delete(stored_name))
+    # A carried-forward file is shared with the earlier response's record of it.
+    if not Evidence.objects.filter(file=stored_name).exists():
+        transaction.on_commit(lambda: storage.delete(stored_name))
     return name
 
 
@@ -438,9 +564,11 @@ def _after_evidence_change(answer: Answer, actor: str) -> None:
     if answer.evidence_level != EvidenceLevel.VERIFIED:
         answer.evidence_level = EvidenceLevel.DOCUMENT if names else EvidenceLevel.SELF_ATTESTED
     if answer.question.type == QuestionType.FILE:
+        # The files are the answer: changing them changes (so confirms) it.
         answer.value = names or None
         answer.revision += 1
-        fields += ["value", "revision"]
+        answer.carried_forward = False
+        fields += ["value", "revision", "carried_forward"]
     answer.updated_at = timezone.now()
     answer.updated_by = actor
     answer.save(update_fields=fields)
@@ -450,11 +578,17 @@ def _after_evidence_change(answer: Answer, actor: str) -> None:
 
 
 def response_missing(response: Response) -> list[MissingItem]:
-    """Everything that stops the response from being submitted, in questionnaire order."""
-    rows = Answer.objects.filter(response=response).values_list("question__key", "value", "comment")
-    values = {key: value for key, value, _ in rows}
-    comments = {key: comment for key, _, comment in rows}
-    return completeness(response.version.definition, values, comments).missing
+    """Everything that stops the response from being submitted, in questionnaire order.
+
+    A carried-forward answer the vendor has not confirmed counts as unanswered: it is
+    listed as "unconfirmed" wherever it is shown, required or not."""
+    rows = Answer.objects.filter(response=response).values_list(
+        "question__key", "value", "comment", "carried_forward"
+    )
+    values = {key: value for key, value, _, _ in rows}
+    comments = {key: comment for key, _, comment, _ in rows}
+    carried = {key for key, _, _, carried in rows if carried}
+    return completeness(response.version.definition, values, comments, unconfirmed=carried).missing
 
 
 @transaction.atomic
@@ -486,9 +620,9 @@ def _resubmit(response: Response, actor: str) -> Response:
         )
     )
     # Cleared before the check in _submit: if anything is missing, the transaction
-    # rolls back and the flags stay.
+    # rolls back and the flags stay. A document asked for goes with its question.
     Answer.objects.filter(response=response, needs_clarification=True).update(
-        needs_clarification=False
+        needs_clarification=False, clarification_wants_document=False
     )
     return _submit(
         response,
@@ -514,4 +648,19 @@ def _submit(
         data=status_changed_data(from_status, ResponseStatus.SUBMITTED, clarified=clarified),
     )
     response_score(response=response)
+    _queue_submission_email(response)
     return response
+
+
+def _queue_submission_email(response: Response) -> None:
+    """The round's analysts are told, once this transaction commits (the outbox)."""
+    # Imported here: the vendors app depends on questionnaires, not the other way round.
+    from cxvet.outbox.services import outbox_enqueue
+    from vendors.tasks import notify_analysts_of_submission
+
+    assert response.submitted_at is not None
+    outbox_enqueue(
+        task=notify_analysts_of_submission,
+        kwargs={"response_id": response.pk, "submitted_at": response.submitted_at.isoformat()},
+        subject=response,
+    )

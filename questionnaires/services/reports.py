@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -23,8 +25,12 @@ from django.utils import timezone
 
 from cxvet.outbox.services import outbox_cancel, outbox_enqueue, outbox_requeue
 
-from ..models import Report, ReportKind, ReportStatus, Response, Selection
+from ..audit import report_generated_data
+from ..models import AuditEvent, Report, ReportKind, ReportStatus, Response, Selection
 from ..reports import RENDER_HARD_TIME_LIMIT, current_inputs_hash, report_subject
+
+if TYPE_CHECKING:
+    from cxvet.outbox.tasks import OutboxTask
 
 MAX_ERROR_LENGTH = 2000
 # Renders started (claims) before a report whose renders keep dying is failed.
@@ -41,7 +47,7 @@ def report_request(
     selection: Selection | None = None,
     response: Response | None = None,
     profile_key: str | None = None,
-    user=None,
+    user: User | None = None,
 ) -> Report:
     """The report for these inputs: a ready one if unchanged, else one queued for rendering.
 
@@ -53,7 +59,13 @@ def report_request(
     return report
 
 
-def _request_in_transaction(kind, selection, response, profile_key, user) -> Report:
+def _request_in_transaction(
+    kind: str,
+    selection: Selection | None,
+    response: Response | None,
+    profile_key: str | None,
+    user: User | None,
+) -> Report:
     with transaction.atomic():
         _lock_subject(selection, response)
         subject = report_subject(
@@ -104,7 +116,7 @@ def _is_stale(report: Report, now: datetime.datetime) -> bool:
     return since is not None and since < _stale_before(now)
 
 
-def _render_task():
+def _render_task() -> OutboxTask:
     from ..tasks.reports import report_render  # the task module imports this one
 
     return report_render
@@ -137,31 +149,63 @@ def report_claim(*, report_id: int, take_over: bool = False) -> Report | None:
     return Report.objects.select_related("selection", "response__version").get(pk=report_id)
 
 
-def report_store(*, report: Report, pdf: bytes, inputs_hash: str) -> bool:
+def report_store(
+    *, report: Report, pdf: bytes, inputs_hash: str, inputs: dict[str, Any] | None = None
+) -> bool:
     """Save the PDF, then publish it and mark the report ready in one UPDATE.
 
     The file gets a fresh name nobody points at while it is being written; only the
     UPDATE that sets the name also sets READY, so a download never meets a half-written
-    file. If the claim was taken over meanwhile the file is removed again and False is
-    returned: the newer claim's file wins.
+    file. `inputs` is the snapshot it was rendered from (kept so that the report can
+    later say what changed since); each response it covers records REPORT_GENERATED
+    in the same transaction. If the claim was taken over meanwhile the file is removed
+    again and False is returned: the newer claim's file wins.
     """
     name = default_storage.save(_file_name(report, inputs_hash), ContentFile(pdf))
     try:
-        published = Report.objects.filter(
-            pk=report.pk, status=ReportStatus.RENDERING, claimed_at=report.claimed_at
-        ).update(
-            status=ReportStatus.READY,
-            file=name,
-            inputs_hash=inputs_hash,
-            error="",
-            finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            published = Report.objects.filter(
+                pk=report.pk, status=ReportStatus.RENDERING, claimed_at=report.claimed_at
+            ).update(
+                status=ReportStatus.READY,
+                file=name,
+                inputs_hash=inputs_hash,
+                inputs=inputs,
+                error="",
+                finished_at=timezone.now(),
+            )
+            if published:
+                _record_generated(report, inputs)
     except Exception:
         default_storage.delete(name)
         raise
     if not published:
         default_storage.delete(name)
     return bool(published)
+
+
+def _record_generated(report: Report, inputs: dict[str, Any] | None) -> None:
+    if inputs is not None:
+        response_ids = [row["pk"] for row in inputs.get("responses", [])]
+    elif report.response_id is not None:
+        response_ids = [report.response_id]
+    else:
+        response_ids = list(
+            Response.objects.filter(selection=report.selection).values_list("pk", flat=True)
+        )
+    data = report_generated_data(
+        report_id=report.pk, kind=report.kind, profile_key=report.profile_key
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            response_id=response_id,
+            kind=AuditEvent.Kind.REPORT_GENERATED,
+            actor_user_id=report.requested_by_id,
+            actor_label="" if report.requested_by_id else "CX Vet",
+            data=data,
+        )
+        for response_id in response_ids
+    )
 
 
 def _file_name(report: Report, inputs_hash: str) -> str:

@@ -7,15 +7,22 @@ what the score depends on.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from cxvet.outbox.services import outbox_enqueue
 
-from ..audit import clarification_requested_data, evidence_verified_data, status_changed_data
+from ..audit import (
+    EventLabels,
+    clarification_requested_data,
+    evidence_verified_data,
+    status_changed_data,
+)
 from ..models import (
     HANDED_OVER_STATUSES,
     Answer,
@@ -27,9 +34,23 @@ from ..models import (
 )
 from .scores import response_score
 
+# A clarification's reply-by date, unless the analyst sets another: a working week.
+CLARIFICATION_WORKING_DAYS = 5
+
 
 class ReviewNotAllowed(Exception):
     """The review step does not apply to the response as it is; the message says why."""
+
+
+def default_reply_by(today: datetime.date | None = None) -> datetime.date:
+    """CLARIFICATION_WORKING_DAYS working days (Monday to Friday) after `today`."""
+    day = today or timezone.localdate()
+    left = CLARIFICATION_WORKING_DAYS
+    while left:
+        day += datetime.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
 
 
 def _status_label(status: str) -> str:
@@ -50,7 +71,7 @@ def _locked(response: Response) -> Response:
 
 
 @transaction.atomic
-def response_accept(*, response: Response, user) -> Response:
+def response_accept(*, response: Response, user: User | None) -> Response:
     """Accept a submitted response: it becomes final and is rescored."""
     current = _locked(response)
     _require_submitted(current, "accept this response")
@@ -64,6 +85,7 @@ def response_accept(*, response: Response, user) -> Response:
         data=status_changed_data(ResponseStatus.SUBMITTED, ResponseStatus.ACCEPTED),
     )
     response_score(response=current)
+    _queue_vendor_email(current, "send_acceptance")
     _copy_state(current, response)
     return response
 
@@ -74,13 +96,19 @@ def clarification_request(
     response: Response,
     questions: Mapping[str, str] | Iterable[tuple[Answer, str]],
     note: str = "",
-    user,
+    user: User | None,
+    documents: Iterable[str] = (),
+    reply_by: datetime.date | None = None,
 ) -> Response:
     """Reopen the named questions of a submitted response, each with its own note.
 
     `questions` maps question keys to notes, or is a list of (answer, note) pairs. A
     question the vendor left unanswered gets an (empty) answer row, so that it can be
-    reopened like the others. The vendor's email is recorded in the outbox in this
+    reopened like the others. `documents` names the reopened questions on which a
+    document is asked for (the portal then offers an upload there); `reply_by` is the
+    date the vendor is asked to answer by (today or later; default_reply_by() when not
+    given). The event records each reopened answer as it stood, so that the reply can
+    be shown beside it. The vendor's email is recorded in the outbox in this
     transaction and sent once it commits.
     """
     current = _locked(response)
@@ -91,6 +119,18 @@ def clarification_request(
             "Choose at least one question to reopen; a clarification request without "
             "questions would give the vendor nothing to answer."
         )
+    wanted = set(documents)
+    if wanted - set(notes):
+        labels = EventLabels.of(current.version.definition)
+        raise ReviewNotAllowed(
+            "A document can only be asked for on a question you reopen; also reopen: "
+            f"{', '.join(labels.question(key) for key in sorted(wanted - set(notes)))}."
+        )
+    today = timezone.localdate()
+    if reply_by is not None and reply_by < today:
+        raise ReviewNotAllowed(
+            f"The reply-by date {reply_by:%d %b %Y} has passed; choose today or a later day."
+        )
     by_key = {q.key: q for q in Question.objects.filter(version_id=current.version_id)}
     unknown = sorted(set(notes) - set(by_key))
     if unknown:
@@ -100,13 +140,18 @@ def clarification_request(
         )
     general_note = note.strip()
     answers = _answers_for(current, [by_key[key] for key in notes])
+    previous_answers = {a.question.key: {"value": a.value, "comment": a.comment} for a in answers}
     for answer in answers:
         answer.needs_clarification = True
         answer.clarification_note = notes[answer.question.key] or general_note
-    Answer.objects.bulk_update(answers, ["needs_clarification", "clarification_note"])
+        answer.clarification_wants_document = answer.question.key in wanted
+    Answer.objects.bulk_update(
+        answers, ["needs_clarification", "clarification_note", "clarification_wants_document"]
+    )
     previous = current.status
     current.status = ResponseStatus.CLARIFICATION_REQUESTED
-    current.save(update_fields=["status"])
+    current.clarification_reply_by = reply_by or default_reply_by(today)
+    current.save(update_fields=["status", "clarification_reply_by"])
     AuditEvent.objects.create(
         response=current,
         kind=AuditEvent.Kind.CLARIFICATION_REQUESTED,
@@ -116,6 +161,9 @@ def clarification_request(
             after=current.status,
             note=general_note,
             questions={a.question.key: a.clarification_note for a in answers},
+            documents=[key for key in notes if key in wanted],
+            reply_by=current.clarification_reply_by,
+            previous=previous_answers,
         ),
     )
     _queue_clarification_email(current)
@@ -124,7 +172,7 @@ def clarification_request(
 
 
 @transaction.atomic
-def answer_evidence_level_set(*, answer: Answer, level: str, user) -> Answer:
+def answer_evidence_level_set(*, answer: Answer, level: str, user: User | None) -> Answer:
     """Set how well an answer is evidenced (for example verified by an analyst); rescores."""
     if level not in EvidenceLevel.values:
         allowed = ", ".join(EvidenceLevel.values)
@@ -176,11 +224,16 @@ def _answers_for(response: Response, questions: list[Question]) -> list[Answer]:
 
 
 def _queue_clarification_email(response: Response) -> None:
+    _queue_vendor_email(response, "send_clarification_request")
+
+
+def _queue_vendor_email(response: Response, task_name: str) -> None:
+    """Record the vendor's email in this transaction's outbox (sent once it commits)."""
     # Imported here: the vendors app depends on questionnaires, not the other way round.
-    from vendors.tasks import send_clarification_request
+    from vendors import tasks
 
     outbox_enqueue(
-        task=send_clarification_request, kwargs={"response_id": response.pk}, subject=response
+        task=getattr(tasks, task_name), kwargs={"response_id": response.pk}, subject=response
     )
 
 
@@ -189,3 +242,4 @@ def _copy_state(source: Response, target: Response) -> None:
     if source is not target:
         target.status = source.status
         target.accepted_at = source.accepted_at
+        target.clarification_reply_by = source.clarification_reply_by

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import psycopg
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
@@ -259,9 +259,9 @@ def _upsert_postgresql(rows: list[_Row], computed_at: datetime.datetime) -> None
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _COMPUTED_FIELDS)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}, computed_at, override_tier, "
-        f"override_justification) "
+        f"override_reason, override_justification) "
         f"SELECT {', '.join(f'u.{n}' for n in names if n != 'result')}, u.result::jsonb, "
-        f"%s, '', '' FROM unnest({arrays}) AS u({', '.join(names)}) "
+        f"%s, '', '', '' FROM unnest({arrays}) AS u({', '.join(names)}) "
         f"ON CONFLICT (response_id, profile_key) DO UPDATE SET {updates}"
     )
     # In _PG_COLUMNS' order: the response ids, then each of the engine's columns.
@@ -281,19 +281,29 @@ def _upsert_postgresql(rows: list[_Row], computed_at: datetime.datetime) -> None
 def score_override(
     *,
     response_score: ResponseScore,
-    user: AbstractBaseUser | None,
+    user: User | None,
     score: float | None,
     tier: str,
     justification: str,
+    reason: str | None = None,
 ) -> ResponseScore:
-    """Set an analyst's score and/or tier next to the computed ones, with the reason.
+    """Set an analyst's score and/or tier next to the computed ones, with the reasons.
 
+    `reason` is the buyer's: printed beside the overridden score in the reports, and
+    required. `justification` is the internal note, for analysts only: never printed.
+    `reason=None` is a caller that does not ask for one yet (the override is then
+    printed as "Adjusted by the analyst", as the overrides made before there was one).
     `tier` may be blank when a score is given: it then follows from the score (and the
     computed result's flags). Raises ValidationError naming the field at fault. The
-    change is recorded as an AuditEvent with the values before and after.
+    change is recorded as an AuditEvent with the values before and after, and both texts.
     """
     justification = " ".join((justification or "").split())
     errors = _override_errors(score, tier, justification)
+    if reason is not None:
+        reason = " ".join(reason.split())
+        problem = _reason_error(reason)
+        if problem:
+            errors["reason"] = problem
     if errors:
         raise ValidationError(errors)
     if not tier:
@@ -303,8 +313,10 @@ def score_override(
         response_score,
         user,
         justification,
+        reason=reason or "",
         override_score=score,
         override_tier=tier,
+        override_reason=reason or "",
         override_justification=justification,
         overridden_by=user,
         overridden_at=timezone.now(),
@@ -315,10 +327,11 @@ def response_score_override(
     *,
     response: Response,
     profile_key: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
     score: float | None,
     tier: str,
     justification: str,
+    reason: str | None = None,
 ) -> ResponseScore:
     """Override the response's score under a profile, scoring it first if it never was.
 
@@ -330,12 +343,17 @@ def response_score_override(
         if stored is None:
             [stored] = response_score(response=response, profile_keys=[profile_key])
         return score_override(
-            response_score=stored, user=user, score=score, tier=tier, justification=justification
+            response_score=stored,
+            user=user,
+            score=score,
+            tier=tier,
+            justification=justification,
+            reason=reason,
         )
 
 
 def score_override_clear(
-    *, response_score: ResponseScore, user: AbstractBaseUser | None, justification: str
+    *, response_score: ResponseScore, user: User | None, justification: str
 ) -> ResponseScore:
     """Remove an override (the computed values apply again); the reason is recorded."""
     justification = " ".join((justification or "").split())
@@ -346,8 +364,10 @@ def score_override_clear(
         response_score,
         user,
         justification,
+        reason="",
         override_score=None,
         override_tier="",
+        override_reason="",
         override_justification="",
         overridden_by=None,
         overridden_at=None,
@@ -356,18 +376,20 @@ def score_override_clear(
 
 def _write_override(
     response_score: ResponseScore,
-    user: AbstractBaseUser | None,
+    user: User | None,
     justification: str,
+    *,
+    reason: str,
     **fields: Any,
 ) -> ResponseScore:
-    """Write the override fields under a row lock and record the change with its reason."""
+    """Write the override fields under a row lock and record the change with its reasons."""
     with transaction.atomic():
         locked = ResponseScore.objects.select_for_update().get(pk=response_score.pk)
         before = _override_state(locked)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(fields))
-        _record_override(locked, user, before, justification)
+        _record_override(locked, user, before, justification, reason)
     return locked
 
 
@@ -385,6 +407,16 @@ def _override_errors(score: float | None, tier: str, justification: str) -> dict
     if problem:
         errors["justification"] = problem
     return errors
+
+
+def _reason_error(reason: str) -> str | None:
+    if len(reason) < MIN_JUSTIFICATION_LENGTH or len(reason.split()) < MIN_JUSTIFICATION_WORDS:
+        return (
+            "Write the reason for the buyer, of at least "
+            f"{MIN_JUSTIFICATION_WORDS} words and {MIN_JUSTIFICATION_LENGTH} characters: "
+            "it is printed beside the adjusted score in the reports."
+        )
+    return None
 
 
 def _justification_error(justification: str) -> str | None:
@@ -412,9 +444,10 @@ def _override_state(score: ResponseScore) -> dict[str, Any]:
 
 def _record_override(
     score: ResponseScore,
-    user: AbstractBaseUser | None,
+    user: User | None,
     before: dict[str, Any],
     justification: str,
+    reason: str,
 ) -> None:
     AuditEvent.objects.create(
         response_id=score.response_id,
@@ -426,7 +459,8 @@ def _record_override(
             "response_score_id": score.pk,
             "before": before,
             "after": _override_state(score),
-            "justification": justification,
+            "justification": justification,  # the internal note
+            "reason": reason,  # the buyer's
         },
     )
 
@@ -435,7 +469,7 @@ def _record_override(
 
 
 def profile_weights_update(
-    *, profile: Profile, section_weights: dict[str, Any], user: AbstractBaseUser | None
+    *, profile: Profile, section_weights: dict[str, Any], user: User | None
 ) -> RescoreJob:
     """Save a profile's section weights and rescore every affected response in batches.
 
@@ -460,7 +494,7 @@ def profile_weights_update(
 
 
 def profile_rescore(
-    *, profile: Profile, user: AbstractBaseUser | None, reason: str = "Requested"
+    *, profile: Profile, user: User | None, reason: str = "Requested"
 ) -> RescoreJob:
     """Rescore every affected response under the profile as it stands (e.g. on request)."""
     with transaction.atomic():
@@ -473,7 +507,7 @@ def profile_rescore(
 
 
 def profiles_rescore(
-    *, profiles: Iterable[Profile], user: AbstractBaseUser | None, reason: str = "Requested"
+    *, profiles: Iterable[Profile], user: User | None, reason: str = "Requested"
 ) -> list[RescoreJob]:
     """`profile_rescore` for each of these profiles, in one transaction."""
     with transaction.atomic():
@@ -506,7 +540,7 @@ def _clean_weights(profile: Profile, section_weights: Mapping[str, Any]) -> dict
 def _rescore_job_start(
     *,
     profile: Profile,
-    user: AbstractBaseUser | None,
+    user: User | None,
     reason: str,
     weights_before: dict[str, Any],
 ) -> RescoreJob:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, NoReturn
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -11,6 +12,7 @@ from django.db import InterfaceError, OperationalError
 from cxvet.outbox.tasks import OutboxTask, Undeliverable
 
 from ..comparison import ComparisonError
+from ..models import Report
 from ..reports import (
     RENDER_HARD_TIME_LIMIT,
     RENDER_SOFT_TIME_LIMIT,
@@ -45,12 +47,12 @@ class ReportRenderTask(OutboxTask):
     soft_time_limit = RENDER_SOFT_TIME_LIMIT
     time_limit = RENDER_HARD_TIME_LIMIT
 
-    def outbox_gave_up(self, reason: str, *, report_id: int, **kwargs) -> None:
+    def outbox_gave_up(self, reason: str, *, report_id: int, **kwargs: Any) -> None:
         report_fail_unfinished(report_id=report_id, reason=reason)
 
 
 @shared_task(base=ReportRenderTask, bind=True)
-def report_render(self, report_id: int) -> str:
+def report_render(self: ReportRenderTask, report_id: int) -> str:
     """Render report `report_id` to PDF and store it; returns what happened, in a word.
 
     A delivery whose earlier run was cut short (its worker died; the broker handed it
@@ -62,7 +64,12 @@ def report_render(self, report_id: int) -> str:
         return "skipped"  # ready, failed, or being rendered by a live worker
     try:
         rendered = render_report(subject_of(report))
-        stored = report_store(report=report, pdf=rendered.pdf, inputs_hash=rendered.inputs_hash)
+        stored = report_store(
+            report=report,
+            pdf=rendered.pdf,
+            inputs_hash=rendered.inputs_hash,
+            inputs=rendered.inputs,
+        )
     except TRANSIENT_ERRORS as exc:
         # Back to the queue; the outbox retries it later, or gives up (outbox_gave_up).
         report_release(report=report, reason=f"{type(exc).__name__}: {exc}")
@@ -81,7 +88,7 @@ def report_render(self, report_id: int) -> str:
     return "ready" if stored else "superseded"
 
 
-def _fail(report, reason: str):
+def _fail(report: Report, reason: str) -> NoReturn:
     report_fail(report=report, reason=reason)
     raise Undeliverable(reason)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -25,12 +26,12 @@ class RescoreTask(OutboxTask):
     time_limit = 600
     soft_time_limit = 570
 
-    def outbox_gave_up(self, reason: str, *, job_id: int, **kwargs) -> None:
+    def outbox_gave_up(self, reason: str, *, job_id: int, **kwargs: Any) -> None:
         rescore_job_fail(job_id=job_id, error=reason)
 
 
 @shared_task(base=RescoreTask, bind=True)
-def rescore_batch(self, job_id: int, after_id: int) -> None:
+def rescore_batch(self: RescoreTask, job_id: int, after_id: int) -> None:
     """Score one batch of a RescoreJob; the next batch is queued in the same transaction."""
     try:
         rescore_job_advance(job_id=job_id, after_id=after_id)

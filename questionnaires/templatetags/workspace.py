@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -46,7 +46,7 @@ def percent(fraction: float | None) -> str:
 
 
 @register.filter
-def tier_badge(tier: str | None) -> str:
+def tier_badge(tier: str | None) -> SafeString:
     """A tier as a coloured badge that also says the word (never colour alone)."""
     if not tier:
         return mark_safe('<span class="cx-muted">not scored</span>')
@@ -130,17 +130,65 @@ def _section_row(section: Any) -> str:
 
 def _question_row(row: Any) -> str:
     requested = " · evidence requested" if row.evidence_requested else ""
+    notes = (
+        f'<div class="cx-muted cx-scoring-notes">Scoring: {escape(row.scoring_notes)}</div>'
+        if row.scoring_notes
+        else ""
+    )
     head = (
-        f'<th class="cx-q" scope="row">{escape(row.text)}<div class="cx-muted"><code>'
-        f"{escape(row.key)}</code>{requested}</div></th>"
+        f'<th class="cx-q" scope="row"><span class="cx-qnum">Q{escape(row.number)}</span> '
+        f'{escape(row.text)}<div class="cx-muted"><code>{escape(row.key)}</code>{requested}'
+        f"</div>{notes}</th>"
     )
-    return f'<tr id="q-{escape(row.key)}">{head}{"".join(map(_cell, row.cells))}</tr>'
+    cells = "".join(_cell(cell, table=False) for cell in row.cells)
+    return f'<tr id="q-{escape(row.key)}">{head}{cells}</tr>{_grid_lines(row)}'
 
 
-def _cell(cell: Any) -> str:
-    answer = (
-        f'<div class="cx-answer">{escape(cell.display)}</div>' if cell.state == "answered" else ""
+def _grid_lines(row: Any) -> str:
+    """A grid question's answers as a grid: one line per grid row under the question,
+    each vendor's cell listing what the agent may do on each channel."""
+    grids = [cell.grid for cell in row.cells]
+    shape = next((grid for grid in grids if grid), None)
+    if shape is None:
+        return ""
+    lines = []
+    for i, (label, _) in enumerate(shape):
+        cells = "".join(
+            "<td>"
+            + (
+                "<br>".join(f"{escape(column)}: {escape(text)}" for column, text in grid[i][1])
+                or '<span class="cx-muted">not answered</span>'
+            )
+            + "</td>"
+            if grid
+            else "<td></td>"
+            for grid in grids
+        )
+        lines.append(
+            f'<tr class="cx-grid-line"><th class="cx-q" scope="row">{escape(label)}</th>'
+            f"{cells}</tr>"
+        )
+    return "".join(lines)
+
+
+@register.simple_tag
+def answer_shown(cell: Any, table: bool = True) -> SafeString:
+    """An answered cell's answer: a grid as its table (or nothing, where its lines
+    follow: `table` false), a metric with its definition."""
+    partial = (
+        f'<div class="cx-partial">{escape(cell.partial.capitalize())}</div>'
+        if getattr(cell, "partial", "")
+        else ""
     )
+    if cell.grid and partial:
+        return mark_safe(partial + (_grid_row_list(cell.grid) if table else ""))
+    if cell.grid:
+        return mark_safe(_grid_table(cell.grid) if table else "")
+    return mark_safe(f'<div class="cx-answer">{escape(cell.display)}</div>{_definition(cell)}')
+
+
+def _cell(cell: Any, *, table: bool = True) -> str:
+    answer = answer_shown(cell, table) if cell.state == "answered" or cell.partial else ""
     meta = [f'<span class="cx-risk {cell.css_class}">{escape(cell.risk_word)}</span>']
     if cell.evidence_label:
         meta.append(f" · {escape(cell.evidence_label)}")
@@ -161,3 +209,45 @@ def _cell(cell: Any) -> str:
     )
     flagged = ' class="cx-flagged"' if cell.flagged else ""
     return f'<td{flagged}>{answer}<div class="cx-meta">{"".join(meta)}</div>{comment}</td>'
+
+
+def _grid_row_list(grid: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    """A partly answered grid: one line per grid row with the cells answered so far."""
+    items = "".join(
+        f"<li><strong>{escape(row)}</strong>: "
+        + (
+            ", ".join(f"{escape(column)}: {escape(text)}" for column, text in cells)
+            or '<span class="cx-muted">not answered</span>'
+        )
+        + "</li>"
+        for row, cells in grid
+    )
+    return f'<ul class="cx-grid-rows">{items}</ul>'
+
+
+def _grid_table(grid: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    """A grid answer as a small table: its rows, each column's answer."""
+    head = "".join(f'<th scope="col">{escape(column)}</th>' for column, _ in grid[0][1])
+    body = "".join(
+        f'<tr><th scope="row">{escape(row)}</th>'
+        + "".join(f"<td>{escape(text)}</td>" for _, text in cells)
+        + "</tr>"
+        for row, cells in grid
+    )
+    return (
+        f'<table class="cx-grid"><thead><tr><td></td>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _definition(cell: Any) -> str:
+    """A metric's definition under its figure; marked where it differs from the others'."""
+    if not cell.definition:
+        return ""
+    if cell.unlike_definition:
+        return (
+            '<div class="cx-definition cx-unlike" title="Counted differently from the other '
+            'vendors: do not compare this figure as if alike">'
+            f"\u2260 counted differently: {escape(cell.definition)}</div>"
+        )
+    return f'<div class="cx-definition cx-muted">{escape(cell.definition)}</div>'

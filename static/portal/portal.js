@@ -5,6 +5,8 @@
  * server decides, documents upload as soon as they are chosen, and a save based on an
  * answer someone else changed shows both versions instead of overwriting.
  *
+ * An answer carried forward from the vendor's previous answers is confirmed in place.
+ *
  * A save that does not get through (no connection, a server or proxy error, the
  * database restarting, too many requests) is tried again with growing, jittered delays
  * until it does; what was typed stays in the page, and in this browser's storage until
@@ -15,6 +17,17 @@
   "use strict";
 
   document.documentElement.classList.add("js");
+
+  var DRAFTS_ROOT = "cxvet-unsaved:";
+  var DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
+  // Answers this browser kept unsaved (below, "Unsaved answers kept in this browser"):
+  // on every portal page, those older than 30 days go; and where the page says nothing
+  // more can be saved through its link (submitted, withdrawn, expired), all of the link's.
+  dropDrafts(tooOld);
+  if (document.querySelector("[data-forget-drafts]")) {
+    dropDrafts(ofLink(draftsPrefix(window.location.pathname)));
+  }
 
   // After a Save that came back with errors, a reload should show what is stored now
   // (answers fixed since were autosaved), not post the old form again.
@@ -31,9 +44,11 @@
   if (!form) { return; }
 
   var TYPING_DELAY_MS = 1500;
+  // Ticking several boxes of one question is one answer: saved (and recorded in the
+  // audit trail) once, after a pause or when the vendor leaves the question.
+  var CHOICE_DELAY_MS = 1500;
   var RETRY_FIRST_MS = 1000;      // then doubling, each delay jittered, up to:
   var RETRY_MAX_MS = 30000;
-  var DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
   var csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var statusLine = form.querySelector("[data-save-status]");
   var progressLine = document.querySelector("[data-section-progress]");
@@ -43,6 +58,7 @@
   var timers = {};      // question key -> pending typing timer
   var dirty = {};       // question key -> true when changed since the last save
   var retries = {};     // question key -> {attempts, timer} while its save is retried
+  var notAsked = {};    // question key -> true when its save was refused as not asked
   var inFlight = 0;
   var linkGone = false;
   var lastSaved = null;   // " at 14:05 UTC" once a save came back
@@ -208,6 +224,7 @@
     clearErrors(card);
     if (reply.status === "invalid") {
       // Kept in storage too: the value stays for correcting, after a reload as well.
+      card.classList.add("has-error");
       showErrors(card, reply.errors);
       setCardState(card, "Not saved: please correct the answer above.", true);
       setStatus("One answer needs correcting before it can be saved.", true);
@@ -216,6 +233,17 @@
     if (reply.status === "locked") {
       drafts.forget(key);
       setCardState(card, reply.message || "This answer can no longer change.", true);
+      return;
+    }
+    if (reply.status === "not_asked") {
+      // Nothing was saved: the other answers no longer ask this question. What was typed
+      // stays in the page, and is saved if the question applies again.
+      drafts.forget(key);
+      notAsked[key] = true;
+      setCardState(card, reply.message, true);
+      setStatus(reply.message, true);
+      applyVisibility(reply.visible);
+      showProgress(reply.section_progress);
       return;
     }
     setHidden(reply.revision_field, reply.revision);
@@ -239,8 +267,58 @@
       showOverallStatus();
     }
     applyVisibility(reply.visible);
-    toggleExplain(card, reply.explain_needed);
+    toggleExplain(card, reply.explain_needed, reply.explain_prompt);
+    showDerived(reply.derived);
+    if (reply.carried === false) { clearCarried(card); } else { showCarriedBar(); }
     showProgress(reply.section_progress);
+  }
+
+  // Carried-forward answers ---------------------------------------------------------------
+
+  // Changing an answer confirms it too: the notice and its button go.
+  function clearCarried(card) {
+    card.querySelectorAll("[data-carried], [data-carried-badge]").forEach(function (el) { el.hidden = true; });
+    showCarriedBar();
+  }
+
+  // The page's "N answers were carried forward" line counts the Confirm buttons left.
+  function showCarriedBar() {
+    var bar = form.querySelector("[data-carried-bar]");
+    if (!bar) { return; }
+    var left = 0;
+    form.querySelectorAll("[data-question]").forEach(function (card) {
+      var notice = card.querySelector("[data-carried]");
+      if (!card.hidden && notice && !notice.hidden && notice.querySelector("[data-confirm-answer]")) { left += 1; }
+    });
+    bar.hidden = left === 0;
+    var count = bar.querySelector("[data-carried-count]");
+    if (count) { count.textContent = left === 1 ? "One answer" : left + " answers"; }
+  }
+
+  function confirmAnswer(card) {
+    var key = card.dataset.question;
+    setCardState(card, "Confirming…");
+    // A change still on its way is saved first: it confirms the answer by itself.
+    save(key).then(function () {
+      inFlight += 1;
+      return post(urlFor(form.dataset.confirmUrl, key), new FormData())
+        .then(function (reply) {
+          if (reply.status === "confirmed" || reply.status === "unchanged") {
+            setHidden(reply.revision_field, reply.revision);
+            setHidden(reply.loaded_field, reply.loaded);
+            if (!reply.carried) { clearCarried(card); }
+            setCardState(card, "Confirmed" + (reply.saved_at ? " at " + reply.saved_at : ""));
+            showProgress(reply.section_progress);
+          } else {
+            setCardState(card, reply.message || "This answer could not be confirmed.", true);
+          }
+        })
+        .catch(function (error) {
+          if (error.gone) { stopForGoneLink(); return; }
+          setCardState(card, "Not confirmed: check your connection, then press Confirm again.", true);
+        })
+        .then(function () { inFlight -= 1; });
+    });
   }
 
   function applyVisibility(visibleKeys) {
@@ -250,13 +328,28 @@
       var show = !!visible[card.dataset.question];
       if (show === !card.hidden) { return; }
       card.hidden = !show;
-      if (show) { setCardState(card, "This follow-up question now applies to you."); }
+      if (!show) { return; }
+      setCardState(card, "This follow-up question now applies to you.");
+      if (notAsked[card.dataset.question]) {
+        delete notAsked[card.dataset.question];
+        markDirty(card, 0);
+      }
     });
   }
 
-  function toggleExplain(card, needed) {
+  // Values the server works out from other answers (a rate from two counts).
+  function showDerived(derived) {
+    Object.keys(derived || {}).forEach(function (key) {
+      var value = form.querySelector('[data-question="' + key + '"] [data-derived-value]');
+      if (value && value.textContent !== derived[key]) { value.textContent = derived[key]; }
+    });
+  }
+
+  function toggleExplain(card, needed, prompt) {
     var notice = card.querySelector("[data-explain-notice]");
     if (!notice) { return; }
+    var promptText = notice.querySelector("[data-explain-prompt]");
+    if (promptText && prompt) { promptText.textContent = prompt; }
     notice.hidden = !needed;
     if (needed) { card.querySelector("[data-comment]").open = true; }
   }
@@ -270,6 +363,7 @@
   // Errors (the server's words, next to the field) -------------------------------------
 
   function clearErrors(card) {
+    card.classList.remove("has-error");
     card.querySelectorAll("[data-autosave-error]").forEach(function (el) { el.remove(); });
     card.querySelectorAll(".is-invalid").forEach(function (el) { el.classList.remove("is-invalid"); });
   }
@@ -296,13 +390,13 @@
   function clearConflict(card) {
     var slot = card.querySelector("[data-conflict-slot]");
     if (slot) { slot.innerHTML = ""; }
-    card.classList.remove("border-danger");
+    card.classList.remove("is-conflict");
   }
 
   function showConflict(card, reply) {
     var slot = card.querySelector("[data-conflict-slot]");
     slot.innerHTML = reply.conflict_html;
-    card.classList.add("border-danger");
+    card.classList.add("is-conflict");
     slot.querySelector('[data-conflict-action="mine"]').addEventListener("click", function () {
       clearConflict(card);
       markDirty(card, 0);
@@ -337,9 +431,11 @@
   // token itself) and the question, with the revision it was based on. A reload, or
   // coming back after the browser closed, puts it back in its field and saves it; the
   // server then saves it, finds it saved already, or shows that someone else changed the
-  // answer meanwhile. A copy is forgotten once saved, when the link stops working, and
-  // after 30 days. An explicit Save marks the copies: if the answer's revision moved
-  // on by the next visit, that Save went through and the copy is dropped.
+  // answer meanwhile. A copy is forgotten once saved (or found saved already), when the
+  // server says the answer can no longer change or is not asked, when the link stops
+  // working, once the response is submitted (the page of what was sent says so), and
+  // after 30 days. An explicit Save marks the copies: if the answer's revision moved on
+  // by the next visit, that Save went through and the copy is dropped.
 
   function draftStore() {
     var storage = null;
@@ -349,30 +445,13 @@
     } catch (e) {
       storage = null;  // storage turned off: answers are still retried while the page is open
     }
-    var ROOT = "cxvet-unsaved:";
-    var match = /\/portal\/([^/]+)\//.exec(form.dataset.autosaveUrl || "");
-    var prefix = ROOT + digest(match ? match[1] : window.location.pathname) + ":";
+    var prefix = draftsPrefix(form.dataset.autosaveUrl || window.location.pathname);
 
     function read(key) {
       try { return JSON.parse(storage.getItem(prefix + key)); } catch (e) { return null; }
     }
     function write(key, entry) {
       try { storage.setItem(prefix + key, JSON.stringify(entry)); } catch (e) { /* full */ }
-    }
-    function storedKeys(start) {
-      var keys = [];
-      for (var i = 0; i < storage.length; i++) {
-        var name = storage.key(i);
-        if (name && name.indexOf(start) === 0) { keys.push(name); }
-      }
-      return keys;
-    }
-    function dropOld() {
-      storedKeys(ROOT).forEach(function (name) {
-        var entry = null;
-        try { entry = JSON.parse(storage.getItem(name)); } catch (e) { entry = null; }
-        if (!entry || !(Date.now() - entry.at < DRAFT_MAX_AGE_MS)) { storage.removeItem(name); }
-      });
     }
     function remember(card, submitted) {
       if (storage) {
@@ -401,9 +480,7 @@
     return {
       remember: remember,
       forget: forget,
-      forgetAll: function () {
-        if (storage) { storedKeys(prefix).forEach(function (name) { storage.removeItem(name); }); }
-      },
+      forgetAll: function () { dropDrafts(ofLink(prefix)); },
       markSubmitted: function () {
         if (!storage) { return; }
         form.querySelectorAll("[data-question]").forEach(function (card) {
@@ -412,11 +489,37 @@
       },
       restore: function () {
         if (!storage) { return; }
-        dropOld();
         form.querySelectorAll("[data-question]").forEach(restoreCard);
       }
     };
   }
+
+  // The start of the storage keys of the link a portal URL names.
+  function draftsPrefix(address) {
+    var match = /\/portal\/([^/]+)\//.exec(address);
+    return DRAFTS_ROOT + digest(match ? match[1] : address) + ":";
+  }
+
+  // Remove the stored answers for which drop(name, entry) holds.
+  function dropDrafts(drop) {
+    try {
+      var storage = window.localStorage;
+      var names = [];
+      for (var i = 0; i < storage.length; i++) {
+        var name = storage.key(i);
+        if (name && name.indexOf(DRAFTS_ROOT) === 0) { names.push(name); }
+      }
+      names.forEach(function (name) {
+        var entry = null;
+        try { entry = JSON.parse(storage.getItem(name)); } catch (e) { entry = null; }
+        if (drop(name, entry)) { storage.removeItem(name); }
+      });
+    } catch (e) { /* storage turned off: nothing is kept */ }
+  }
+
+  function tooOld(name, entry) { return !entry || !(Date.now() - entry.at < DRAFT_MAX_AGE_MS); }
+
+  function ofLink(prefix) { return function (name) { return name.indexOf(prefix) === 0; }; }
 
   // A short digest (two 32-bit FNV-1a hashes): names the link in storage without
   // writing its token there.
@@ -554,9 +657,30 @@
 
   var typingTypes = { text: true, textarea: true, date: false };
 
+  // A figure and a declared answer ("not measured") exclude each other: choosing one
+  // clears the other, so what is saved is what the card shows.
+  function keepOneOfFigureAndDeclared(card, target) {
+    var declared = card.querySelector("[data-declared] select");
+    var figure = card.querySelector('input[name="' + card.dataset.question + '"]');
+    if (!declared || !figure) { return; }
+    if (target === declared && declared.value) { figure.value = ""; }
+    if (target === figure && figure.value) { declared.value = ""; }
+  }
+
+  // A grid cell's amount box shows only for the answers that take a limit ("acts alone
+  // up to a limit"); without JavaScript every box shows and the server keeps an amount
+  // only where the answer takes one.
+  function showGridLimit(select) {
+    var takes = (select.dataset.takesLimit || "").split(" ");
+    var box = select.closest("td") && select.closest("td").querySelector("[data-grid-limit]");
+    if (box) { box.hidden = takes.indexOf(select.value) < 0; }
+  }
+  form.querySelectorAll("select[data-takes-limit]").forEach(showGridLimit);
+
   form.addEventListener("input", function (event) {
     var card = cardOf(event.target);
     if (!card || event.target.type === "file") { return; }
+    keepOneOfFigureAndDeclared(card, event.target);
     var typing = event.target.tagName === "TEXTAREA" || typingTypes[event.target.type];
     if (typing) { markDirty(card, TYPING_DELAY_MS); }
   });
@@ -567,8 +691,12 @@
   form.addEventListener("change", function (event) {
     var card = cardOf(event.target);
     if (!card) { return; }
+    keepOneOfFigureAndDeclared(card, event.target);
+    if (event.target.dataset.takesLimit !== undefined) { showGridLimit(event.target); }
     if (event.target.type === "file") {
       upload(card, event.target);
+    } else if (event.target.type === "checkbox") {
+      markDirty(card, CHOICE_DELAY_MS);
     } else {
       markDirty(card, 0);
     }
@@ -576,10 +704,20 @@
 
   form.addEventListener("focusout", function (event) {
     var card = cardOf(event.target);
-    if (card && dirty[card.dataset.question]) { save(card.dataset.question); }
+    if (!card || !dirty[card.dataset.question]) { return; }
+    // From one box of a question to the next is not leaving the question.
+    var next = event.relatedTarget;
+    if (event.target.type === "checkbox" && next && card.contains(next)) { return; }
+    save(card.dataset.question);
   });
 
   form.addEventListener("click", function (event) {
+    var confirmButton = event.target.closest("[data-confirm-answer]");
+    if (confirmButton) {
+      event.preventDefault();
+      confirmAnswer(cardOf(confirmButton));
+      return;
+    }
     var button = event.target.closest("[data-remove-evidence]");
     if (!button) { return; }
     event.preventDefault();

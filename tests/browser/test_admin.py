@@ -105,13 +105,16 @@ def test_from_the_response_list_to_a_comparison_and_an_export(
     assert comment.locator(".cx-comment").is_visible()
     _shot(page, artifacts_dir, "admin-comparison")
 
-    # Controls: lowest risk first, only flagged questions, another profile.
-    page.select_option("#id_order", "risk")
-    page.check("input[name=flagged]")
-    page.select_option("#id_profile", "financial_services")
+    # Controls apply as they change (each change loads the page again): lowest risk
+    # first, only flagged questions, another profile.
+    assert not page.locator("#comparison-controls input[type=submit]").is_visible()
+    with page.expect_navigation(wait_until="load"):
+        page.select_option("#id_order", "risk")
+    with page.expect_navigation(wait_until="load"):
+        page.check("input[name=flagged]")
     # The old page has a matrix too: wait for the new one, stylesheets included.
     with page.expect_navigation(wait_until="load"):
-        page.click("#comparison-controls input[type=submit]")
+        page.select_option("#id_profile", "financial_services")
     heads = page.locator(".cx-vendor-head .cx-vendor-name").all_inner_texts()
     assert heads[0] == "Careful Co"
     assert page.locator("#comparison-matrix tbody tr[id^=q-]").count() == 1
@@ -119,14 +122,15 @@ def test_from_the_response_list_to_a_comparison_and_an_export(
     _shot(page, artifacts_dir, "admin-comparison-flagged")
 
     with page.expect_download() as download_info:
-        page.click("text=XLSX (answers and summary)")
+        page.click("text=XLSX (summary, matrix, answers)")
     download = download_info.value
     target = artifacts_dir / download.suggested_filename
     download.save_as(str(target))
     workbook = load_workbook(io.BytesIO(target.read_bytes()))
-    assert workbook.sheetnames == ["Answers", "Summary"]
+    assert workbook.sheetnames == ["Summary", "Matrix", "Answers", "Questions"]
     summary = workbook["Summary"]
-    assert summary["F2"].value == "Financial services"
+    assert summary["I1"].value == "Profile"
+    assert summary["I2"].value == "Financial services"
     assert {summary.cell(row=r, column=1).value for r in range(2, 5)} == set(VENDORS)
 
 
@@ -162,13 +166,13 @@ def test_requesting_clarification_in_the_browser(page, live_server, responses, a
     page.wait_for_selector(".messagelist")
 
     assert (
-        "Reopened 1 question and notified Middling Ltd."
+        "Reopened 1 question and notified Middling Ltd, to reply by "
         in page.locator(".messagelist").inner_text()
     )
     assert "clarification asked" in page.locator("#answer-rollback_rate").inner_text()
     assert "Accept response" not in page.locator("#review-actions").inner_text()
     history = page.locator("#history").inner_text()
     assert (
-        "Reopened Q2 “Of those deployments, what share was rolled back, paused or…”: "
+        "Reopened Q1.2 “Of those deployments, what share was rolled back, paused or…”: "
         "Which of the 25 deployments were rolled back" in history
     )

@@ -14,10 +14,9 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from cxvet.celery import app as celery_app
 from questionnaires.models import Answer, Evidence, ResponseStatus
 from tests.browser.accessibility import assert_accessible
-from tests.factories import ContactFactory, UserFactory, VendorFactory
+from tests.factories import ContactFactory, UserFactory, VendorFactory, round_of
 from vendors.services import invitation_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,15 +27,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def eager_tasks():
-    # The invitation email is read from mail.outbox, so send it in-process.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def invitation(live_server, settings, example_version, eager_tasks):
     """Invite a vendor contact and return (private link from the email, response)."""
     settings.SITE_URL = live_server.url
@@ -44,13 +34,49 @@ def invitation(live_server, settings, example_version, eager_tasks):
     contact = ContactFactory(vendor=vendor, name="Robin Vendor", email="robin@parrot.example")
     [link] = invitation_create(
         contacts=[contact],
-        version=example_version,
-        due_date=timezone.localdate() + timezone.timedelta(days=14),
+        selection=round_of(example_version, timezone.localdate() + timezone.timedelta(days=14)),
         user=None,
     )
     [message] = mail.outbox
     url = re.search(r"(http://\S+/portal/\S+/)", message.body).group(1)
     return url, link.response
+
+
+# The portal's error red (static/portal/portal.css), as the browser computes it.
+ERROR_RED = "rgb(176, 42, 55)"
+
+
+def _card_colours(card) -> dict[str, str]:
+    """The computed colours of a card's border, its question's label and its save state."""
+    return card.evaluate(
+        """(card) => {
+            const label = card.querySelector(".form-label, legend");
+            const state = card.querySelector("[data-save-state]");
+            const style = getComputedStyle(card);
+            return {
+                border: style.borderTopColor + " " + style.borderTopWidth,
+                label: getComputedStyle(label).color,
+                state: getComputedStyle(state).color,
+            };
+        }"""
+    )
+
+
+def _assert_shows_an_error(card, *, autosaved: bool = True) -> None:
+    """Red border and question; after an autosave, a red "Not saved" too (a page the
+    server drew shows the message beside the field and in the summary instead)."""
+    colours = _card_colours(card)
+    if not autosaved:
+        del colours["state"]
+    assert colours == {"border": f"{ERROR_RED} 2px", "label": ERROR_RED} | (
+        {"state": ERROR_RED} if autosaved else {}
+    )
+    # A reopened answer's amber border does not cover an error.
+    card.evaluate("(card) => card.classList.add('is-reopened')")
+    try:
+        assert _card_colours(card)["border"] == f"{ERROR_RED} 2px"
+    finally:
+        card.evaluate("(card) => card.classList.remove('is-reopened')")
 
 
 def _saved(page: Page, key: str) -> None:
@@ -99,11 +125,14 @@ def test_vendor_answers_everything_and_the_analyst_sees_it(
     expect(rollback.locator(".invalid-feedback")).to_have_text(
         "Enter a percentage between 0 and 100."
     )
+    expect(rollback.locator("[data-save-state]")).to_contain_text("Not saved")
+    _assert_shows_an_error(rollback)
     # Save without fixing: the summary at the top links to the field.
     page.get_by_role("button", name="Save", exact=True).click()
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text("Enter a percentage between 0 and 100.")
     expect(summary).to_be_focused()
+    _assert_shows_an_error(rollback, autosaved=False)  # as the server draws it
     _shot(page, artifacts_dir, "validation-error")
     summary.get_by_role("link").click()
     expect(rate).to_be_focused()
@@ -112,6 +141,8 @@ def test_vendor_answers_everything_and_the_analyst_sees_it(
     rate.fill("30")
     rate.press("Tab")
     _saved(page, "rollback_rate")
+    colours = _card_colours(rollback)
+    assert ERROR_RED not in colours.values() and ERROR_RED not in colours["border"]
     expect(rollback.locator("[data-explain-notice]")).to_be_visible()
     explanation = page.get_by_label("What caused the rollbacks, and what changed since?")
     explanation.fill("Two pilots paused for latency; fixed with regional hosting.")

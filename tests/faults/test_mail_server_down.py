@@ -18,7 +18,7 @@ from django.utils import timezone
 from cxvet.outbox.models import OutboxMessage
 from cxvet.outbox.services import outbox_sweep
 from tests.conftest import wait_until
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, UserFactory, round_of
 from tests.faults.conftest import closed_port
 from vendors.models import AccessLink
 from vendors.services import invitation_create, token_hash
@@ -41,8 +41,7 @@ def _after_attempt(message: OutboxMessage, attempt: int) -> OutboxMessage:
 def _invite(version, email: str) -> OutboxMessage:
     [link] = invitation_create(
         contacts=[ContactFactory(email=email)],
-        version=version,
-        due_date=timezone.localdate() + datetime.timedelta(days=21),
+        selection=round_of(version, timezone.localdate() + datetime.timedelta(days=21)),
         user=None,
     )
     return OutboxMessage.objects.about(link.response).get()

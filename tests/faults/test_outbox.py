@@ -26,7 +26,7 @@ from cxvet.outbox.services import (
     outbox_enqueue,
     outbox_sweep,
 )
-from tests.factories import ContactFactory, ResponseFactory, UserFactory
+from tests.factories import ContactFactory, ResponseFactory, UserFactory, round_of
 from tests.faults import outbox_tasks
 from tests.faults.conftest import celery_pointed_at, closed_port
 from tests.faults.outbox_tasks import note_run
@@ -70,7 +70,7 @@ def _due(days: int = 21) -> datetime.date:
 
 def _invite(version, **kwargs):
     return invitation_create(
-        contacts=[ContactFactory(**kwargs)], version=version, due_date=_due(), user=None
+        contacts=[ContactFactory(**kwargs)], selection=round_of(version, _due()), user=None
     )
 
 

@@ -22,7 +22,7 @@ from cxvet.outbox.models import OutboxMessage
 from cxvet.outbox.services import BROKER_RETRY_DELAY, outbox_sweep
 from questionnaires.models import Report, ReportStatus, Response, ResponseStatus
 from tests.conftest import wait_until
-from tests.factories import ContactFactory, UserFactory, VendorFactory
+from tests.factories import ContactFactory, UserFactory, VendorFactory, round_of
 from tests.vendors.helpers import url
 from vendors.models import AccessLink
 from vendors.services import invitation_create
@@ -49,7 +49,8 @@ def test_vendors_and_analysts_carry_on_while_redis_is_down_and_nothing_is_lost(
     services.start_worker()
     first = ContactFactory(email="first@vendor.example")
     due = timezone.localdate() + datetime.timedelta(days=21)
-    [link] = invitation_create(contacts=[first], version=example_version, due_date=due, user=None)
+    selection = round_of(example_version, due)
+    [link] = invitation_create(contacts=[first], selection=selection, user=None)
     wait_until(lambda: len(services.emails()) == 1, timeout=60)
     token = LINK.search(services.emails()[0]).group(1)
     vendor = Client()
@@ -83,7 +84,7 @@ def test_vendors_and_analysts_carry_on_while_redis_is_down_and_nothing_is_lost(
     second = ContactFactory(vendor=second_vendor, email="second@vendor.example")
     invite = analyst.post(
         f"/admin/vendors/vendor/{second_vendor.pk}/invite/",
-        {"contacts": [second.pk], "version": example_version.pk, "due_date": due.isoformat()},
+        {"contacts": [second.pk], "selection": selection.pk},
     )
     assert invite.status_code == 302
     assert AccessLink.objects.filter(contact=second).exists()
@@ -94,8 +95,9 @@ def test_vendors_and_analysts_carry_on_while_redis_is_down_and_nothing_is_lost(
     report = Report.objects.get(response=response)
     assert report.status == ReportStatus.QUEUED
 
+    # The analysts' submission notice, the clarification email, the invitation, the PDF.
     waiting = OutboxMessage.objects.exclude(status=OutboxMessage.Status.SENT)
-    assert waiting.count() == 3
+    assert waiting.count() == 4
     for message in waiting:
         assert message.status == OutboxMessage.Status.PENDING
         assert message.last_error.startswith("Could not queue: OperationalError"), message
@@ -112,12 +114,13 @@ def test_vendors_and_analysts_carry_on_while_redis_is_down_and_nothing_is_lost(
     services.redis.start()  # empty: it keeps nothing on disk
     wait_until(lambda: app.control.ping(destination=[services.worker_name], timeout=1), timeout=90)
     later = timezone.now() + BROKER_RETRY_DELAY + datetime.timedelta(seconds=1)
-    assert outbox_sweep(now=later)["pending"] == 3
+    assert outbox_sweep(now=later)["pending"] == 4
 
     wait_until(lambda: _statuses() == {OutboxMessage.Status.SENT}, timeout=120)
     emails = services.emails()
-    assert len(emails) == 3
+    assert len(emails) == 4
     assert any("To: first@vendor.example" in e and "Which period?" in e for e in emails)
+    assert any("Subject: Submitted: " in e for e in emails)
     assert any("To: second@vendor.example" in e and LINK.search(e) for e in emails)
     assert Report.objects.get(pk=report.pk).status == ReportStatus.READY
     page = analyst.get(f"/admin/questionnaires/response/{response.pk}/change/")

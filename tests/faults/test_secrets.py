@@ -2,7 +2,8 @@
 
 A real worker on a private Redis sends the invitations while `redis-cli monitor` records
 every command the broker receives; then the broker's record and its keys, every table of
-the database, the outbox rows and every log are searched for each token, raw and in
+the database, the outbox rows and every log are searched for each token (the
+invitations' and those later emails mint, here a reminder's), raw and in
 every base64 alignment (the broker base64-encodes message bodies). Each search is first
 shown to find something that is there (the message's own payload, the token's hash),
 so a search that finds nothing is not blind.
@@ -21,9 +22,11 @@ from django.db import connection
 from django.utils import timezone
 
 from cxvet.outbox.models import OutboxMessage
+from questionnaires.models import Response, Selection
 from tests.conftest import wait_until
-from tests.factories import ContactFactory, VendorFactory
-from vendors.models import AccessLink
+from tests.factories import ContactFactory, VendorFactory, round_of
+from vendors.models import AccessLink, LinkToken
+from vendors.reminders import reminders_sweep
 from vendors.services import invitation_create, token_hash
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -96,9 +99,17 @@ def test_tokens_never_reach_the_broker_the_database_or_the_logs(
         contacts = [ContactFactory(vendor=vendor), ContactFactory(vendor=vendor)]
         due = timezone.localdate() + datetime.timedelta(days=21)
         links = invitation_create(
-            contacts=contacts, version=example_version, due_date=due, user=None
+            contacts=contacts, selection=round_of(example_version, due), user=None
         )
         wait_until(lambda: len(services.emails()) == 2, timeout=60)
+        # Later emails mint tokens of their own: a reminder due today, sent by the worker.
+        response = links[0].response
+        Selection.objects.filter(pk=response.selection_id).update(reminder_days=[21])
+        Response.objects.filter(pk=response.pk).update(
+            due_date_set_at=timezone.now() - datetime.timedelta(days=7)
+        )
+        assert reminders_sweep()["claimed"] == 1
+        wait_until(lambda: len(services.emails()) == 4, timeout=60)
         wait_until(
             lambda: set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"},
             timeout=30,
@@ -108,9 +119,11 @@ def test_tokens_never_reach_the_broker_the_database_or_the_logs(
         monitor.wait(timeout=10)
 
     tokens = [LINK.search(email).group(1) for email in services.emails()]
-    assert len(set(tokens)) == 2
-    for token in tokens:
+    assert len(set(tokens)) == 4
+    for token in tokens[:2]:  # the invitations: the links' own tokens
         assert AccessLink.objects.filter(token_hash=token_hash(token)).exists()
+    for token in tokens[2:]:  # the reminders: one LinkToken each
+        assert LinkToken.objects.filter(token_hash=token_hash(token)).exists()
 
     broker_record = monitor_log.read_bytes()
     broker_keys = redis_dump(services.redis.client)
@@ -130,4 +143,4 @@ def test_tokens_never_reach_the_broker_the_database_or_the_logs(
         assert not holds(database, token), "a token is stored in the database"
         assert not holds(logs, token), "a token is in a log"
     for message in OutboxMessage.objects.all():
-        assert set(message.payload) == {"link_id"}
+        assert set(message.payload) in ({"link_id"}, {"reminder_ids"})

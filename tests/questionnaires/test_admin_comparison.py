@@ -17,6 +17,7 @@ from tests.factories import (
     SelectionFactory,
     VendorFactory,
     answer_all,
+    round_of,
 )
 from tests.synthetic import answered_responses, generated_definition, import_definition
 
@@ -237,9 +238,11 @@ def test_xlsx_export_of_a_comparison(client, analyst, pair):
     assert page["Content-Type"].startswith("application/vnd.openxmlformats")
     assert 'filename="example_agent_check-comparison-' in page["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(page.content))
-    assert workbook.sheetnames == ["Answers", "Summary"]
-    assert workbook["Summary"]["F2"].value == "Financial services"
+    assert workbook.sheetnames == ["Summary", "Matrix", "Answers", "Questions"]
+    assert workbook["Summary"]["I1"].value == "Profile"
+    assert workbook["Summary"]["I2"].value == "Financial services"
     assert workbook["Answers"].max_row == 1 + 2 * 7
+    assert workbook["Matrix"].max_row == 1 + 2
 
 
 def test_csv_exports_of_a_comparison(client, analyst, pair):
@@ -248,8 +251,13 @@ def test_csv_exports_of_a_comparison(client, analyst, pair):
 
     assert answers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(answers.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["Vendor", "Product", "Response ID"]
+    assert rows[0][:4] == ["Vendor", "Product", "Round", "Response ID"]
     assert len(rows) == 1 + 2 * 7
+    matrix = client.get(EXPORT_URL, {"ids": _ids(*pair), "format": "csv", "part": "matrix"})
+    matrix_rows = list(csv.reader(io.StringIO(matrix.content.decode("utf-8-sig"))))
+    assert matrix_rows[0][:3] == ["Vendor", "Rank", "Round"]
+    assert len(matrix_rows) == 1 + 2
+    assert "comparison-matrix-" in matrix["Content-Disposition"]
     summary_rows = list(csv.reader(io.StringIO(summary.content.decode("utf-8-sig"))))
     assert [r[0] for r in summary_rows[1:]] == ["Careful Co", "Reckless Inc"]
     assert "comparison-summary-" in summary["Content-Disposition"]
@@ -274,16 +282,29 @@ def test_export_actions_on_the_response_list(client, analyst, pair):
 
 
 def test_export_of_all_responses_to_a_questionnaire(client, analyst, pair, example_version):
-    ResponseFactory(version=example_version, vendor=VendorFactory(name="Invited Only"))
+    later = round_of(example_version, name="Contoso 2027")
+    ResponseFactory(
+        version=example_version, vendor=VendorFactory(name="Invited Only"), selection=later
+    )
     url = reverse(
         "admin:questionnaires_response_questionnaire_export",
         args=[example_version.questionnaire_id],
     )
 
     page = client.get(url, {"format": "csv", "part": "summary"})
+    answers = client.get(url, {"format": "csv"})
 
     rows = list(csv.reader(io.StringIO(page.content.decode("utf-8-sig"))))
-    assert [r[0] for r in rows[1:]] == ["Careful Co", "Invited Only", "Reckless Inc"]
+    # Handed-over responses in rank order, then the one still being answered, unranked.
+    assert [r[0] for r in rows[1:]] == ["Careful Co", "Reckless Inc", "Invited Only"]
+    assert rows[3][rows[0].index("Rank")] == ""
+    # Responses from many rounds: each row says which.
+    rounds = {r[0]: r[rows[0].index("Round")] for r in rows[1:]}
+    assert rounds["Invited Only"] == "Contoso 2027"
+    assert rounds["Careful Co"] == ""  # answered outside any round
+    answer_rows = list(csv.reader(io.StringIO(answers.content.decode("utf-8-sig"))))
+    assert answer_rows[0][2] == "Round"
+    assert {r[2] for r in answer_rows[1:] if r[0] == "Invited Only"} == {"Contoso 2027"}
     assert "all-responses-summary" in page["Content-Disposition"]
     compare_page = _text(client.get(COMPARE_URL, {"ids": _ids(*pair)}))
     assert f"{url}?format=xlsx" in compare_page
@@ -319,7 +340,7 @@ def test_selection_export_uses_its_profile(client, analyst, pair):
         {"format": "xlsx"},
     )
 
-    assert load_workbook(io.BytesIO(page.content))["Summary"]["F2"].value == "Financial services"
+    assert load_workbook(io.BytesIO(page.content))["Summary"]["I2"].value == "Financial services"
 
 
 def test_empty_selection_says_what_to_do(client, analyst):
@@ -329,7 +350,7 @@ def test_empty_selection_says_what_to_do(client, analyst):
         reverse("admin:questionnaires_selection_compare", args=[selection.pk]), follow=True
     )
 
-    assert "This selection has no responses yet" in _text(page)
+    assert "This round has no vendors yet: invite vendors into it first." in _text(page)
 
 
 def test_comparison_needs_a_staff_login(client, pair):

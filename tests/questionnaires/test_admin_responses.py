@@ -314,7 +314,7 @@ def test_response_page_shows_the_history(client, analyst, example_version):
 
     assert "Evidence level changed" in html
     assert (
-        "Q2 “Of those deployments, what share was rolled back, paused or…”: "
+        "Q1.2 “Of those deployments, what share was rolled back, paused or…”: "
         "Self-attested → Verified by an analyst" in html
     )
     assert "analyst" in html
@@ -343,7 +343,7 @@ def test_response_page_queries_do_not_grow_with_evidence_or_history(
         page = client.get(url)
 
     assert len(page.context["events"]) == 5  # one per answer
-    assert sum(len(files) for _, _, files in page.context["sections"][0][2]) >= 3
+    assert sum(len(item.files) for item in page.context["sections"][0].rows) >= 3
     assert len(busy) == len(bare)
 
 
@@ -424,7 +424,7 @@ def test_clarification_form_reopens_ticked_questions_with_notes(
         "rollback_rate": "Which deployments were paused?",
         "live_monitoring": "Please reply within a week.",
     }
-    assert "Reopened 2 questions and notified Risky Bots." in _text(page)
+    assert "Reopened 2 questions and notified Risky Bots, to reply by " in _text(page)
     assert len(callbacks) == 1
 
 
@@ -436,7 +436,10 @@ def test_clarification_form_without_questions_or_notes_explains(client, analyst,
     no_note = client.post(url, {"reopen__rollback_rate": "on"})
 
     assert "Tick at least one question" in _text(nothing)
-    assert "no note for: rollback_rate" in _text(no_note)
+    assert (
+        "no note for: Q1.2 “Of those deployments, what share was rolled back, paused or"
+        in _text(no_note)
+    )
     # What was typed is kept.
     assert 'name="reopen__rollback_rate" id="id_reopen__rollback_rate" checked' in _text(no_note)
     response.refresh_from_db()
@@ -497,6 +500,7 @@ def test_override_with_justification(client, analyst, example_version):
             "score": "64",
             "tier": "high",
             "justification": "Site visit showed the monitoring dashboard is not staffed at night.",
+            "reason": "Nobody watches the monitoring at night, so incidents wait for morning.",
         },
         follow=True,
     )
@@ -504,6 +508,7 @@ def test_override_with_justification(client, analyst, example_version):
     stored = ResponseScore.objects.get(response=response, profile_key="general")
     assert (stored.override_score, stored.override_tier) == (64, "high")
     assert stored.overridden_by == analyst
+    assert stored.override_reason.startswith("Nobody watches")
     assert "Score overridden" in _text(page)
     assert "Site visit showed the monitoring dashboard" in _text(page)
 
@@ -534,6 +539,7 @@ def test_override_of_a_response_never_scored_scores_it_first(client, analyst, ex
             "profile": "financial_services",
             "tier": "critical",
             "justification": "The vendor lost its banking licence partner last month.",
+            "reason": "The vendor no longer has a licensed banking partner for payments.",
         },
     )
 

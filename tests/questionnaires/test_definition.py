@@ -347,3 +347,29 @@ def test_visibility_remembers_hidden_sets_by_the_controlling_answers():
             ), values
     assert rule.hidden(cases[0]) == set()
     assert rule.hidden(cases[1]) == {"rate"}
+
+
+def test_buyer_context_is_stored_only_where_written():
+    plain = load_definition(BASE)
+    assert "buyer_context" not in plain["sections"][0]["questions"][0]
+    text = BASE.replace(
+        "        min: 0\n", "        min: 0\n        buyer_context: [volume, buyer]\n", 1
+    )
+    declared = load_definition(text)
+    assert declared["sections"][0]["questions"][0]["buyer_context"] == ["volume", "buyer"]
+    assert load_definition(dump_definition(declared)) == declared
+
+
+def test_buyer_context_names_known_parts_only():
+    text = BASE.replace("        min: 0\n", "        min: 0\n        buyer_context: [budget]\n", 1)
+    error = only_error(text)
+    assert error.startswith("sections[0].questions[0].buyer_context[0] (line")
+    assert "unknown part of the buyer context 'budget'" in error
+    assert "currency" in error
+
+
+def test_buyer_context_topics_match_the_rounds_module():
+    from questionnaires.definition import BUYER_CONTEXT_TOPICS
+    from questionnaires.rounds import TOPICS
+
+    assert TOPICS == BUYER_CONTEXT_TOPICS

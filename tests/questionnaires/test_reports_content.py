@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from questionnaires.comparison import build_comparison
 from questionnaires.models import Answer, EvidenceLevel, ReportKind, ResponseScore
 from questionnaires.reports import render_report, report_subject
+from questionnaires.reports.charts import score_text
 from questionnaires.scoring import CRITICAL_FROM, HIGH_FROM, MODERATE_FROM
 from questionnaires.services.reviews import answer_evidence_level_set, response_accept
 from questionnaires.services.scores import score_override
@@ -26,6 +27,7 @@ from tests.questionnaires.reports_data import (
     PAYLOAD_IMG,
     PAYLOAD_LINK,
     pdf_pages_text,
+    pdf_text,
     pdf_to_pngs,
     report_selection,
 )
@@ -61,17 +63,17 @@ def _one_line(text: str) -> str:
 
 def _summary_line(column, rank: int) -> str:
     result = column.result
-    score = "—" if column.effective_score is None else floatformat(column.effective_score, 0)
     flags = "; ".join(
         f"{f.severity.upper()} {f.title}"
         for f in column.flags
         if f.severity in ("critical", "high")
     )
     return (
-        f"{rank} {column.vendor_name} {column.product} · {column.status_label} {score} "
-        f"{floatformat(result.low, 0)}{EN_DASH}{floatformat(result.high, 0)} "
-        f"{column.effective_tier.capitalize()} {round(result.coverage * 100)}% {flags or 'none'}"
-    )
+        f"{rank} {column.vendor_name} {column.product} · {column.status_label} "
+        f"{score_text(column.effective_score)} "
+        f"{score_text(result.low)}{EN_DASH}{score_text(result.high)} "
+        f"{column.effective_tier.capitalize()} {round(result.coverage * 100)}% {flags}"
+    ).strip()
 
 
 def test_comparison_summary_ranks_vendors_with_their_scores_tiers_and_flags(
@@ -84,7 +86,7 @@ def test_comparison_summary_ranks_vendors_with_their_scores_tiers_and_flags(
     summary = _one_line(pages[1])
 
     assert "Executive summary" in summary
-    assert pages[2].startswith("Risk score and range by vendor")  # the summary is one page
+    assert pages[2].startswith("How the assessment was made")  # the summary is one page
     # Lowest risk first; a critical tier last whatever its number.
     for rank, name in enumerate(["Acme Voice", "Cora Talk", "Blip Chat"], start=1):
         assert _summary_line(by_name[name], rank) in summary
@@ -127,15 +129,16 @@ def test_comparison_sections_compare_answers_risk_evidence_and_comments(recorded
     assert "Section risk by vendor" in text
     assert "Production track record section weight 2" in text
     assert "Question Acme Voice Cora Talk Blip Chat" in text  # rank order, as the summary
-    assert "Section risk score 10 10 93" in text
+    assert "Section risk score (0\u2013100) 10.0 10.0 93.3" in text
     assert "LOW · document 5% LOW ⚑ · document 0% SEVERE · document · clarifying 30%" in text
     assert (
-        "Q5 Does a human approve every action that moves money? LOW Yes unanswered SEVERE ⚑ No"
+        "Q2.2 Does a human approve every action that moves money? LOW Yes unanswered SEVERE ⚑ No"
         in text
     )
     # Vendor text prints as text, and nothing it names was fetched or embedded.
     assert (
-        f"Q2 · Blip Chat: Two rollbacks after prompt changes. {PAYLOAD_IMG} {PAYLOAD_LINK}" in text
+        f"Q1.2 · Blip Chat: Two rollbacks after prompt changes. {PAYLOAD_IMG} {PAYLOAD_LINK}"
+        in text
     )
     assert server_url in text
     assert requests == []
@@ -145,7 +148,7 @@ def test_comparison_sections_compare_answers_risk_evidence_and_comments(recorded
 def test_methodology_states_the_engine_thresholds_weights_and_sources(comparison_pdf):
     text = _one_line("\n".join(pdf_pages_text(comparison_pdf.pdf)))
 
-    assert "Appendix: methodology" in text
+    assert "Appendix: formulas, weights and sources" in text
     assert "Risk score (0\u2013100) = 100 \u00d7 \u03a3A eq rq / \u03a3A eq" in text
     assert f"Low below {MODERATE_FROM:g}" in text
     assert f"High {HIGH_FROM:g} to below {CRITICAL_FROM:g}, or any high flag" in text
@@ -154,29 +157,26 @@ def test_methodology_states_the_engine_thresholds_weights_and_sources(comparison
     assert "Production track record 2 50%" in text
     assert "Human oversight 2 50%" in text
     assert "Sinch, The AI Production Paradox (2026)" in text
-    assert "(cited by Q2)" in text
+    assert "(cited by Q1.2)" in text
     assert comparison_pdf.inputs_hash in text
 
 
-def test_an_override_is_printed_with_its_justification(recorded):
+def test_an_override_without_a_reason_is_printed_neutrally_never_with_its_note(recorded):
+    """An override made before overrides had a reason for the buyer."""
     data, _, _ = recorded
     stored = ResponseScore.objects.get(response=data.responses["Cora Talk"], profile_key="general")
-    score_override(
-        response_score=stored,
-        user=UserFactory(),
-        score=55,
-        tier="",
-        justification="References confirmed monitoring gaps in two deployments.",
-    )
+    note = "References confirmed monitoring gaps in two deployments."
+    score_override(response_score=stored, user=UserFactory(), score=55, tier="", justification=note)
 
     rendered = render_report(report_subject(kind=ReportKind.COMPARISON, selection=data.selection))
 
     summary = _one_line(pdf_pages_text(rendered.pdf)[1])
-    assert re.search(r"2 Cora Talk .*? 55\*", summary)
+    assert re.search(r"2 Cora Talk .*? 55\.0\*", summary)
     assert (
-        "* Cora Talk: score/tier set by an analyst (computed 40, high): References confirmed "
-        "monitoring gaps in two deployments." in summary
+        "* Cora Talk: score/tier set by an analyst under the General profile (computed 40.0, "
+        "high): Adjusted by the analyst" in summary
     )
+    assert "References confirmed" not in _one_line(pdf_text(rendered.pdf))
 
 
 def test_assessment_shows_summary_flags_with_answers_sections_answers_and_history(
@@ -194,26 +194,27 @@ def test_assessment_shows_summary_flags_with_answers_sections_answers_and_histor
     assert "Vendor Blip Chat Product Blip Chat Agent" in pages[0]
     assert "Response status Clarification requested" in pages[0]
     summary = (
-        f"{floatformat(column.result.score, 0)} {floatformat(column.result.low, 0)}{EN_DASH}"
-        f"{floatformat(column.result.high, 0)} Critical {round(column.result.coverage * 100)}% 1"
+        f"{score_text(column.result.score)} {score_text(column.result.low)}{EN_DASH}"
+        f"{score_text(column.result.high)} Critical {round(column.result.coverage * 100)}% 1"
     )
     assert summary in pages[1]
     assert (
         "CRITICAL Money moves without human approval. The agent can move money with nobody "
-        "approving it. Q5 Does a human approve every action that moves money? — No" in text
+        "approving it. Q2.2 Does a human approve every action that moves money? — No" in text
     )
     for section in column.result.sections:
         assert (
-            f"{section.title} {floatformat(section.weight, -2)} {floatformat(section.score, 0)}"
-            in text
+            f"{section.title} {floatformat(section.weight, -2)} {score_text(section.score)}" in text
         )
     assert "Hallucinated policy or commitment; Cost" in text
     assert "Sampled review after the fact" in text
     assert "Document attached" in text
     assert "Clarification requested: Which period does 30% cover?" in text
-    assert (
-        "dana Clarification requested Please give the period. Reopened Q2 “Of those "
-        "deployments, what share was rolled back, paused or…”: Which period does 30% cover?" in text
+    assert re.search(
+        r"dana Clarification requested Please give the period\. Reply by \d+ \w+ \d{4} "
+        r"Reopened Q1.2 “Of those deployments, what share was rolled back, paused or…”: Which "
+        r"period does 30% cover\?",
+        text,
     )
     assert f"Comment: Two rollbacks after prompt changes. {PAYLOAD_IMG}" in text
     for number, page in enumerate(pages, start=1):
@@ -232,24 +233,31 @@ def test_the_assessment_history_describes_each_review_step_in_words(recorded):
     answer = Answer.objects.get(response=cora, question__key="rollback_rate")
     answer_evidence_level_set(answer=answer, level=EvidenceLevel.VERIFIED, user=dana)
     stored = ResponseScore.objects.get(response=cora, profile_key="general")
-    justification = "The bank's own staff approve every refund in both live deployments."
+    note = "INTERNAL-ONLY: their sales lead pushed for this, check again in May."
+    reason = "The bank's own staff approve every refund in both live deployments."
     score_override(
-        response_score=stored, user=dana, score=35, tier="moderate", justification=justification
+        response_score=stored,
+        user=dana,
+        score=35,
+        tier="moderate",
+        justification=note,
+        reason=reason,
     )
     response_accept(response=cora, user=dana)
 
     rendered = render_report(report_subject(kind=ReportKind.ASSESSMENT, response=cora))
 
     pages = [_one_line(p) for p in pdf_pages_text(rendered.pdf)]
-    history = next(p for p in pages if "History of clarifications" in p)
+    history = next(p for p in pages if p.startswith("History of clarifications"))
     assert (
-        "dana.analyst Evidence level changed Q2 “Of those deployments, what share was rolled back, "
+        "dana.analyst Evidence level changed Q1.2 “Of those deployments, what share was rolled back, "
         "paused or…”: Document attached → Verified by an analyst" in history
     )
     assert (
         f"dana.analyst Score overridden General: set to score 35, tier Moderate (computed "
-        f"{floatformat(stored.score, 0)}, {stored.tier.capitalize()}) “{justification}”" in history
+        f"{score_text(stored.score)}, {stored.tier.capitalize()}) “{reason}”" in history
     )
+    assert "INTERNAL-ONLY" not in " ".join(pages)
     assert "dana.analyst Status changed Submitted → Accepted" in history
     for raw in ("profile_key", "rollback_rate", "verified", "document", "justification"):
         assert raw not in history

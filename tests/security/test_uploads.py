@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 
 from questionnaires.evidence import (
     EvidenceRejected,
@@ -346,7 +346,9 @@ def test_files_per_response_are_capped_in_count_and_bytes(client, portal, settin
 # Served so that nothing runs ------------------------------------------------------------------
 
 
-def test_the_portal_has_no_url_that_serves_a_file():
+def test_the_portal_has_no_url_that_serves_a_stored_file():
+    """Uploaded files never come back through the portal; the one file it sends is the
+    workbook it writes afresh from the response (test below)."""
     portal = get_resolver().url_patterns
     names = {
         p.name
@@ -360,9 +362,25 @@ def test_the_portal_has_no_url_that_serves_a_file():
         "autosave",
         "evidence",
         "evidence_remove",
+        "confirm",
         "submit",
         "sent",
+        "workbook",
+        "workbook_download",
+        "workbook_preview",
     }
+
+
+def test_the_portals_workbook_is_a_fresh_attachment_that_runs_nothing(client, example_version):
+    token, _ = open_response(example_version)
+    download = client.get(reverse("portal:workbook_download", args=[token]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download.content[:2] == b"PK"  # a zip (XLSX), not a page
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from questionnaires.services.answers import AnswerChange, answers_save, response
 from questionnaires.services.reviews import clarification_request
 from tests.factories import UserFactory, answer_all
 from tests.vendors.helpers import open_response, section_post, url
+from vendors.forms import answer_fingerprint
+from vendors.sections import NOT_ASKED
 
 COMPLETE = {
     "live_deployments": 12,
@@ -328,6 +330,51 @@ def test_autosave_refuses_an_invalid_value_with_the_message(client, example_vers
     assert "rollback_rate" not in _answers(response)
 
 
+@pytest.mark.parametrize("sent", ["8", "999", ""])
+def test_autosave_to_a_question_not_asked_is_refused_not_saved(client, example_version, sent):
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 0})  # no deployments: no rollback rate
+    reply = client.post(
+        url("autosave", token, "rollback_rate"),
+        {"rollback_rate": sent, "rollback_rate-revision": 0},
+    )
+    assert reply.status_code == 409
+    body = reply.json()
+    assert body["status"] == "not_asked"
+    assert body["message"] == NOT_ASKED
+    assert "not asked" in body["message"]
+    assert "rollback_rate" not in body["visible"]
+    assert "revision" not in body  # nothing here for the page to take as saved
+    assert body["section_progress"] == {"answered": 1, "total": 1}
+    assert _answers(response) == {"live_deployments": 0}
+
+
+def test_autosave_of_a_stored_answer_no_longer_asked_is_not_unchanged(client, example_version):
+    """Sent back as it was loaded (which used to read "unchanged"), after the answer it
+    follows up on changed elsewhere."""
+    token, response = open_response(example_version)
+    answer_all(response, {"live_deployments": 12, "rollback_rate": 8})
+    stored = Answer.objects.get(response=response, question__key="rollback_rate")
+    loaded = answer_fingerprint(stored.value, stored.comment)
+    deployments = Answer.objects.get(response=response, question__key="live_deployments")
+    answers_save(
+        response=response,
+        changes=[AnswerChange("live_deployments", 0, "", deployments.revision, (12, ""))],
+        actor="colleague",
+    )
+    reply = client.post(
+        url("autosave", token, "rollback_rate"),
+        {
+            "rollback_rate": "8",
+            "rollback_rate-revision": stored.revision,
+            "rollback_rate-loaded": loaded,
+        },
+    )
+    assert reply.status_code == 409
+    assert reply.json()["status"] == "not_asked"
+    assert _answers(response) == {"live_deployments": 0, "rollback_rate": 8}
+
+
 def test_autosave_conflict_returns_both_values(client, example_version):
     token, response = open_response(example_version)
     first = client.post(
@@ -405,6 +452,8 @@ def test_a_change_to_the_answer_as_read_is_saved_in_place(example_version):
         "value": "Night lead",
         "comment": "24/7",
         "revision": 2,
+        "old_value": "Ops",
+        "old_comment": "",
     }
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from questionnaires.models import Answer, AuditEvent, Response, ResponseStatus
 from tests.conftest import wait_until
-from tests.factories import ContactFactory, ResponseFactory, UserFactory, VendorFactory
-from vendors.models import AccessLink
+from tests.factories import ContactFactory, ResponseFactory, UserFactory, VendorFactory, round_of
+from vendors.models import AccessLink, LinkToken
 from vendors.services import (
     InvitationError,
     invitation_create,
@@ -49,7 +49,7 @@ def test_invitation_creates_response_and_emails_each_contact_a_private_link(
 
     with django_capture_on_commit_callbacks(execute=True):
         links = invitation_create(
-            contacts=[alice, bob], version=example_version, due_date=_due(), user=analyst
+            contacts=[alice, bob], selection=round_of(example_version, _due()), user=analyst
         )
 
     response = Response.objects.get(vendor=vendor, version=example_version)
@@ -81,34 +81,66 @@ def test_invitation_creates_response_and_emails_each_contact_a_private_link(
 def test_email_is_queued_only_after_commit(example_version, django_capture_on_commit_callbacks):
     contact = ContactFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        invitation_create(contacts=[contact], version=example_version, due_date=_due(), user=None)
+        invitation_create(
+            contacts=[contact], selection=round_of(example_version, _due()), user=None
+        )
     assert mail.outbox == []
     assert len(callbacks) == 1
 
 
-def test_reinviting_reuses_the_response_moves_the_due_date_and_replaces_the_old_link(
+def test_reinviting_into_the_round_reuses_the_response_and_replaces_the_old_link(
     example_version, django_capture_on_commit_callbacks
 ):
     contact = ContactFactory()
+    selection = round_of(example_version, _due(10))
     with django_capture_on_commit_callbacks(execute=True):
-        [first] = invitation_create(
-            contacts=[contact], version=example_version, due_date=_due(10), user=None
-        )
-        [second] = invitation_create(
-            contacts=[contact], version=example_version, due_date=_due(30), user=None
-        )
+        [first] = invitation_create(contacts=[contact], selection=selection, user=None)
+        [second] = invitation_create(contacts=[contact], selection=selection, user=None)
     assert Response.objects.filter(vendor=contact.vendor).count() == 1
-    assert second.response.due_date == _due(30)
+    assert second.response == first.response
     first.refresh_from_db()
     assert first.revoked_at is not None
     assert second.revoked_at is None
+
+
+def test_one_invitation_brings_several_vendors_each_into_its_own_response(
+    example_version, django_capture_on_commit_callbacks
+):
+    selection = round_of(example_version, _due())
+    acme, globex = VendorFactory(), VendorFactory()
+    contacts = [
+        ContactFactory(vendor=acme),
+        ContactFactory(vendor=acme),
+        ContactFactory(vendor=globex),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        links = invitation_create(contacts=contacts, selection=selection, user=None)
+    assert len(links) == 3
+    assert links[0].response == links[1].response != links[2].response
+    assert set(selection.responses.values_list("vendor", flat=True)) == {acme.pk, globex.pk}
+    assert {r.version for r in selection.responses.all()} == {example_version}
+    assert len(mail.outbox) == 3
+
+
+def test_the_same_vendor_answers_again_in_another_round_of_the_same_version(
+    example_version, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory()
+    first_round, second_round = round_of(example_version), round_of(example_version)
+    with django_capture_on_commit_callbacks(execute=True):
+        [first] = invitation_create(contacts=[contact], selection=first_round, user=None)
+        [second] = invitation_create(contacts=[contact], selection=second_round, user=None)
+    assert first.response != second.response
+    assert second.response.selection == second_round
+    first.refresh_from_db()
+    assert first.revoked_at is None  # a link to another round's response stays
 
 
 @pytest.mark.parametrize(
     "problem, expected",
     [
         ("no_contacts", "Choose at least one contact"),
-        ("two_vendors", "same vendor"),
+        ("no_due_date", "no due date"),
         ("past_due", "in the past"),
         ("draft", "not published"),
     ],
@@ -119,21 +151,23 @@ def test_invalid_invitations_say_what_is_wrong(example_version, problem, expecte
     version = example_version
     if problem == "no_contacts":
         contacts = []
-    elif problem == "two_vendors":
-        contacts.append(ContactFactory())
+    elif problem == "no_due_date":
+        due = None
     elif problem == "past_due":
         due = _due(-1)
     elif problem == "draft":
         version.status = "draft"  # not saved: the check reads the instance
     with pytest.raises(InvitationError, match=expected):
-        invitation_create(contacts=contacts, version=version, due_date=due, user=None)
+        selection = round_of(version)
+        selection.due_date = due
+        invitation_create(contacts=contacts, selection=selection, user=None)
     assert not Response.objects.exists()
 
 
 def test_revoke_records_who_and_is_idempotent(example_version):
     contact = ContactFactory()
     [link] = invitation_create(
-        contacts=[contact], version=example_version, due_date=_due(), user=None
+        contacts=[contact], selection=round_of(example_version, _due()), user=None
     )
     analyst = UserFactory()
     link_revoke(link=link, user=analyst)
@@ -152,7 +186,7 @@ def test_reissue_revokes_and_emails_a_new_working_link(
     contact = ContactFactory()
     with django_capture_on_commit_callbacks(execute=True):
         [old] = invitation_create(
-            contacts=[contact], version=example_version, due_date=_due(), user=None
+            contacts=[contact], selection=round_of(example_version, _due()), user=None
         )
     with django_capture_on_commit_callbacks(execute=True):
         new = link_reissue(link=old, user=UserFactory())
@@ -169,7 +203,7 @@ def test_a_link_revoked_before_its_email_went_out_is_never_emailed(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         [link] = invitation_create(
-            contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+            contacts=[ContactFactory()], selection=round_of(example_version, _due()), user=None
         )
         link_revoke(link=link, user=None)
     assert mail.outbox == []
@@ -177,7 +211,7 @@ def test_a_link_revoked_before_its_email_went_out_is_never_emailed(
 
 def test_invitation_task_rerun_sends_nothing_twice(example_version):
     [link] = invitation_create(
-        contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+        contacts=[ContactFactory()], selection=round_of(example_version, _due()), user=None
     )
     send_invitation.apply(args=[link.pk])
     send_invitation.apply(args=[link.pk])
@@ -193,7 +227,7 @@ def test_a_link_opens_nothing_until_its_email_is_built(example_version):
     contacts[1].vendor = contacts[0].vendor
     contacts[1].save()
     links = invitation_create(
-        contacts=contacts, version=example_version, due_date=_due(), user=None
+        contacts=contacts, selection=round_of(example_version, _due()), user=None
     )
     assert len({link.token_hash for link in links}) == 2
     send_invitation.apply(args=[links[0].pk])
@@ -229,7 +263,7 @@ def test_invitation_is_retried_when_the_mail_server_is_down_with_a_new_token(
     # Without a broker the outbox runs the retry at once, as a worker would later.
     with django_capture_on_commit_callbacks(execute=True):
         [link] = invitation_create(
-            contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+            contacts=[ContactFactory()], selection=round_of(example_version, _due()), user=None
         )
 
     assert len(attempts) == 2
@@ -252,7 +286,7 @@ def test_invitation_is_not_retried_after_a_permanent_error(
     attempts = _flaky_mail(monkeypatch, [refused])
     with django_capture_on_commit_callbacks(execute=True):
         [link] = invitation_create(
-            contacts=[ContactFactory()], version=example_version, due_date=_due(), user=None
+            contacts=[ContactFactory()], selection=round_of(example_version, _due()), user=None
         )
 
     assert len(attempts) == 1
@@ -296,7 +330,11 @@ def test_clarification_email_lists_questions_and_notes_to_every_active_contact(e
     body = mail.outbox[0].body
     assert "How many enterprise deployments" in body
     assert "Which deployments?" in body
-    assert "still works" in body
+    # The email carries a working link of its own: a token minted for it, stored hashed.
+    token = LINK_PATTERN.search(body).group(1)
+    assert LinkToken.objects.get(token_hash=token_hash(token)).link.contact == active
+    assert not LinkToken.objects.filter(token_hash=token).exists()
+    assert "text/html" in [kind for _, kind in mail.outbox[0].alternatives]
 
 
 def test_clarification_email_is_sent_once_per_round(example_version):
@@ -329,6 +367,6 @@ def test_invitation_email_goes_through_the_worker(example_version, celery_worker
     """With REDIS_URL set this runs in a real worker process; otherwise in-process."""
     contact = ContactFactory()
     [link] = invitation_create(
-        contacts=[contact], version=example_version, due_date=_due(), user=None
+        contacts=[contact], selection=round_of(example_version, _due()), user=None
     )
     wait_until(lambda: AccessLink.objects.get(pk=link.pk).email_sent_at is not None)

@@ -39,8 +39,12 @@ ROUTE_METHODS = {
     "portal:autosave": ("post",),
     "portal:evidence": ("post",),
     "portal:evidence_remove": ("post",),
+    "portal:confirm": ("post",),
     "portal:submit": ("get", "post"),
     "portal:sent": ("get",),
+    "portal:workbook": ("get", "post"),
+    "portal:workbook_download": ("get",),
+    "portal:workbook_preview": ("get", "post"),
 }
 
 
@@ -159,12 +163,14 @@ def _args(name: str, party: Party) -> list:
     if name == "portal:section":
         section = party.response.version.questions.get(key=party.question_key).section
         return [section.key]
-    if name == "portal:autosave":
+    if name in ("portal:autosave", "portal:confirm"):
         return [party.question_key]
     if name == "portal:evidence":
         return [party.evidence_key]
     if name == "portal:evidence_remove":
         return [party.evidence_key, party.evidence.pk]
+    if name == "portal:workbook_preview":
+        return [1]  # a waiting workbook's id (tests/vendors/test_workbook_portal.py)
     return []
 
 
@@ -201,6 +207,7 @@ def _foreign_keys(parties: Parties) -> list[tuple[str, list]]:
     return [
         ("portal:section", [section]),
         ("portal:autosave", [question]),
+        ("portal:confirm", [question]),
         ("portal:evidence", [birch.evidence_key]),
         ("portal:evidence", [question]),
         # Cedar's file under a question Alder has too: the id is Cedar's, so no.
@@ -209,7 +216,7 @@ def _foreign_keys(parties: Parties) -> list[tuple[str, list]]:
     ]
 
 
-@pytest.mark.parametrize("case", range(6))
+@pytest.mark.parametrize("case", range(7))
 def test_a_working_link_finds_nothing_by_another_responses_keys(parties: Parties, case):
     name, args = _foreign_keys(parties)[case]
     others = parties.birch.secrets + parties.cedar.secrets
@@ -230,6 +237,13 @@ def test_the_same_requests_with_the_owners_keys_do_change_things(parties: Partie
         reply, changed = _try(alder.token, name, _args(name, alder), "post", _data(name, key))
         assert reply.status_code in (200, 302), name
         assert {"questionnaires.Answer", "questionnaires.Evidence"} & set(changed), name
+    # Confirming changes an answer only while it is carried forward.
+    with transaction.atomic():
+        Answer.objects.filter(pk=alder.answer.pk).update(carried_forward=True)
+        reply, changed = _try(alder.token, "portal:confirm", [alder.question_key], "post", {})
+        transaction.set_rollback(True)
+    assert reply.json()["status"] == "confirmed"
+    assert "questionnaires.Answer" in changed
 
 
 # Tokens that are not exactly a live link --------------------------------------------------------
@@ -279,7 +293,13 @@ def test_another_working_link_reaches_only_its_own_response(parties: Parties):
     _assert_reveals_none(reply, alder.secrets, "removing Alder's file with Cedar's link")
 
     # Cedar's pages show Cedar's answers and files, never Alder's.
-    for name in ("portal:overview", "portal:section", "portal:submit", "portal:sent"):
+    for name in (
+        "portal:overview",
+        "portal:section",
+        "portal:submit",
+        "portal:sent",
+        "portal:workbook",
+    ):
         reply, _ = _try(cedar.token, name, _args(name, cedar), "get", {})
         assert reply.status_code in (200, 302), name
         _assert_reveals_none(reply, alder.secrets + parties.birch.secrets, name)

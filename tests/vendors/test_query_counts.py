@@ -10,14 +10,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from questionnaires.services.definitions import questionnaire_import
+from tests.factories import round_of
 from tests.synthetic import definition_yaml, generated_answers, one_section_definition
 from tests.vendors.helpers import open_response, url
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-# Unchanged since the last view: the link and the response's fingerprint (section cached).
-SECTION_PAGE_CACHED_QUERIES = 2
+# Unchanged since the last view: the link, its round (the buyer context every page shows)
+# and the response's fingerprint (section cached).
+SECTION_PAGE_CACHED_QUERIES = 3
 # After a change: also the answers and the files.
-SECTION_PAGE_QUERIES = 4
+SECTION_PAGE_QUERIES = 5
 # The link, the answers, then the transaction: begin, lock the response, write the answer
 # (still as the page read it) and its audit event, commit.
 AUTOSAVE_QUERIES = 7
@@ -32,7 +34,9 @@ def filled_response(db):
 
         definition = one_section_definition(question_count, key=f"generated_{question_count}")
         version = questionnaire_import(text=definition_yaml(definition), publish=True).version
-        token, response = open_response(version)
+        token, response = open_response(
+            version, selection=round_of(version, buyer_currency="EUR", buyer_industry="retail")
+        )
         questions = [q for s in version.definition["sections"] for q in s["questions"]]
         # Careful answers, seeded: the yes/no s0_q3 is "yes", so posting "no" changes it.
         answers = generated_answers(version.definition, random.Random(question_count), appetite=0)

@@ -5,14 +5,9 @@ from typing import Any
 
 from django import template
 
-from questionnaires import display
+from questionnaires.rounds import buyer_context_for_vendors
 
 register = template.Library()
-
-
-@register.simple_tag
-def answer_display(question: dict[str, Any], value: Any) -> str:
-    return display.answer_display(question, value)
 
 
 @register.filter
@@ -24,3 +19,10 @@ def person(label: str) -> str:
 @register.filter
 def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.inclusion_tag("portal/_buyer_context.html")
+def buyer_context_panel(access: Any, expanded: bool = False) -> dict[str, Any]:
+    """The round's buyer context as vendors may see it: a card, or a one-line summary
+    that opens (the response's round is read once per request)."""
+    return {"context": buyer_context_for_vendors(access.response.selection), "expanded": expanded}

@@ -14,26 +14,34 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings, setup_databases, teardown_databases
 from pypdf import PdfReader
 
 from questionnaires.models import ReportKind, Response, ResponseScore, Selection
 from questionnaires.reports import ReportNotPossible, render_report, report_subject
+from questionnaires.services.selections import selection_save, selection_sign_off
 
 DEFAULT_OUTPUT = Path(settings.BASE_DIR) / "docs" / "reports"
 # Which pages to keep, found by a heading on them: a few of each report, not all.
+# The cover (page 1) lists every heading in its contents, so the others are looked for
+# from page 2 on.
 COMPARISON_PAGES = (
     ("cover", "Vendor comparison"),
     ("summary", "Executive summary"),
+    ("method", "How the assessment was made"),
     ("charts", "Risk score and range by vendor"),
     ("flags", "Red flags by vendor"),
+    ("framework", "Each cell: how the vendor's answers to the questions behind the control"),
+    ("business-case", "How it is computed."),
     ("section", "Question "),
-    ("methodology", "Appendix: methodology"),
+    ("methodology", "Appendix: formulas, weights and sources"),
 )
 ASSESSMENT_PAGES = (
     ("cover", "Vendor assessment"),
-    ("summary", "Summary"),
+    ("summary", "Decisive findings"),
+    ("method", "How the assessment was made"),
     ("answers", "Answer and comment"),
     ("history", "History of clarifications and reviews"),
 )
@@ -79,6 +87,7 @@ class Command(BaseCommand):
                 chosen = Selection.objects.order_by("pk").first()
                 if chosen is None:
                     raise CommandError("The demo data created no selection.")
+                _sample_verdict(chosen)
                 return self._samples(chosen.pk, None, output, dpi)
             finally:
                 teardown_databases(old_config, verbosity=0)
@@ -133,6 +142,28 @@ class Command(BaseCommand):
         return Response.objects.select_related("version").get(pk=chosen)
 
 
+def _sample_verdict(selection: Selection) -> None:
+    """In the throwaway demo round: the vendor its recommendation names first becomes the
+    recommended one, signed off by an owner, so the sample cover shows a verdict."""
+    text = selection.recommendation
+    named = [
+        (text.find(r.vendor.name), r)
+        for r in selection.responses.select_related("vendor")
+        if r.vendor.name in text
+    ]
+    if not named:
+        return
+    selection.recommended = min(named, key=lambda found: found[0])[1]
+    selection_save(selection=selection, user=None)
+    signer = (
+        selection.owners.order_by("pk").first()
+        or selection.created_by
+        or get_user_model().objects.filter(is_staff=True).order_by("pk").first()
+    )
+    if signer is not None:
+        selection_sign_off(selection=selection, user=signer)
+
+
 def _pages_to_png(
     pdf: bytes, wanted: tuple[tuple[str, str], ...], output: Path, prefix: str, dpi: int
 ) -> list[Path]:
@@ -142,7 +173,14 @@ def _pages_to_png(
         source = Path(scratch) / "report.pdf"
         source.write_bytes(pdf)
         for position, (name, heading) in enumerate(wanted, start=1):
-            number = next((i for i, text in enumerate(texts, start=1) if heading in text), None)
+            number = next(
+                (
+                    i
+                    for i, text in enumerate(texts, start=1)
+                    if heading in text and (i > 1 or name == "cover")
+                ),
+                None,
+            )
             if number is None:
                 continue
             target = output / f"{prefix}-{position}-{name}"

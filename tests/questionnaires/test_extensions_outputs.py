@@ -1,0 +1,203 @@
+"""Units, declared answers and scoring notes in what analysts and buyers read: the
+comparison, the admin, the XLSX export and the PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from questionnaires.comparison import build_comparison
+from questionnaires.exports import comparison_xlsx
+from questionnaires.models import ReportKind, ResponseStatus
+from questionnaires.reports import render_report, report_subject
+from questionnaires.services.scores import response_score
+from tests.factories import ResponseFactory, VendorFactory, answer_all, round_of
+from tests.questionnaires.reports_data import pdf_text
+
+ANSWERS = {
+    "Acme Voice": {
+        "live_deployments": 9,
+        "rollbacks": "not_measured",
+        "time_to_rollback": 2,
+        "live_monitoring": "realtime",
+        "refund_limit": 250,
+        "rollback_counted": "full",
+        "rollback_base": "all_live",
+        "rollback_window": "months_12",
+        "action_authority": {
+            "choices": {
+                "refund.voice": "alone_limited",
+                "refund.chat": "approved",
+                "account_change.voice": "not_offered",
+                "account_change.chat": "approved",
+            },
+            "limits": {"refund.voice": 50},
+        },
+    },
+    "Blip Chat": {
+        "live_deployments": 20,
+        "rollbacks": 1,
+        "time_to_rollback": "not_tested",
+        "live_monitoring": "realtime",
+        "refund_limit": 0,
+        "rollback_counted": "rollbacks_only",
+        "rollback_base": "live_at_end",
+        "rollback_window": "days_90",
+    },
+    "Cora Bots": {
+        "live_deployments": 10,
+        "rollbacks": 2,
+        "live_monitoring": "realtime",
+        "rollback_counted": "full",
+        "rollback_base": "all_live",
+        "rollback_window": "months_12",
+    },
+    "Dune AI": {
+        "live_deployments": 8,
+        "rollbacks": 1,
+        "rollback_counted": "full",
+        "rollback_base": "all_live",
+        "rollback_window": "months_12",
+    },
+    "Echo Desk": {"live_deployments": 5, "rollbacks": 1, "rollback_counted": "full"},
+}
+
+
+@pytest.fixture
+def eur_round(extensions_version):
+    selection = round_of(extensions_version, name="Northwind 2027", buyer_currency="EUR")
+    for name, values in ANSWERS.items():
+        response = ResponseFactory(
+            version=extensions_version,
+            vendor=VendorFactory(name=name),
+            status=ResponseStatus.SUBMITTED,
+            selection=selection,
+        )
+        answer_all(response, values)
+        response_score(response=response)
+    return selection
+
+
+def _displays(comparison) -> dict[tuple[str, str], str]:
+    names = [c.vendor_name for c in comparison.vendors]
+    return {
+        (row.key, name): cell.display
+        for _, row in comparison.rows()
+        for name, cell in zip(names, row.cells, strict=True)
+    }
+
+
+def test_the_comparison_shows_units_the_rounds_currency_and_declared_answers(eur_round):
+    comparison = build_comparison(list(eur_round.responses.all()))
+    shown = _displays(comparison)
+    assert shown[("time_to_rollback", "Acme Voice")] == "2 hours"
+    assert shown[("time_to_rollback", "Blip Chat")] == "Never done or tested"
+    assert shown[("rollback_rate", "Acme Voice")] == "We do not measure this"
+    assert shown[("rollbacks", "Acme Voice")] == "We do not count them"
+    assert shown[("rollback_rate", "Blip Chat")] == "5%"  # worked out: 1 of 20
+    assert shown[("refund_limit", "Acme Voice")] == "EUR 250"
+    notes = {row.key: row.scoring_notes for _, row in comparison.rows()}
+    assert notes["rollback_rate"].startswith("Up to 10% scores 0.1 (low)")
+    # "Not measured" carries its declared risk, the worst band's.
+    acme = comparison.vendors[[c.vendor_name for c in comparison.vendors].index("Acme Voice")]
+    risk = {t.question_key: t.risk for t in acme.result.contributions}
+    assert risk["rollback_rate"] == 1
+
+
+def test_the_xlsx_answers_carry_their_units(eur_round):
+    comparison = build_comparison(list(eur_round.responses.all()))
+    sheet = load_workbook(io.BytesIO(comparison_xlsx(comparison)))["Answers"]
+    header = [c.value for c in sheet[1]]
+    key, answer, unit = (header.index(h) for h in ("Question key", "Answer", "Unit"))
+    answers = {
+        row[0].value + "/" + row[key].value: (row[answer].value, row[unit].value)
+        for row in sheet.iter_rows(min_row=2)
+    }
+    assert answers["Acme Voice/time_to_rollback"] == (2, "hours")
+    assert answers["Acme Voice/refund_limit"] == (250, "EUR")
+    assert answers["Blip Chat/time_to_rollback"] == ("Never done or tested", None)
+
+
+def test_the_pdf_methodology_says_how_each_answer_is_scored(eur_round):
+    text = " ".join(
+        pdf_text(
+            render_report(report_subject(kind=ReportKind.COMPARISON, selection=eur_round)).pdf
+        ).split()
+    )
+    assert "How each answer is scored" in text
+    assert "Under an hour scores 0 (low), up to a day 0.5 (high), longer 1 (severe)." in text
+
+
+def test_analysts_see_the_scoring_notes_on_the_response_page(client, eur_round, analyst):
+    response = eur_round.responses.get(vendor__name="Acme Voice")
+    page = client.get(
+        reverse("admin:questionnaires_response_change", args=[response.pk])
+    ).content.decode()
+    assert "Scoring: Under an hour scores 0 (low)" in page
+    assert "EUR 250" in page
+
+
+def test_figures_counted_differently_are_marked_everywhere(client, eur_round, analyst):
+    comparison = build_comparison(list(eur_round.responses.all()))
+    [row] = [row for _, row in comparison.rows() if row.key == "rollback_rate"]
+    by_vendor = dict(zip([v.vendor_name for v in comparison.vendors], row.cells, strict=True))
+    # Cora and Dune count alike (the majority); Blip counts full rollbacks over 90 days;
+    # Echo left its definition half given; Acme's "not measured" is no figure to define.
+    assert by_vendor["Blip Chat"].unlike_definition
+    assert by_vendor["Blip Chat"].definition == (
+        "Full rollbacks only / Deployments live at the end of the window / The last 90 days"
+    )
+    assert not by_vendor["Cora Bots"].unlike_definition
+    assert not by_vendor["Dune AI"].unlike_definition
+    assert by_vendor["Echo Desk"].unlike_definition
+    assert by_vendor["Echo Desk"].definition == "definition not given"
+    assert by_vendor["Acme Voice"].definition == ""
+
+    sheet = load_workbook(io.BytesIO(comparison_xlsx(comparison)))["Answers"]
+    header = [c.value for c in sheet[1]]
+    differs = {
+        (r[0].value, r[header.index("Question key")].value): r[
+            header.index("Definition differs")
+        ].value
+        for r in sheet.iter_rows(min_row=2)
+    }
+    assert differs[("Blip Chat", "rollback_rate")] == "yes"
+    assert differs[("Cora Bots", "rollback_rate")] == "no"
+    assert not differs[("Cora Bots", "live_monitoring")]  # no definition: left empty
+
+    ids = ",".join(str(v.response_id) for v in comparison.vendors)
+    page = client.get(
+        reverse("admin:questionnaires_response_compare") + f"?ids={ids}"
+    ).content.decode()
+    assert "\u2260 counted differently: Full rollbacks only" in page
+
+    pdf = render_report(report_subject(kind=ReportKind.COMPARISON, selection=eur_round)).pdf
+    assert "\u2260 counted differently" in pdf_text(pdf)
+
+
+def test_the_action_authority_grid_reads_as_a_grid_in_the_admin_and_the_pdf(
+    client, eur_round, analyst
+):
+    comparison = build_comparison(list(eur_round.responses.all()))
+    ids = ",".join(str(v.response_id) for v in comparison.vendors)
+    page = client.get(
+        reverse("admin:questionnaires_response_compare") + f"?ids={ids}"
+    ).content.decode()
+    # One line per action under the question, each vendor's channels in its column.
+    assert re.search(
+        r'<tr class="cx-grid-line"><th class="cx-q" scope="row">Refund</th>'
+        r"(<td></td>)*<td>Voice: Acts alone up to a limit \(EUR 50\)<br>"
+        r"Chat: A human approves each one</td>",
+        page,
+    )
+    text = " ".join(
+        pdf_text(
+            render_report(report_subject(kind=ReportKind.COMPARISON, selection=eur_round)).pdf
+        ).split()
+    )
+    assert "Refund Voice: Acts alone up to a limit (EUR 50) Chat: A human approves each one" in text
+    assert "Account change" in text

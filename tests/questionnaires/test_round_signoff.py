@@ -1,0 +1,145 @@
+"""The analyst's side of the board pack: the recommended vendor and its sign-off on the
+round, and an override's reason for the buyer apart from its internal note."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from questionnaires.models import AuditEvent, ResponseScore, Selection
+from questionnaires.services.scores import score_override
+from questionnaires.services.selections import (
+    SignOffNotPossible,
+    selection_save,
+    selection_sign_off,
+)
+from tests.factories import ResponseFactory, UserFactory, round_of, scored_submission
+
+GOOD = {"live_deployments": 40, "rollback_rate": 5, "live_monitoring": "realtime"}
+REASON = "Two reference customers confirmed live monitoring on every queue."
+NOTE = "Internal: their sales lead pushed for this; recheck in May."
+
+
+@pytest.fixture
+def round_with_vendors(example_version):
+    selection = round_of(example_version, name="Contact centre 2027")
+    acme = scored_submission(example_version, "Acme Voice", GOOD)
+    blip = scored_submission(example_version, "Blip Chat", GOOD)
+    selection.responses.add(acme, blip)
+    return selection, acme, blip
+
+
+def test_a_sign_off_records_who_and_when_and_a_new_verdict_clears_it(round_with_vendors):
+    selection, acme, blip = round_with_vendors
+    dana = UserFactory(username="dana.signs")
+    selection.recommended = acme
+    selection_save(selection=selection, user=dana)
+
+    selection_sign_off(selection=selection, user=dana)
+
+    stored = Selection.objects.get(pk=selection.pk)
+    assert stored.signed_off_by == dana
+    assert stored.signed_off_at is not None
+
+    stored.recommended = blip  # another vendor: the sign-off no longer holds
+    selection_save(selection=stored, user=dana)
+    assert Selection.objects.get(pk=selection.pk).signed_off_at is None
+
+    selection_sign_off(selection=stored, user=dana)
+    stored.recommendation = "Proceed with Blip Chat."  # a new text: signed off again
+    selection_save(selection=stored, user=dana)
+    assert Selection.objects.get(pk=selection.pk).signed_off_by is None
+
+
+def test_nothing_to_sign_off_is_refused_with_the_reason(round_with_vendors):
+    selection, _, _ = round_with_vendors
+
+    with pytest.raises(SignOffNotPossible, match="has no recommendation yet"):
+        selection_sign_off(selection=selection, user=UserFactory())
+
+
+def test_the_recommended_vendor_is_one_of_the_round_s_responses(
+    round_with_vendors, example_version
+):
+    selection, _, _ = round_with_vendors
+    elsewhere = ResponseFactory(version=example_version)
+    selection.recommended = elsewhere
+
+    with pytest.raises(ValidationError, match="among this round's responses"):
+        selection_save(selection=selection, user=None)
+
+
+def test_the_round_page_offers_only_its_vendors_and_signs_off(
+    db, client, analyst, round_with_vendors, example_version
+):
+    selection, acme, _ = round_with_vendors
+    other = scored_submission(example_version, "Outsider Ltd", GOOD)
+    page = client.get(reverse("admin:questionnaires_selection_change", args=[selection.pk]))
+    html = page.content.decode()
+    assert "No recommendation yet" in html
+    assert "Acme Voice (Submitted)" in html
+    assert "Outsider Ltd" not in html
+    assert other.pk  # exists, just not offered
+    assert 'id="sign-off-round"' in html
+
+    Selection.objects.filter(pk=selection.pk).update(recommended=acme)
+    reply = client.post(
+        reverse("admin:questionnaires_selection_sign_off", args=[selection.pk]), follow=True
+    )
+
+    assert "Signed off" in reply.content.decode()
+    assert Selection.objects.get(pk=selection.pk).signed_off_by == analyst
+    assert (
+        client.get(
+            reverse("admin:questionnaires_selection_sign_off", args=[selection.pk])
+        ).status_code
+        == 405
+    )
+
+
+def test_an_override_records_the_reason_for_the_buyer_and_the_internal_note(example_version):
+    response = scored_submission(example_version, "Acme Voice", GOOD)
+    stored = ResponseScore.objects.get(response=response, profile_key="general")
+
+    score_override(
+        response_score=stored, user=None, score=30, tier="", justification=NOTE, reason=REASON
+    )
+
+    stored.refresh_from_db()
+    assert (stored.override_reason, stored.override_justification) == (REASON, NOTE)
+    event = AuditEvent.objects.get(response=response, kind=AuditEvent.Kind.SCORE_OVERRIDDEN)
+    assert (event.data["reason"], event.data["justification"]) == (REASON, NOTE)
+
+
+def test_an_override_given_an_empty_reason_is_refused(example_version):
+    response = scored_submission(example_version, "Acme Voice", GOOD)
+    stored = ResponseScore.objects.get(response=response, profile_key="general")
+
+    with pytest.raises(ValidationError) as refused:
+        score_override(
+            response_score=stored, user=None, score=30, tier="", justification=NOTE, reason=" "
+        )
+
+    assert "reason for the buyer" in str(refused.value.message_dict["reason"])
+    stored.refresh_from_db()
+    assert stored.override_score is None
+
+
+def test_the_override_form_takes_both_texts_and_names_a_missing_reason(
+    db, client, analyst, example_version
+):
+    response = scored_submission(example_version, "Acme Voice", GOOD)
+    target = reverse("admin:questionnaires_response_override", args=[response.pk])
+    html = client.get(target).content.decode()
+    assert "Reason for the buyer" in html and "Internal note" in html
+    posted = {"profile": "general", "score": "30", "tier": "", "justification": NOTE}
+
+    refused = client.post(target, {**posted, "reason": ""})
+    accepted = client.post(target, {**posted, "reason": REASON})
+
+    assert "Write the reason for the buyer" in refused.content.decode()
+    assert accepted.status_code == 302
+    stored = ResponseScore.objects.get(response=response, profile_key="general")
+    assert (stored.override_score, stored.override_reason) == (30, REASON)
+    assert stored.override_justification == NOTE
