@@ -111,7 +111,7 @@ def cache_key(kind: str, shown: list[Any]) -> str:
 def section_page_key(access: PortalAccess, section: dict[str, Any]) -> str:
     """Everything a section page shows: the link (whose token every URL of the page
     holds, put back in each reply), the vendor, whom to ask, the questionnaire, the
-    round's buyer context and the reply-by date (one query, the round), the section, and
+    round's buyer context and the reply-by date (read with the link), the section, and
     the response's fingerprint (one query; conditions look back across sections, so all
     of the response counts).
 

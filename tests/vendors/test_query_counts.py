@@ -15,11 +15,11 @@ from tests.synthetic import definition_yaml, generated_answers, one_section_defi
 from tests.vendors.helpers import open_response, url
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-# Unchanged since the last view: the link, its round (the buyer context every page shows)
-# and the response's fingerprint (section cached).
-SECTION_PAGE_CACHED_QUERIES = 3
+# Unchanged since the last view: the link with its round (the buyer context every page
+# shows) and the response's fingerprint (section cached).
+SECTION_PAGE_CACHED_QUERIES = 2
 # After a change: also the answers and the files.
-SECTION_PAGE_QUERIES = 5
+SECTION_PAGE_QUERIES = 4
 # The link, the answers, then the transaction: begin, lock the response, write the answer
 # (still as the page read it) and its audit event, commit.
 AUTOSAVE_QUERIES = 7
