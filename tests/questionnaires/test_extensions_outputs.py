@@ -201,3 +201,63 @@ def test_the_action_authority_grid_reads_as_a_grid_in_the_admin_and_the_pdf(
     )
     assert "Refund Voice: Acts alone up to a limit (EUR 50) Chat: A human approves each one" in text
     assert "Account change" in text
+
+
+def test_the_derived_rate_and_the_grid_read_alike_on_the_page_in_the_xlsx_and_the_pdf(
+    client, eur_round, analyst
+):
+    """The rollback rate is worked out from two counts (1 of 20 is 5%), never typed in;
+    it and the action-authority grid must come out the same in every output."""
+    comparison = build_comparison(list(eur_round.responses.all()))
+    ids = ",".join(str(v.response_id) for v in comparison.vendors)
+    page = client.get(
+        reverse("admin:questionnaires_response_compare") + f"?ids={ids}"
+    ).content.decode()
+    row = page[page.index('<tr id="q-rollback_rate">') :]
+    row = row[: row.index("</tr>")]
+    shown = re.findall(r'<div class="cx-answer">([^<]*)</div>', row)
+    order = [v.vendor_name for v in comparison.vendors]
+    assert dict(zip(order, shown, strict=True)) == {
+        "Blip Chat": "5%",
+        "Cora Bots": "20%",
+        "Acme Voice": "We do not measure this",
+        "Dune AI": "12.5%",
+        "Echo Desk": "20%",
+    }
+
+    workbook = load_workbook(io.BytesIO(comparison_xlsx(comparison)))
+    answers = workbook["Answers"]
+    header = [c.value for c in answers[1]]
+    key, answer, unit = (header.index(h) for h in ("Question key", "Answer", "Unit"))
+    cells = {
+        (r[0].value, r[key].value): (r[answer], r[unit].value) for r in answers.iter_rows(min_row=2)
+    }
+    rate, rate_unit = cells[("Blip Chat", "rollback_rate")]
+    assert (rate.value, rate.number_format, rate_unit) == (0.05, "0.0%", "%")
+    grid, _ = cells[("Acme Voice", "action_authority")]
+    assert grid.value == (
+        "Refund — Voice: Acts alone up to a limit (EUR 50), Chat: A human approves each one; "
+        "Account change — Voice: Not offered, Chat: A human approves each one"
+    )
+    matrix = workbook["Matrix"]
+    heads = [c.value for c in matrix[1]]
+    by_vendor = {r[0].value: r for r in matrix.iter_rows(min_row=2)}
+    rate_column = next(i for i, h in enumerate(heads) if h.startswith("Q1.3 "))
+    assert by_vendor["Dune AI"][rate_column].value == 0.125
+    assert by_vendor["Dune AI"][rate_column].number_format == "0.0%"
+    refund = heads.index("Q2.2.1 Refund")
+    assert by_vendor["Acme Voice"][refund].value == (
+        "Voice: Acts alone up to a limit (EUR 50); Chat: A human approves each one"
+    )
+
+    text = " ".join(
+        pdf_text(
+            render_report(report_subject(kind=ReportKind.COMPARISON, selection=eur_round)).pdf
+        ).split()
+    )
+    # The baseline's row beside the survey, then the section table's cell, in rank order.
+    assert (
+        "Q1.3 Share of those deployments rolled back, paused or shut down "
+        "5% 20% We do not measure this 12.5% 20%"
+    ) in text
+    assert "LOW 5% ≠ counted differently" in text
