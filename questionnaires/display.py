@@ -39,6 +39,19 @@ def unit_label(question: Mapping[str, Any], currency: str | None = None) -> str:
     return UNIT_WORDS.get(unit or "", "")
 
 
+def range_words(low: Any, high: Any) -> str:
+    """A number's allowed range as it follows a noun: " between 0 and 100", " of at
+    least 0", or nothing when unbounded. The portal's messages and the workbook's cell
+    checks both say it this way, so the two never word the same bounds differently."""
+    if low is not None and high is not None:
+        return f" between {low:g} and {high:g}"
+    if low is not None:
+        return f" of at least {low:g}"
+    if high is not None:
+        return f" of at most {high:g}"
+    return ""
+
+
 def answer_display(
     question: Mapping[str, Any],
     value: Any,

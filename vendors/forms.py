@@ -35,6 +35,7 @@ from django_stubs_ext import StrOrPromise
 
 from questionnaires.completeness import asks_for_explanation
 from questionnaires.definition import grid_cell, grid_choices, grid_limits
+from questionnaires.display import range_words
 from questionnaires.evidence import ALLOWED_NAMES, human_size
 from questionnaires.models import Selection
 from questionnaires.selectors import open_rounds
@@ -120,17 +121,6 @@ def number_text(raw: Any, *, percent: bool = False) -> str | None:
     return text
 
 
-def _range_message(noun: str, low: float | None, high: float | None) -> str:
-    fmt = lambda n: f"{n:g}"  # noqa: E731
-    if low is not None and high is not None:
-        return f"Enter {noun} between {fmt(low)} and {fmt(high)}."
-    if low is not None:
-        return f"Enter {noun} of at least {fmt(low)}."
-    if high is not None:
-        return f"Enter {noun} of at most {fmt(high)}."
-    return f"Enter {noun}."
-
-
 class _BoundedNumber:
     """What both number fields share: the typed text is checked by number_text, with
     this field's messages, before it is converted."""
@@ -205,7 +195,7 @@ def _numeric_field(question: Mapping[str, Any]) -> forms.Field:
     else:
         noun, example = "a number", "for example 2.5"
         field_class = NumberField
-    in_range = _range_message(noun, low, high)
+    in_range = f"Enter {noun}{range_words(low, high)}."
     separators = (
         f"Enter {noun} in digits, with commas only between thousands, {example}."
         if qtype == "integer"

@@ -34,7 +34,7 @@ from questionnaires.completeness import (
 )
 from questionnaires.display import answer_display, unit_label
 from questionnaires.rounds import BuyerContext, ContextItem, Topic, buyer_context_for_vendors
-from questionnaires.services.answers import SaveResult
+from questionnaires.services.answers import AnswerState, SaveResult
 
 from . import page_cache
 from .access import PortalAccess, render_portal
@@ -439,27 +439,18 @@ def autosave_reply(
     key = question["key"]
     answer = result or state.answer(key)
     status = result.status if result else "unchanged"
-    progress = state.progress
-    section = access.plan.section_of[key]
+    shown = _section_shown(state, access.plan.section_of[key])
     reply: dict[str, Any] = {
         "status": status,
         "question": key,
-        "revision": answer.revision,
-        "loaded": answer_fingerprint(answer.value, answer.comment),
-        "revision_field": field_name(key, REVISION),
-        "loaded_field": field_name(key, LOADED),
-        "saved_at": saved_label(answer.updated_at),
-        "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
+        **_answer_loaded(key, answer),
+        # The section's state is spliced in around the keys of this reply alone, in the
+        # order the page has always received them.
+        "visible": shown.pop("visible"),
         "explain_needed": explanation_prompt(question, answer.value) is not None,
         "explain_prompt": explanation_prompt(question, answer.value) or "",
         "carried": key in state.carried,
-        "derived": {
-            q["key"]: derived_display(state, q, None)
-            for q in section["questions"]
-            if q.get("derived")
-        },
-        "section_progress": _counts(progress.section(section["key"])),
-        "overall_progress": _counts(progress),
+        **shown,
     }
     if result is not None and result.status == "conflict":
         reply["theirs"] = {"value": result.value, "comment": result.comment}
@@ -477,12 +468,31 @@ def not_asked_reply(
     """What the page shows after an autosave to a question its other answers hide (a
     follow-up whose condition no longer holds): nothing was saved, and what is visible
     now, so the page can hide it. Never "saved" or "unchanged"."""
-    progress = state.progress
-    section = access.plan.section_of[question["key"]]
     return {
         "status": "not_asked",
         "question": question["key"],
         "message": NOT_ASKED,
+        **_section_shown(state, access.plan.section_of[question["key"]]),
+    }
+
+
+def _answer_loaded(key: str, answer: AnswerState) -> dict[str, Any]:
+    """The answer as the page now holds it: the revision and fingerprint its next save
+    sends back (so a change made elsewhere meanwhile is caught), and when it was saved."""
+    return {
+        "revision": answer.revision,
+        "loaded": answer_fingerprint(answer.value, answer.comment),
+        "revision_field": field_name(key, REVISION),
+        "loaded_field": field_name(key, LOADED),
+        "saved_at": saved_label(answer.updated_at),
+    }
+
+
+def _section_shown(state: ResponseState, section: dict[str, Any]) -> dict[str, Any]:
+    """What the page redraws of a section after an autosave, saved or not: which of its
+    questions show, its derived values as worked out now, and the progress counts."""
+    progress = state.progress
+    return {
         "visible": sorted(progress.visible & {q["key"] for q in section["questions"]}),
         "derived": {
             q["key"]: derived_display(state, q, None)
@@ -529,11 +539,7 @@ def confirm_reply(
     return {
         "status": "confirmed" if confirmed else "unchanged",
         "question": key,
-        "revision": answer.revision,
-        "loaded": answer_fingerprint(answer.value, answer.comment),
-        "revision_field": field_name(key, REVISION),
-        "loaded_field": field_name(key, LOADED),
-        "saved_at": saved_label(answer.updated_at),
+        **_answer_loaded(key, answer),
         "carried": key in state.carried,
         "section_carried": section_progress.unconfirmed,
         "section_progress": _counts(section_progress),

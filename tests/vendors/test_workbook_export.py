@@ -9,9 +9,11 @@ import subprocess
 
 import pytest
 
+from questionnaires.definition import iter_questions
 from tests.factories import answer_all
 from tests.vendors.helpers import open_response
 from tests.vendors.workbook_helpers import cell_of, export, open_book, row_of
+from vendors.forms import answer_field
 from vendors.portal import questionnaire_plan
 from vendors.workbook.export import condition_in_words
 from vendors.workbook.layout import (
@@ -104,6 +106,19 @@ def test_answer_cells_have_the_checks_of_their_question(minimal_book):
     assert (text.type, text.formula1) == ("textLength", "500")
     comment = _check_of(book, "kill_switch_owner", "comment")
     assert (comment.type, comment.formula1) == ("textLength", "4000")
+
+
+def test_a_number_cell_words_its_range_as_the_portal_does(minimal_book):
+    response, book = minimal_book
+    questions = {q["key"]: q for _, q in iter_questions(response.version.definition)}
+    whole = _check_of(book, "live_deployments")
+    portal = answer_field(questions["live_deployments"]).error_messages["min_value"]
+    assert whole.error == portal == "Enter a whole number of at least 0."
+    percent = _check_of(book, "rollback_rate")
+    portal = answer_field(questions["rollback_rate"]).error_messages["max_value"]
+    assert portal == "Enter a percentage between 0 and 100."
+    assert percent.prompt == "A percentage (12.5 for 12.5%) between 0 and 100."
+    assert percent.error == "Enter a percentage (12.5 for 12.5%) between 0 and 100."
 
 
 def test_declared_answers_are_allowed_values_of_a_number_cell(extensions_version):

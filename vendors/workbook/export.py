@@ -26,7 +26,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from questionnaires.definition import grid_cell, grid_choices, grid_limits
-from questionnaires.display import answer_display
+from questionnaires.display import answer_display, range_words
 from questionnaires.models import Response
 from questionnaires.rounds import round_currency
 
@@ -324,7 +324,7 @@ class _Writer:
         noun = {"integer": "A whole number", "percentage": "A percentage (12.5 for 12.5%)"}.get(
             qtype, "A number"
         )
-        bounds = _bounds_words(low, high)
+        bounds = range_words(low, high)
         prompt = f"{noun}{bounds}."
         if declared:
             prompt += " Or instead: " + " / ".join(f"\u201c{d}\u201d" for d in declared)
@@ -553,16 +553,6 @@ def _unit_hint(question: Mapping[str, Any], currency: str | None) -> str:
     if unit == "currency":
         return currency or "buyer's currency"
     return unit if unit and unit != "count" else ""
-
-
-def _bounds_words(low: Any, high: Any) -> str:
-    if low is not None and high is not None:
-        return f" from {low:g} to {high:g}"
-    if low is not None:
-        return f" of at least {low:g}"
-    if high is not None:
-        return f" of at most {high:g}"
-    return ""
 
 
 # "Answer only if" in words -------------------------------------------------------------
