@@ -118,7 +118,7 @@ def test_a_round_that_compared_one_vendor_twice_keeps_one_response_and_splits_th
     )
     compared.responses.set([acme_first, acme_second, globex_second])
 
-    new = _migrate([("questionnaires", "0011_unique_response_per_round_vendor")])
+    new = _migrate([("questionnaires", "0012_unique_response_per_round_vendor")])
     Response = new.get_model("questionnaires", "Response")
     Selection = new.get_model("questionnaires", "Selection")
     both = Selection.objects.get(name="Both")

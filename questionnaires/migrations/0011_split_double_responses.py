@@ -1,4 +1,4 @@
-"""One response per vendor and round (see split_double_responses)."""
+"""Before one response per vendor and round holds (0012): split the doubles."""
 
 from django.db import migrations, models
 
@@ -57,14 +57,4 @@ def _copy_round(apps, selection, version):
 class Migration(migrations.Migration):
     dependencies = [("questionnaires", "0010_decision_inputs")]
 
-    operations = [
-        migrations.RunPython(split_double_responses, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name="response",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("selection__isnull", False)),
-                fields=("selection", "vendor"),
-                name="unique_response_per_round_vendor",
-            ),
-        ),
-    ]
+    operations = [migrations.RunPython(split_double_responses, migrations.RunPython.noop)]
