@@ -49,6 +49,9 @@ class AnswerChanged(StrEnum):
     OLD_VALUE = "old_value"
     OLD_COMMENT = "old_comment"
     EVIDENCE_REMOVED = "evidence_removed"  # the removed file's name, instead of a value
+    # The AccessLink's id, when a vendor contact made the change through the portal (the
+    # actor label names the contact; the link says which invitation). Never its token.
+    LINK = "link"
 
 
 class EvidenceAdded(StrEnum):
@@ -193,9 +196,16 @@ def status_changed_data(
 
 
 def answer_changed_data(
-    *, question: str, value: Any, comment: str, revision: int, old_value: Any, old_comment: str
+    *,
+    question: str,
+    value: Any,
+    comment: str,
+    revision: int,
+    old_value: Any,
+    old_comment: str,
+    link: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         AnswerChanged.QUESTION: question,
         AnswerChanged.VALUE: value,
         AnswerChanged.COMMENT: comment,
@@ -203,10 +213,19 @@ def answer_changed_data(
         AnswerChanged.OLD_VALUE: old_value,
         AnswerChanged.OLD_COMMENT: old_comment,
     }
+    return _with_link(data, link)
 
 
-def evidence_removed_data(*, question: str, name: str) -> dict[str, Any]:
-    return {AnswerChanged.QUESTION: question, AnswerChanged.EVIDENCE_REMOVED: name}
+def evidence_removed_data(*, question: str, name: str, link: int | None = None) -> dict[str, Any]:
+    return _with_link(
+        {AnswerChanged.QUESTION: question, AnswerChanged.EVIDENCE_REMOVED: name}, link
+    )
+
+
+def _with_link(data: dict[str, Any], link: int | None) -> dict[str, Any]:
+    if link is not None:
+        data[AnswerChanged.LINK] = link
+    return data
 
 
 def evidence_added_data(evidence: Evidence, *, question: str) -> dict[str, Any]:
@@ -440,11 +459,14 @@ def _describe_status(data: Mapping[str, Any], labels: EventLabels) -> list[str]:
 def _describe_answer(data: Mapping[str, Any], labels: EventLabels) -> list[str]:
     key = data.get(AnswerChanged.QUESTION)
     removed = data.get(AnswerChanged.EVIDENCE_REMOVED)
+    link = data.get(AnswerChanged.LINK)
+    via = f"Via access link #{link}" if link is not None else ""
     if removed:
-        return [f"{labels.question(key)}: file {removed} removed"]
+        return [f"{labels.question(key)}: file {removed} removed", via]
     return [
         f"{labels.question(key)}: {_answer_change(data, key, labels)}",
         _comment_change(data),
+        via,
     ]
 
 

@@ -292,6 +292,14 @@ class Response(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "due_date"], name="response_open_due")]
+        constraints = [
+            # One response per vendor and round; responses outside a round are free.
+            models.UniqueConstraint(
+                fields=["selection", "vendor"],
+                condition=models.Q(selection__isnull=False),
+                name="unique_response_per_round_vendor",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.vendor} · {self.version}"

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     BooleanField,
+    Case,
+    CharField,
     Count,
     Exists,
     ExpressionWrapper,
@@ -25,6 +27,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Coalesce, NullIf
@@ -209,15 +212,31 @@ def default_profile_key_in_sql(version: str = "version") -> KeyTextTransform:
     return KeyTextTransform(str(key), node)
 
 
+def round_profile_key_in_sql() -> Case:
+    """Response.round_profile_key as SQL: the round's profile where the response's
+    version defines it, else the version's default (see default_profile_key_in_sql)."""
+    defined = Exists(
+        Profile.objects.filter(
+            version_id=OuterRef("version_id"), key=OuterRef("selection__profile_key")
+        )
+    )
+    return Case(
+        When(defined, then=F("selection__profile_key")),
+        default=default_profile_key_in_sql(),
+        output_field=CharField(),
+    )
+
+
 # Responses in the workspace ---------------------------------------------------------------
 
 
 class ListingColumns(TypedDict):
     """What `responses_for_listing` adds to each response (the score's columns are None
-    while it has no stored score under its version's default profile)."""
+    while it has no stored score under its round's profile, score_profile_key)."""
 
     is_overdue: bool
     default_profile_key: str
+    score_profile_key: str
     score_value: float | None
     score_low: float | None
     score_high: float | None
@@ -236,32 +255,38 @@ if TYPE_CHECKING:  # Python 3.11 cannot subscript WithAnnotations with a model a
     ListedResponse = WithAnnotations[Response, ListingColumns]
 
 
-def responses_with_default_score(queryset: QuerySet[Response]) -> QuerySet[Response]:
-    """Each response with its stored score under its version's default profile, joined.
+def responses_with_round_score(queryset: QuerySet[Response]) -> QuerySet[Response]:
+    """Each response with its stored score under its round's profile, joined: the
+    profile the round's reports weigh it by (Response.round_profile_key), so that the
+    list and the reports agree.
 
-    Adds score_value, score_low, score_high, score_coverage, score_tier, score_flags,
-    score_override, score_override_tier, and the effective (override first)
-    effective_score and effective_tier. One join, never a query per row.
+    Adds default_profile_key, score_profile_key (the profile scored), score_value,
+    score_low, score_high, score_coverage, score_tier, score_flags, score_override,
+    score_override_tier, and the effective (override first) effective_score and
+    effective_tier. One join, never a query per row.
     """
     return (
-        queryset.annotate(default_profile_key=default_profile_key_in_sql())
+        queryset.annotate(
+            default_profile_key=default_profile_key_in_sql(),
+            score_profile_key=round_profile_key_in_sql(),
+        )
         .annotate(
-            default_score=FilteredRelation(
-                "scores", condition=Q(scores__profile_key=F("default_profile_key"))
+            round_score=FilteredRelation(
+                "scores", condition=Q(scores__profile_key=F("score_profile_key"))
             )
         )
         .annotate(
-            score_value=F("default_score__score"),
-            score_low=F("default_score__low"),
-            score_high=F("default_score__high"),
-            score_coverage=F("default_score__coverage"),
-            score_tier=F("default_score__tier"),
-            score_flags=F("default_score__flag_count"),
-            score_override=F("default_score__override_score"),
-            score_override_tier=F("default_score__override_tier"),
-            effective_score=Coalesce(F("default_score__override_score"), F("default_score__score")),
+            score_value=F("round_score__score"),
+            score_low=F("round_score__low"),
+            score_high=F("round_score__high"),
+            score_coverage=F("round_score__coverage"),
+            score_tier=F("round_score__tier"),
+            score_flags=F("round_score__flag_count"),
+            score_override=F("round_score__override_score"),
+            score_override_tier=F("round_score__override_tier"),
+            effective_score=Coalesce(F("round_score__override_score"), F("round_score__score")),
             effective_tier=Coalesce(
-                NullIf(F("default_score__override_tier"), Value("")), F("default_score__tier")
+                NullIf(F("round_score__override_tier"), Value("")), F("round_score__tier")
             ),
         )
     )
@@ -306,11 +331,11 @@ def clarified_before() -> Exists:
 
 def responses_for_listing(queryset: QuerySet[Response]) -> QuerySet[Response]:
     """The response list's rows: vendor and questionnaire joined, `is_overdue`, and the
-    default profile's score (see responses_with_default_score).
+    score under the round's profile (see responses_with_round_score).
 
     The definition can be large and the list never needs it.
     """
-    return responses_with_default_score(
+    return responses_with_round_score(
         queryset.select_related("vendor", "version__questionnaire")
         .defer("version__definition")
         .annotate(is_overdue=ExpressionWrapper(overdue(), output_field=BooleanField()))

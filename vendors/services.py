@@ -107,19 +107,23 @@ def _by_vendor(contacts: list[Contact]) -> list[list[Contact]]:
 
 
 def _round_response(selection: Selection, vendor: Vendor, user: User | None) -> Response:
-    """The vendor's response in the round: new (carried forward), or the one it has."""
+    """The vendor's response in the round: new (carried forward), or the one it has.
+
+    Two invitations of the vendor at once both find no row to lock, so the unique
+    constraint decides: one creates the response, and get_or_create makes the other's
+    refused insert read (and lock) that one instead of failing or adding a second.
+    """
     assert selection.version is not None and selection.due_date is not None
-    response = (
-        Response.objects.select_for_update().filter(selection=selection, vendor=vendor).first()
+    response, created = Response.objects.select_for_update().get_or_create(
+        selection=selection,
+        vendor=vendor,
+        defaults={
+            "version": selection.version,
+            "due_date": selection.due_date,
+            "due_date_set_at": timezone.now(),
+        },
     )
-    if response is None:
-        response = Response.objects.create(
-            selection=selection,
-            vendor=vendor,
-            version=selection.version,
-            due_date=selection.due_date,
-            due_date_set_at=timezone.now(),
-        )
+    if created:
         carry_forward(response=response)
         return response
     if response.status == ResponseStatus.ACCEPTED:

@@ -124,7 +124,9 @@ def _section_post(
     try:
         changes = form.changes()
         if changes:
-            outcome = answers_save(response=access.response, changes=changes, actor=access.actor)
+            outcome = answers_save(
+                response=access.response, changes=changes, actor=access.actor, link=access.link.pk
+            )
             for result in outcome.results.values():
                 form.rebase(result)
             conflicts = outcome.conflicts
@@ -250,7 +252,10 @@ def _remove_files(request: HttpRequest, access: PortalAccess) -> None:
     for evidence_id in request.POST.getlist("remove_evidence"):
         try:
             name = evidence_remove(
-                response=access.response, evidence_id=int(evidence_id), actor=access.actor
+                response=access.response,
+                evidence_id=int(evidence_id),
+                actor=access.actor,
+                link=access.link.pk,
             )
         except (KeyError, ValueError, AnswerLocked):
             messages.error(request, "That file could not be removed: it is no longer there.")
@@ -328,7 +333,9 @@ def autosave(request: HttpRequest, access: PortalAccess, question: dict[str, Any
     changes = form.changes()
     if changes:
         try:
-            outcome = answers_save(response=access.response, changes=changes, actor=access.actor)
+            outcome = answers_save(
+                response=access.response, changes=changes, actor=access.actor, link=access.link.pk
+            )
         except ResponseNotEditable as exc:
             return _json_locked(str(exc))
         result = outcome.results[key]
@@ -362,6 +369,7 @@ def evidence_delete(
             evidence_id=evidence_id,
             actor=access.actor,
             question_key=question["key"],
+            link=access.link.pk,
         )
     except (KeyError, AnswerLocked) as exc:
         # With the question's files as they are, so the page shows the reason and a

@@ -1,7 +1,8 @@
 """The analyst's workspace for responses: list, review page, actions and comparisons.
 
-The list shows every response with the score under its version's default profile (the
-first profile of the definition), read through one join, never a query per row. The
+The list shows every response with the score under its round's profile (as the round's
+reports use; the version's default without one), read through one join, never a query
+per row. The
 response page is read-only: the answers by section with their risk, evidence and
 comments, the flags, the explanation of the score and the history; changes go through
 the review actions (accept, request clarification, set the evidence level, override the
@@ -210,12 +211,12 @@ class ResponseAdmin(DangerLastActionsMixin, admin.ModelAdmin):
 
     def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         changelist = super().get_changelist_instance(request)
-        # An override says which profile it belongs to: the titles of the page's default
-        # profiles, in one query.
+        # An override says which profile it belongs to: the titles of the profiles the
+        # page's rows are scored under (their rounds'), in one query.
         rows = list(changelist.result_list)
-        titles = profile_titles({(row.version_id, row.default_profile_key) for row in rows})
+        titles = profile_titles({(row.version_id, row.score_profile_key) for row in rows})
         for row in rows:
-            row.cx_profile_title = titles.get((row.version_id, row.default_profile_key))
+            row.cx_profile_title = titles.get((row.version_id, row.score_profile_key))
         return changelist
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -261,7 +262,7 @@ class ResponseAdmin(DangerLastActionsMixin, admin.ModelAdmin):
             '<strong>{}</strong> <span class="cx-override">override · {}</span>'
             '<br><small class="cx-muted">computed {}</small>',
             f"{obj.score_override:.0f}",
-            getattr(obj, "cx_profile_title", "") or obj.default_profile_key,
+            getattr(obj, "cx_profile_title", "") or obj.score_profile_key,
             computed,
         )
 

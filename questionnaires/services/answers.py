@@ -178,8 +178,13 @@ def same_answer(value: Any, comment: str, other_value: Any, other_comment: str) 
 
 
 @transaction.atomic
-def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: str) -> SaveOutcome:
+def answers_save(
+    *, response: Response, changes: Iterable[AnswerChange], actor: str, link: int | None = None
+) -> SaveOutcome:
     """Save answers (value and comment per question) unless someone changed them since.
+
+    `link`: the id of the private link a vendor contact saves through, recorded with
+    each change beside the contact (`actor`).
 
     For each change: unchanged when the stored answer already equals it; saved when the
     stored revision is the one the vendor started from; otherwise a conflict carrying
@@ -193,7 +198,7 @@ def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: 
     if len(changes) == 1:
         saved = _save_in_place(response, changes[0], clarifying=clarifying, actor=actor, now=now)
         if saved is not None:
-            AuditEvent.objects.create(**_answer_event(response, saved, actor))
+            AuditEvent.objects.create(**_answer_event(response, saved, actor, link))
             return SaveOutcome(results={saved.question_key: saved})
     keys = [c.question_key for c in changes]
     answers = {
@@ -227,7 +232,7 @@ def answers_save(*, response: Response, changes: Iterable[AnswerChange], actor: 
         if result.status != "saved":
             continue
         (to_update if answer.pk else to_create).append(answer)
-        events.append(AuditEvent(**_answer_event(response, result, actor)))
+        events.append(AuditEvent(**_answer_event(response, result, actor, link)))
     if to_create:
         Answer.objects.bulk_create(to_create)
     _update_answers(to_update)
@@ -281,7 +286,9 @@ def _save_in_place(
     )
 
 
-def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str, Any]:
+def _answer_event(
+    response: Response, saved: SaveResult, actor: str, link: int | None
+) -> dict[str, Any]:
     return {
         "response": response,
         "kind": AuditEvent.Kind.ANSWER_CHANGED,
@@ -293,6 +300,7 @@ def _answer_event(response: Response, saved: SaveResult, actor: str) -> dict[str
             revision=saved.revision,
             old_value=saved.old_value,
             old_comment=saved.old_comment,
+            link=link,
         ),
     }
 
@@ -531,9 +539,15 @@ def _refuse_over_limits(response: Response, answer: Answer, upload: CheckedUploa
 
 @transaction.atomic
 def evidence_remove(
-    *, response: Response, evidence_id: int, actor: str, question_key: str | None = None
+    *,
+    response: Response,
+    evidence_id: int,
+    actor: str,
+    question_key: str | None = None,
+    link: int | None = None,
 ) -> str:
-    """Remove a file the vendor attached by mistake (before submitting); returns its name."""
+    """Remove a file the vendor attached by mistake (before submitting); returns its name.
+    `link` as for answers_save."""
     files = Evidence.objects.select_related("answer__question").filter(
         pk=evidence_id, answer__response=response
     )
@@ -550,7 +564,7 @@ def evidence_remove(
         response=response,
         kind=AuditEvent.Kind.ANSWER_CHANGED,
         actor_label=actor,
-        data=evidence_removed_data(question=answer.question.key, name=name),
+        data=evidence_removed_data(question=answer.question.key, name=name, link=link),
     )
     # A carried-forward file is shared with the earlier response's record of it.
     if not Evidence.objects.filter(file=stored_name).exists():

@@ -27,6 +27,7 @@ from questionnaires.services.reviews import answer_evidence_level_set
 from questionnaires.services.scores import response_score, score_override
 from tests.factories import (
     ResponseFactory,
+    SelectionFactory,
     UserFactory,
     VendorFactory,
     answer_all,
@@ -154,6 +155,60 @@ def test_the_database_and_the_model_agree_on_every_default_profile(example_versi
 
     assert {r.default_profile_key for r in listed} == {"general", "financial_services"}
     assert all(r.default_profile_key == r.version.default_profile_key for r in listed)
+
+
+def _in_round(version, profile_key: str, values: dict):
+    response = ResponseFactory(
+        version=version,
+        selection=SelectionFactory(version=version, profile_key=profile_key),
+        status=ResponseStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    answer_all(response, values)
+    response_score(response=response)
+    return response
+
+
+def test_list_scores_a_response_under_its_rounds_profile_as_the_rounds_reports_do(
+    client, analyst, example_version
+):
+    response = _in_round(example_version, "financial_services", RISKY)
+    finance = ResponseScore.objects.get(response=response, profile_key="financial_services")
+    general = ResponseScore.objects.get(response=response, profile_key="general")
+    assert (finance.score, finance.low) != (general.score, general.low)
+    score_override(
+        response_score=finance,
+        user=analyst,
+        score=55,
+        tier="",
+        justification="The oversight references were checked with two live customers.",
+    )
+
+    page = client.get(LIST_URL)
+
+    [row] = page.context["cl"].result_list
+    assert row.score_profile_key == response.round_profile_key == "financial_services"
+    assert row.score_value == pytest.approx(finance.score)
+    assert row.score_low == pytest.approx(finance.low)
+    assert row.score_tier == finance.tier
+    assert row.effective_score == 55
+    assert "override · Financial services" in _text(page)
+
+
+def test_the_database_and_the_model_agree_on_every_round_profile(example_version):
+    in_round = _in_round(example_version, "financial_services", GOOD)
+    # A round whose profile the version does not define weighs by the version's default.
+    elsewhere = _in_round(example_version, "retail", GOOD)
+    outside = ResponseFactory(version=example_version)
+
+    listed = {r.pk: r for r in responses_for_listing(Response.objects.all())}
+
+    assert {pk: r.score_profile_key for pk, r in listed.items()} == {
+        in_round.pk: "financial_services",
+        elsewhere.pk: "general",
+        outside.pk: "general",
+    }
+    assert all(r.score_profile_key == r.round_profile_key for r in listed.values())
 
 
 def test_list_marks_only_open_responses_past_their_due_date_as_overdue(

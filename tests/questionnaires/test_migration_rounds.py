@@ -87,6 +87,50 @@ def test_responses_join_the_rounds_that_compared_them():
     assert not Response.objects.filter(selection__isnull=True).exists()
 
 
+def _version(old, number: int):
+    questionnaire, _ = old.get_model("questionnaires", "Questionnaire").objects.get_or_create(
+        key="q", defaults={"title": "Q"}
+    )
+    return old.get_model("questionnaires", "QuestionnaireVersion").objects.create(
+        questionnaire=questionnaire,
+        number=number,
+        title="Q",
+        status="published",
+        definition=DEFINITION,
+        content_hash=f"x{number}",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_that_compared_one_vendor_twice_keeps_one_response_and_splits_the_other():
+    old = _migrate(BEFORE)
+    first, second = _version(old, 1), _version(old, 2)
+    Response = old.get_model("questionnaires", "Response")
+    Vendor = old.get_model("vendors", "Vendor")
+    acme, globex = (Vendor.objects.create(name=n, product=n) for n in ("Acme", "Globex"))
+    due = datetime.date(2026, 12, 24)
+    acme_first, acme_second, globex_second = (
+        Response.objects.create(version=v, vendor=vendor, due_date=due)
+        for v, vendor in ((first, acme), (second, acme), (second, globex))
+    )
+    compared = old.get_model("questionnaires", "Selection").objects.create(
+        name="Both", buyer_name="Northwind", profile_key="general"
+    )
+    compared.responses.set([acme_first, acme_second, globex_second])
+
+    new = _migrate([("questionnaires", "0012_unique_response_per_round_vendor")])
+    Response = new.get_model("questionnaires", "Response")
+    Selection = new.get_model("questionnaires", "Selection")
+    both = Selection.objects.get(name="Both")
+    # The round's version is the one most of its responses answer: version 2.
+    assert both.version_id == second.pk
+    assert set(both.responses.values_list("pk", flat=True)) == {acme_second.pk, globex_second.pk}
+    split = Response.objects.get(pk=acme_first.pk).selection
+    assert split.name == "Both (Q v1)"
+    assert split.version_id == first.pk and split.buyer_name == "Northwind"
+    assert list(split.responses.values_list("pk", flat=True)) == [acme_first.pk]
+
+
 @pytest.fixture(autouse=True)
 def _back_to_the_latest_schema():
     yield

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from questionnaires.audit import AnswerChanged, EventLabels, describe_event
 from questionnaires.models import Answer, AuditEvent, ResponseStatus
 from questionnaires.services.answers import AnswerChange, answers_save, response_submit
 from questionnaires.services.reviews import clarification_request
 from tests.factories import UserFactory, answer_all
 from tests.vendors.helpers import open_response, section_post, url
 from vendors.forms import answer_fingerprint
+from vendors.models import AccessLink
 from vendors.sections import NOT_ASKED
 
 COMPLETE = {
@@ -299,6 +303,22 @@ def test_autosave_saves_one_answer_and_reports_revision_visibility_and_progress(
     assert "rollback_reasons" not in reply["visible"]
     assert reply["section_progress"] == {"answered": 1, "total": 2}
     assert _answers(response) == {"live_deployments": 12}
+
+
+def test_autosave_records_the_contact_and_the_link_but_never_its_token(client, example_version):
+    token, response = open_response(example_version)
+    link = AccessLink.objects.get(response=response)
+    client.post(
+        url("autosave", token, "live_deployments"),
+        {"live_deployments": "12", "live_deployments-revision": 0},
+    )
+    event = AuditEvent.objects.get(response=response, kind=AuditEvent.Kind.ANSWER_CHANGED)
+    assert event.actor_label.startswith("Dana Vendor <")
+    assert event.data[AnswerChanged.LINK] == link.pk
+    described = describe_event(event.kind, event.data, EventLabels.of(example_version.definition))
+    assert f"Via access link #{link.pk}" in described.details
+    recorded = json.dumps(event.data) + str(described) + event.actor_label
+    assert token not in recorded and link.token_hash not in recorded
 
 
 def test_autosave_of_a_risky_answer_asks_for_an_explanation(client, example_version):

@@ -237,7 +237,7 @@ def test_removing_a_file_with_the_save_button(
 
 
 def test_removing_a_file_through_the_endpoint(client, example_version):
-    token, _ = open_response(example_version)
+    token, response = open_response(example_version)
     client.post(
         url("evidence", token, "monitoring_report"),
         {"monitoring_report-evidence": [_file("March.pdf", PDF)]},
@@ -246,6 +246,11 @@ def test_removing_a_file_through_the_endpoint(client, example_version):
     reply = client.post(url("evidence_remove", token, "monitoring_report", evidence.pk)).json()
     assert reply["count"] == 0
     assert not Evidence.objects.exists()
+    # The removal names the link it came through, as an answer saved through it does.
+    removed = AuditEvent.objects.get(
+        response=response, kind=AuditEvent.Kind.ANSWER_CHANGED, data__evidence_removed="March.pdf"
+    )
+    assert removed.data["link"] == response.access_links.get().pk
 
 
 # Downloading: analysts only -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import smtplib
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from questionnaires.models import Answer, AuditEvent, Response, ResponseStatus
@@ -134,6 +135,50 @@ def test_the_same_vendor_answers_again_in_another_round_of_the_same_version(
     assert second.response.selection == second_round
     first.refresh_from_db()
     assert first.revoked_at is None  # a link to another round's response stays
+
+
+def test_an_invitation_that_races_another_for_the_vendor_joins_the_response_it_made(
+    example_version, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory()
+    selection = round_of(example_version, _due())
+    other = Response(
+        selection=selection, vendor=contact.vendor, version=example_version, due_date=_due()
+    )
+
+    def the_other_commits_after_the_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        # A concurrent invitation of the same vendor commits its response just after
+        # this one looked for the vendor's response in the round and found none.
+        if (
+            other.pk is None
+            and sql.startswith("SELECT")
+            and 'FROM "questionnaires_response"' in sql
+        ):
+            Response.objects.bulk_create([other])
+        return result
+
+    with (
+        connection.execute_wrapper(the_other_commits_after_the_read),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        [link] = invitation_create(contacts=[contact], selection=selection, user=None)
+    assert other.pk is not None
+    assert link.response == other
+    assert Response.objects.filter(selection=selection).count() == 1
+
+
+def test_the_database_refuses_a_second_response_of_a_vendor_in_a_round(example_version):
+    selection = round_of(example_version)
+    first = ResponseFactory(version=example_version, selection=selection)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ResponseFactory(version=example_version, selection=selection, vendor=first.vendor)
+    # Outside a round (tests and tools) the same vendor may have several.
+    ResponseFactory.create_batch(2, version=example_version, vendor=first.vendor)
+    ResponseFactory(
+        version=example_version, selection=round_of(example_version), vendor=first.vendor
+    )
+    assert Response.objects.filter(vendor=first.vendor).count() == 4
 
 
 @pytest.mark.parametrize(
