@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -71,11 +72,14 @@ class FailSoftRedisCache(RedisCache):
     def has_key(self, key: Any, version: int | None = None) -> bool:
         return self._soft(lambda: super(FailSoftRedisCache, self).has_key(key, version), False)
 
+    # Writes default to DEFAULT_TIMEOUT, as in Django's base class: for Redis a timeout
+    # of None means "never expire" (and touch(key, None) removes the expiry), so a bare
+    # cache.set(key, value) would otherwise keep the key for ever.
     def set(
         self,
         key: Any,
         value: Any,
-        timeout: float | None = None,
+        timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -85,7 +89,7 @@ class FailSoftRedisCache(RedisCache):
         )
 
     def set_many(
-        self, data: dict[Any, Any], timeout: float | None = None, version: int | None = None
+        self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> list[Any]:
         # Django's contract: the keys that could not be stored.
         return self._soft(
@@ -93,13 +97,13 @@ class FailSoftRedisCache(RedisCache):
         )
 
     def add(
-        self, key: Any, value: Any, timeout: float | None = None, version: int | None = None
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> bool:
         return self._soft(
             lambda: super(FailSoftRedisCache, self).add(key, value, timeout, version), False
         )
 
-    def touch(self, key: Any, timeout: float | None = None, version: int | None = None) -> bool:
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         return self._soft(
             lambda: super(FailSoftRedisCache, self).touch(key, timeout, version), False
         )

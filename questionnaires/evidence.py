@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -75,9 +76,10 @@ MARKUP = re.compile(
     re.IGNORECASE,
 )
 # PDF names of things that act when the file is opened: scripts, launching programs,
-# files carried inside. Read where the PDF writes them plainly (not inside compressed
-# object streams): a filter, not a guarantee; the download headers keep any file from
-# running in the analyst's browser (cxvet/headers.py).
+# files carried inside. Read where the PDF writes them plainly and inside its
+# FlateDecode streams (object streams among them), not under other filters: a filter,
+# not a guarantee; the download headers keep any file from running in the analyst's
+# browser (cxvet/headers.py).
 PDF_ACTIVE_NAMES = {
     b"JavaScript",
     b"JS",
@@ -88,6 +90,24 @@ PDF_ACTIVE_NAMES = {
 }
 PDF_NAME = re.compile(rb"/((?:[A-Za-z0-9]|#[0-9A-Fa-f]{2})+)")
 PDF_SCAN_CHUNK = 1024 * 1024
+# Inflating a PDF's FlateDecode streams: at most this many bytes in and out per file, so
+# a zlib bomb (or countless tiny streams, each costing PDF_STREAM_COST: 32,768 at most) costs a
+# bounded, small amount of CPU; a file that needs more cannot be checked and is refused.
+PDF_INFLATE_BUDGET = 64 * 1024 * 1024
+PDF_INFLATE_FIRST_PIECE = 1024  # most streams are small
+PDF_INFLATE_PIECE = 64 * 1024
+PDF_STREAM_COST = 2048
+# Where a stream's data starts ("endstream" excluded), and how far back its dictionary
+# (after "obj") is looked for.
+PDF_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
+PDF_DICT_LOOKBACK = 4096
+PDF_FLATE = re.compile(rb"/FlateDecode(?![A-Za-z0-9])")
+# Images and font programs are binary: a name would turn up in them by chance (an
+# RGB pixel 47,74,83 reads "/JS"), and no action can live in them, so they are skipped.
+PDF_BINARY_STREAM = re.compile(
+    rb"/Subtype\s*/(?:Image|Type1C|CIDFontType0C|OpenType)(?![A-Za-z0-9])"
+    rb"|/Length1(?![A-Za-z0-9])"
+)
 # Office files (ZIP packages): what in them runs code or reaches out when opened.
 OOXML_TYPES = {DOCX, XLSX}
 OOXML_MAX_MEMBERS = 10_000
@@ -203,7 +223,7 @@ def refuse_active_content(upload: UploadedFile, content_type: str) -> None:
                 "PNG or JPEG (a screenshot of it will do)."
             )
     elif content_type == "application/pdf":
-        if _pdf_active_name(upload):
+        if _pdf_active_name(upload) or _pdf_inflated_active_name(upload):
             raise EvidenceRejected(
                 "This PDF holds JavaScript, a program launch or embedded files, which "
                 "run or open when it is read. Print it to a new PDF, which leaves them out."
@@ -228,15 +248,108 @@ def _bytes_match(upload: UploadedFile, pattern: re.Pattern[bytes]) -> bool:
 
 
 def _pdf_active_name(upload: UploadedFile) -> bool:
-    for chunk in _chunks_with_overlap(upload):
-        for match in PDF_NAME.finditer(chunk):
-            name = match.group(1)
-            if b"#" in name:
-                # "/J#61vaScript" is "/JavaScript" written to slip past a plain search.
-                name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), name)
-            if name in PDF_ACTIVE_NAMES:
-                return True
+    return any(_names_active(chunk) for chunk in _chunks_with_overlap(upload))
+
+
+def _names_active(data: bytes) -> bool:
+    for match in PDF_NAME.finditer(data):
+        name = match.group(1)
+        if b"#" in name:
+            # "/J#61vaScript" is "/JavaScript" written to slip past a plain search.
+            name = _pdf_unescape(name)
+        if name in PDF_ACTIVE_NAMES:
+            return True
     return False
+
+
+def _pdf_unescape(data: bytes) -> bytes:
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), data)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+@dataclass
+class _Budget:
+    """Bytes of inflating left for one file."""
+
+    left: int = PDF_INFLATE_BUDGET
+
+    def spend(self, amount: int) -> None:
+        self.left -= amount
+        if self.left < 0:
+            raise _OverBudget
+
+
+def _pdf_inflated_active_name(upload: UploadedFile) -> bool:
+    """Whether a FlateDecode stream of the PDF (an object stream, say) names active
+    content once inflated. Refuses the file when its streams hold more than can be
+    checked (PDF_INFLATE_BUDGET)."""
+    budget = _Budget()
+    try:
+        for offset in _pdf_flate_streams(upload, budget):
+            tail = b""
+            for out in _inflated(upload, offset, budget):
+                if _names_active(tail + out):
+                    return True
+                tail = out[-64:]
+    except _OverBudget:
+        raise EvidenceRejected(
+            "This PDF holds more compressed content than can be checked for scripts "
+            f"(the limit is {PDF_INFLATE_BUDGET // (1024 * 1024)} MB once expanded), so "
+            "it cannot be accepted. Split it into smaller PDFs and upload those."
+        ) from None
+    finally:
+        upload.seek(0)
+    return False
+
+
+def _pdf_flate_streams(upload: UploadedFile, budget: _Budget) -> Iterator[int]:
+    """Where the data of each FlateDecode stream starts, images and fonts left out.
+
+    Every stream and the bytes of its dictionary are taken from `budget`. The caller may
+    read the file between two offsets: the scan's place is kept."""
+    upload.seek(0)
+    position = 0  # of the next read
+    tail = b""
+    while piece := upload.read(PDF_SCAN_CHUNK):
+        chunk, start = tail + piece, position - len(tail)
+        position += len(piece)
+        for match in PDF_STREAM.finditer(chunk):
+            if match.end() <= len(tail):
+                continue  # seen whole in the previous chunk
+            lookback = max(0, match.start() - PDF_DICT_LOOKBACK)
+            obj = chunk.rfind(b"obj", lookback, match.start())
+            dictionary = chunk[obj + 3 if obj >= 0 else lookback : match.start()]
+            budget.spend(PDF_STREAM_COST + len(dictionary))
+            if b"#" in dictionary:
+                dictionary = _pdf_unescape(dictionary)
+            if PDF_FLATE.search(dictionary) and not PDF_BINARY_STREAM.search(dictionary):
+                yield start + match.end()
+                upload.seek(position)
+        tail = chunk[-PDF_DICT_LOOKBACK:]
+
+
+def _inflated(upload: UploadedFile, offset: int, budget: _Budget) -> Iterator[bytes]:
+    """The stream's data at `offset`, inflated piece by piece until its zlib stream ends
+    (no need for its /Length) or turns out damaged. Every byte read in and given out is
+    taken from `budget`."""
+    upload.seek(offset)
+    inflater = zlib.decompressobj()
+    piece = PDF_INFLATE_FIRST_PIECE
+    while not inflater.eof:
+        data = inflater.unconsumed_tail or upload.read(piece)
+        piece = PDF_INFLATE_PIECE
+        if not data:
+            return
+        try:
+            out = inflater.decompress(data, PDF_INFLATE_PIECE)
+        except zlib.error:
+            return  # not zlib data after all, or damaged past this point
+        used = len(data) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
+        budget.spend(used + len(out))
+        yield out
 
 
 def _refuse_active_office(upload: UploadedFile) -> None:

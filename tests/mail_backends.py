@@ -3,7 +3,8 @@
 Set `settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"` and say what to
 refuse in `REFUSE`: {address: (error, times)}; each send to that address raises the
 error until it has been raised `times` times (None: every time). Sent mail lands in
-django.core.mail.outbox as with the locmem backend.
+django.core.mail.outbox as with the locmem backend. `killed()` stands in for the worker
+being killed mid-send (SIGKILL, out of memory): no `except Exception` handler runs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def temporary() -> smtplib.SMTPResponseException:
 
 def permanent() -> smtplib.SMTPResponseException:
     return smtplib.SMTPResponseException(550, b"5.1.1 No such mailbox")
+
+
+def killed() -> SystemExit:
+    return SystemExit("worker killed while sending")
 
 
 class RefusingBackend(EmailBackend):

@@ -11,7 +11,11 @@ email is built from, holds neither (`analyst_context` adds them).
 Emails to vendor contacts carry a working private link. Apart from the invitation (which
 mints the link's own token, vendors.tasks.send_invitation), each mints a fresh token in
 the worker that builds it and stores only its hash (vendors.services.link_token_mint);
-the token row is also that email's claim, so a repeated task sends nothing twice.
+the token row is also that email's claim, so a repeated task sends nothing twice. The row
+notes when the mail server accepted the email (`sent_at`); a redelivered task (its worker
+died mid-run) takes over a claim whose email was never sent, so a kill loses no email. A
+duplicate is possible only if the worker dies between the server accepting the email and
+`sent_at` being written.
 
 Every email sent is recorded as an EMAIL_SENT audit event on its response; an email
 given up on (a permanent error, or the last attempt's temporary one) as EMAIL_FAILED,
@@ -37,7 +41,13 @@ from questionnaires.rounds import Topic, buyer_context_for_vendors
 from questionnaires.services.answers import response_missing
 
 from .models import AccessLink
-from .services import link_expires_on, link_token_mint, link_token_release, portal_url
+from .services import (
+    link_expires_on,
+    link_token_mint,
+    link_token_release,
+    link_token_sent,
+    portal_url,
+)
 
 # The mail server could not be reached or asked us to come back later.
 TRANSIENT_MAIL_ERRORS = (
@@ -175,14 +185,16 @@ def email_to_link(
     what: str,
     purpose: str,
     reminder: int | None = None,
+    take_over: bool = False,
 ) -> str:
     """Email one contact through their link, with a token minted for this email.
 
     Returns "sent", "claimed" (an earlier run sent it, or is sending it) or "failed" (a
     permanent error, recorded as EMAIL_FAILED). A temporary error withdraws the token
-    (nobody received it) and is raised, so that the outbox tries again later.
+    (nobody received it) and is raised, so that the outbox tries again later. With
+    `take_over` (a redelivered task) a claim whose email was never sent is taken over.
     """
-    token = link_token_mint(link=link, purpose=purpose)
+    token = link_token_mint(link=link, purpose=purpose, take_over=take_over)
     if token is None:
         return "claimed"
     return _send_recorded(
@@ -194,6 +206,7 @@ def email_to_link(
         reminder=reminder,
         # Nobody received the token: withdraw it, so that the retry mints another.
         on_transient=lambda: link_token_release(link=link, purpose=purpose),
+        on_sent=lambda: link_token_sent(link=link, purpose=purpose),
     )
 
 
@@ -227,9 +240,11 @@ def _send_recorded(
     what: str,
     reminder: int | None,
     on_transient: Callable[[], None] | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> str:
     """Send one email and record it: "sent", or "failed" on a permanent error (recorded
-    as EMAIL_FAILED). A temporary error is raised, after `on_transient` undid the claim."""
+    as EMAIL_FAILED). A temporary error is raised, after `on_transient` undid the claim.
+    `on_sent` runs as soon as the mail server accepted it, before anything else."""
     try:
         email_send(name, context, to)
     except Exception as exc:
@@ -245,6 +260,8 @@ def _send_recorded(
             reminder=reminder,
         )
         return "failed"
+    if on_sent is not None:
+        on_sent()
     email_sent_record(response_id=response.pk, what=what, to=to, reminder=reminder)
     return "sent"
 

@@ -69,12 +69,18 @@ class LinkToken(models.Model):
 
     `purpose` names the email that carried the token; with the link it is unique, so the
     row is also that email's claim: a repeated task finds it and sends nothing twice.
+    `sent_at` is set once the mail server accepted the email. A claim without it belongs
+    to a run that was cut short (its worker killed mid-send), which the redelivered run
+    takes over, so the email is not lost (vendors.services.link_token_mint).
     """
 
     link = models.ForeignKey(AccessLink, on_delete=models.CASCADE, related_name="tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     purpose = models.CharField(max_length=100, help_text="The email that carried the token.")
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server accepted the email."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

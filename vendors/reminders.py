@@ -32,7 +32,9 @@ Each send then claims its own email: a contact's by the token minted for it
 (LinkToken, unique per link and purpose), the analysts' and the reminder's completion by
 a conditional update of `Reminder.sent_at`. A temporary mail error releases that claim
 and is raised, so the outbox retries the message with backoff; the notices already sent
-are not sent again.
+are not sent again. A message redelivered because its worker died sends the contacts'
+emails that were claimed but never sent (LinkToken.sent_at). The analysts' email is not
+taken over: a worker killed while sending it loses it rather than sending it twice.
 """
 
 from __future__ import annotations
@@ -294,8 +296,10 @@ def _why_not(reminder: Reminder) -> str:
     return ""
 
 
-def reminders_send(*, reminder_ids: list[int]) -> str:
-    """Send the claimed notices (one outbox message's share of a sweep)."""
+def reminders_send(*, reminder_ids: list[int], take_over: bool = False) -> str:
+    """Send the claimed notices (one outbox message's share of a sweep). With `take_over`
+    (the message's earlier run was cut short) contacts' emails claimed but never sent
+    are sent."""
     links = AccessLink.objects.filter(revoked_at__isnull=True).select_related("contact")
     reminders = (
         Reminder.objects.filter(pk__in=reminder_ids, sent_at__isnull=True, error="")
@@ -308,14 +312,14 @@ def reminders_send(*, reminder_ids: list[int]) -> str:
     )
     outcomes = []
     for reminder in reminders:
-        outcomes.append(_send_one(reminder))
+        outcomes.append(_send_one(reminder, take_over=take_over))
     sent = outcomes.count("sent")
     return f"{sent} of {len(reminder_ids)} notices sent" + (
         f", {len(outcomes) - sent} not" if len(outcomes) != sent else ""
     )
 
 
-def _send_one(reminder: Reminder) -> str:
+def _send_one(reminder: Reminder, *, take_over: bool = False) -> str:
     response = reminder.response
     skipped = _why_not(reminder)
     if skipped:
@@ -344,6 +348,7 @@ def _send_one(reminder: Reminder) -> str:
                 what=what,
                 purpose=f"reminder:{reminder.pk}",
                 reminder=reminder.pk,
+                take_over=take_over,
             )
             if outcome == "failed":
                 failures.append(link.contact.email)

@@ -1,4 +1,4 @@
-"""Reads for the analysts' pages about vendors and their private links.
+"""Reads for the analysts' pages about vendors and their private links, and for the emails.
 
 Reads only: writes live in vendors.services. Each function runs one query whatever the
 number of rows.
@@ -11,7 +11,7 @@ from typing import TypedDict
 from django.db.models import Count, QuerySet
 from django_stubs_ext import WithAnnotations
 
-from .models import AccessLink, Vendor
+from .models import AccessLink, LinkToken, Vendor
 
 
 class ContactCount(TypedDict):
@@ -39,3 +39,8 @@ def vendor_recent_links(vendor: Vendor, *, limit: int) -> list[AccessLink]:
         .select_related("contact", "response__version", "response__selection")
         .order_by("-created_at")[:limit]
     )
+
+
+def link_email_sent(*, link: AccessLink, purpose: str) -> bool:
+    """Whether the mail server accepted the email carrying the link's token for `purpose`."""
+    return LinkToken.objects.filter(link=link, purpose=purpose, sent_at__isnull=False).exists()

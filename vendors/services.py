@@ -213,23 +213,37 @@ def links_reissue(*, links: QuerySet[AccessLink], user: User | None) -> list[Acc
     ]
 
 
-def link_token_mint(*, link: AccessLink, purpose: str) -> str | None:
+def link_token_mint(*, link: AccessLink, purpose: str, take_over: bool = False) -> str | None:
     """A fresh token for an active link, for the email named by `purpose`; None if that
     email already has one (it was sent, or is being sent) or the link is revoked.
 
     Called by the worker building the email: the token is returned to it and only its
     hash is stored, so it exists in that worker's memory and the email alone. The row is
-    the email's claim (unique per link and purpose).
+    the email's claim (unique per link and purpose). With `take_over` (the task's earlier
+    run was cut short: its worker died) a claim whose email was never sent is withdrawn
+    first, so the email goes out after all; nobody received that claim's token.
     """
     if link.revoked_at is not None:
         return None
     token = new_token()
     try:
         with transaction.atomic():
+            if take_over:
+                _unsent_tokens(link, purpose).delete()
             LinkToken.objects.create(link=link, token_hash=token_hash(token), purpose=purpose)
     except IntegrityError:
         return None
     return token
+
+
+def link_token_sent(*, link: AccessLink, purpose: str) -> None:
+    """Note that the mail server accepted the email carrying the link's token for
+    `purpose`: from now on no redelivery sends it again."""
+    _unsent_tokens(link, purpose).update(sent_at=timezone.now())
+
+
+def _unsent_tokens(link: AccessLink, purpose: str) -> QuerySet[LinkToken]:
+    return LinkToken.objects.filter(link=link, purpose=purpose, sent_at__isnull=True)
 
 
 def link_token_release(*, link: AccessLink, purpose: str) -> None:

@@ -2,7 +2,9 @@
 
 Each task takes ids, re-reads what it needs, and claims its work with a conditional
 update (or the unique row of the token it mints) before sending, so a repeated task
-never emails twice. Only errors that a later attempt can cure (the mail server is
+never emails twice. A delivery whose earlier run was cut short (its worker died, and the
+broker handed the message back) takes over the claims of emails to contacts that were
+never sent (vendors/emails.py), so a kill mid-send loses none of them. Only errors that a later attempt can cure (the mail server is
 unreachable or busy) are retried, with a growing delay; the claim is released first so
 the retry can take it. Composing, sending and recording each email: vendors/emails.py.
 """
@@ -33,6 +35,7 @@ from .emails import (
     sent_summary,
 )
 from .models import AccessLink
+from .selectors import link_email_sent
 from .services import (
     links_to_notify_of_clarification,
     new_token,
@@ -67,6 +70,12 @@ class EmailTask(OutboxTask):
             email_failed_record(
                 response_id=response_id, what=self.outbox_label, to=to, error=reason
             )
+
+
+def _redelivered(task: EmailTask) -> bool:
+    """Whether this run's delivery was started before and cut short (its worker died)."""
+    delivery = task.delivery
+    return bool(delivery and delivery.redelivered)
 
 
 def _failed_email_audience(kwargs: dict[str, Any]) -> tuple[int | None, list[str]]:
@@ -145,31 +154,34 @@ def send_clarification_request(self: EmailTask, response_id: int) -> str:
     response = _response_to_email(response_id)
     if response is None or response.status != ResponseStatus.CLARIFICATION_REQUESTED:
         return "not sent: clarification is no longer requested"
+    take_over = _redelivered(self)
     context = {**round_context(response), "items": _reopened_questions(response)}
-    links = (
-        AccessLink.objects.filter(response=response, revoked_at__isnull=True)
-        .filter(links_to_notify_of_clarification(response))
-        .select_related("contact")
-    )
+    links = AccessLink.objects.filter(response=response, revoked_at__isnull=True)
+    if not take_over:
+        links = links.filter(links_to_notify_of_clarification(response))
     outcomes: list[str] = []
-    for link in links:
-        outcomes.append(_notify_link(link, response, context))
+    for link in links.select_related("contact"):
+        outcomes.append(_notify_link(link, response, context, take_over=take_over))
     return sent_summary(outcomes)
 
 
-def _notify_link(link: AccessLink, response: Response, context: dict) -> str:
+def _notify_link(
+    link: AccessLink, response: Response, context: dict, *, take_over: bool = False
+) -> str:
     """Email one link's contact, unless claimed already; a temporary error releases the
-    claim before it is raised."""
+    claim before it is raised. With `take_over` a claim whose email was never sent (its
+    worker died mid-run) is taken over."""
+    # One token per clarification round: a round starts with each submission.
+    round_key = response.submitted_at.isoformat() if response.submitted_at else "none"
+    purpose = f"clarification:{round_key}"
     before = link.clarification_notified_at
     claimed = (
         AccessLink.objects.filter(pk=link.pk)
         .filter(links_to_notify_of_clarification(response))
         .update(clarification_notified_at=timezone.now())
     )
-    if not claimed:
+    if not claimed and not (take_over and not link_email_sent(link=link, purpose=purpose)):
         return "claimed"
-    # One token per clarification round: a round starts with each submission.
-    round_key = response.submitted_at.isoformat() if response.submitted_at else "none"
     try:
         return email_to_link(
             link=link,
@@ -177,7 +189,8 @@ def _notify_link(link: AccessLink, response: Response, context: dict) -> str:
             name="clarification_request",
             context=context,
             what="Clarification request",
-            purpose=f"clarification:{round_key}",
+            purpose=purpose,
+            take_over=take_over,
         )
     except Exception:
         AccessLink.objects.filter(pk=link.pk).update(clarification_notified_at=before)
@@ -187,10 +200,12 @@ def _notify_link(link: AccessLink, response: Response, context: dict) -> str:
 @shared_task(base=EmailTask, bind=True, outbox_label="Acceptance email")
 def send_acceptance(self: EmailTask, response_id: int) -> str:
     """Tell every active contact that the analysts accepted the response, with a link
-    (minted for this email) to what was sent. Each contact's token is its claim."""
+    (minted for this email) to what was sent. Each contact's token is its claim; a
+    redelivered run takes over those whose email was never sent."""
     response = _response_to_email(response_id)
     if response is None or response.status != ResponseStatus.ACCEPTED:
         return "not sent: the response is not accepted"
+    take_over = _redelivered(self)
     context = round_context(response, missing=[])
     links = AccessLink.objects.filter(response=response, revoked_at__isnull=True)
     outcomes = [
@@ -201,6 +216,7 @@ def send_acceptance(self: EmailTask, response_id: int) -> str:
             context=context,
             what="Acceptance",
             purpose="accepted",
+            take_over=take_over,
         )
         for link in links.select_related("contact").order_by("pk")
     ]
@@ -285,7 +301,7 @@ class ReminderTask(EmailTask):
 @shared_task(base=ReminderTask, bind=True, outbox_label="Reminders and notices")
 def send_reminders(self: ReminderTask, reminder_ids: list[int]) -> str:
     """Send notices a sweep claimed (vendors.reminders.reminders_send)."""
-    return reminders.reminders_send(reminder_ids=reminder_ids)
+    return reminders.reminders_send(reminder_ids=reminder_ids, take_over=_redelivered(self))
 
 
 @shared_task(name="vendors.reminders_sweep", ignore_result=True)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCacheClient
 from django.test import RequestFactory
 from django_ratelimit.core import get_usage
 
@@ -71,3 +72,30 @@ def test_the_portal_rate_limit_fails_open_while_the_cache_is_down(
     # Not counted, and nobody limited: the choice documented in docs/security.md.
     assert usage(True) is None
     assert usage(False)["should_limit"] is False
+
+
+def test_writes_without_a_timeout_expire_after_the_configured_default(settings, monkeypatch):
+    # No Redis needed: the client's methods are replaced by recorders. For Redis a timeout
+    # of None means "never expire", so a bare set() must pass the configured default on.
+    config = cache_settings("redis://127.0.0.1:1/0")
+    config["default"]["TIMEOUT"] = 123
+    settings.CACHES = config
+    cache = caches["default"]
+    seen: dict[str, object] = {}
+
+    def recorder(name, returns=None):
+        def record(self, *args):
+            seen[name] = args[-1]  # the timeout is the client's last argument
+            return returns
+
+        monkeypatch.setattr(RedisCacheClient, name, record)
+
+    recorder("set")
+    recorder("add", True)
+    recorder("touch", True)
+    recorder("set_many")
+    cache.set("k", 1)
+    cache.add("k", 1)
+    cache.touch("k")
+    cache.set_many({"a": 1})
+    assert seen == {"set": 123, "add": 123, "touch": 123, "set_many": 123}

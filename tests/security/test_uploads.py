@@ -8,14 +8,19 @@ files from the admin as attachments with nosniff and a sandboxing policy.
 from __future__ import annotations
 
 import io
+import time
 import zipfile
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.urls import get_resolver, reverse
 
+from cxvet.pdf import render_pdf
 from questionnaires.evidence import (
+    PDF_INFLATE_BUDGET,
+    PDF_STREAM_COST,
     EvidenceRejected,
     EvidenceSizeLimit,
     check_upload,
@@ -409,3 +414,65 @@ def test_the_admin_serves_a_stored_file_as_an_attachment_that_runs_nothing(
     assert served["X-Content-Type-Options"] == "nosniff"
     assert served["Content-Security-Policy"] == settings.DOWNLOAD_CSP
     assert "sandbox" in served["Content-Security-Policy"]
+
+
+def _pdf_with_stream(dictionary: bytes, data: bytes) -> bytes:
+    return (
+        b"%PDF-1.7\n1 0 obj<</Type /Catalog>>endobj\n5 0 obj\n" + dictionary + b"\nstream\n"
+        b"" + data + b"\nendstream\nendobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "dictionary",
+    [
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 40 >>",
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter [/Fl#61teDecode] >>",  # escaped name
+        b"<< /N 1 /First 4 /Filter /FlateDecode >>",  # no /Type: viewers need none
+    ],
+)
+def test_active_content_inside_a_compressed_object_stream_is_refused(dictionary):
+    hidden = zlib.compress(b"6 0 << /S /JavaScript /JS (app.alert(1)) >>")
+    content = _pdf_with_stream(dictionary, hidden)
+    assert b"JavaScript" not in content  # the plain scan alone would accept it
+    assert "JavaScript, a program launch or embedded files" in _refusal(_file("a.pdf", content))
+
+
+def test_a_zlib_bomb_in_a_pdf_is_refused_quickly_as_too_much_to_check():
+    packer = zlib.compressobj(9)
+    zeros = bytes(1024 * 1024)
+    bomb = b"".join(packer.compress(zeros) for _ in range(200)) + packer.flush()  # 200 MB
+    content = _pdf_with_stream(b"<< /Filter /FlateDecode >>", bomb)
+    started = time.monotonic()
+    message = _refusal(_file("a.pdf", content))
+    assert time.monotonic() - started < 2
+    assert "more compressed content than can be checked" in message
+
+
+def test_countless_tiny_compressed_streams_run_out_of_budget_too():
+    one = b"1 0 obj<</Filter /FlateDecode>>stream\n" + zlib.compress(b"q") + b"\nendstream\n"
+    content = b"%PDF-1.7\n" + one * (PDF_INFLATE_BUDGET // PDF_STREAM_COST + 1)
+    started = time.monotonic()
+    assert "more compressed content" in _refusal(_file("a.pdf", content))
+    assert time.monotonic() - started < 2
+
+
+def test_an_ordinary_compressed_pdf_is_accepted():
+    pdf = render_pdf(
+        "<!doctype html><html><body><h1>Security policy</h1>"
+        + "<p>Encryption at rest and in transit. JS and JavaScript are mentioned.</p>" * 200
+        + "</body></html>"
+    )
+    assert b"/FlateDecode" in pdf
+    assert check_upload(_file("policy.pdf", pdf)).content_type == "application/pdf"
+
+
+def test_a_compressed_image_that_happens_to_spell_a_name_is_accepted():
+    # An RGB pixel 47,74,83 reads "/JS": image data is binary and skipped.
+    pixels = zlib.compress(bytes([47, 74, 83, 32, 0, 0]) * 1000)
+    content = _pdf_with_stream(
+        b"<< /Type /XObject /Subtype /Image /Width 2000 /Height 1 /BitsPerComponent 8 "
+        b"/ColorSpace /DeviceRGB /Filter /FlateDecode >>",
+        pixels,
+    )
+    assert check_upload(_file("a.pdf", content)).content_type == "application/pdf"

@@ -8,6 +8,7 @@ import secrets
 from django.urls import reverse
 from django.utils import timezone
 
+from cxvet.outbox.services import Delivery
 from questionnaires.models import Response, ResponseStatus
 from tests.factories import ContactFactory, ResponseFactory
 from vendors.models import AccessLink
@@ -47,3 +48,13 @@ def section_post(form_values: dict, *, revisions: dict | None = None, action="sa
         data[key] = value
         data[f"{key}-revision"] = (revisions or {}).get(key, 0)
     return data
+
+
+def run_delivered(task, *args, redelivered: bool):
+    """Run `task` as the outbox runs a delivery of its message: `redelivered` when the
+    broker handed it back because the worker running it died."""
+    task.push_request(outbox_delivery=Delivery(message_id=0, attempt=2, redelivered=redelivered))
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()

@@ -19,12 +19,14 @@ from cxvet.outbox.models import OutboxMessage
 from questionnaires.models import Answer, AuditEvent
 from questionnaires.services.answers import AnswerChange, answers_save, response_submit
 from questionnaires.services.reviews import clarification_request, response_accept
+from tests import mail_backends
 from tests.factories import ContactFactory, UserFactory, VendorFactory, round_of
 from tests.questionnaires.reports_data import ANSWERS
+from tests.vendors.helpers import run_delivered
 from tests.vendors.test_invitations import LINK_PATTERN
 from vendors.models import AccessLink, LinkToken
 from vendors.services import invitation_create, link_revoke, token_hash
-from vendors.tasks import send_acceptance
+from vendors.tasks import send_acceptance, send_clarification_request
 
 COMPLETE = ANSWERS["Acme Voice"]
 
@@ -225,3 +227,69 @@ def test_every_token_of_a_link_opens_it_in_one_query_until_the_link_is_revoked(
     link_revoke(link=link, user=None)
     assert client.get(f"/portal/{extra}/").status_code == 410
     assert client.get(f"/portal/{extra[:-1]}x/").status_code in (404, 410)
+
+
+# A worker killed mid-send: the redelivered message sends the email ------------------------
+
+
+@pytest.fixture
+def killed_once(invited, settings):
+    """The next email to Alice (invited already) dies inside the mail backend, as a killed
+    worker would."""
+    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+    mail_backends.REFUSE["alice@parrot.example"] = (mail_backends.killed(), 1)
+    yield
+    mail_backends.REFUSE.clear()
+    mail_backends.REFUSED.clear()
+
+
+def _assert_sent_once_with_a_working_link(task, response, client, purpose: str) -> None:
+    [email] = _emails_to("alice@parrot.example")
+    token = LINK_PATTERN.search(email.body).group(1)
+    assert client.get(f"/portal/{token}/").status_code == 200
+    sent = LinkToken.objects.get(token_hash=token_hash(token))
+    assert sent.purpose.startswith(purpose) and sent.sent_at is not None
+    assert LinkToken.objects.filter(link__response=response, purpose=sent.purpose).count() == 1
+    # Once sent, no delivery sends it again, redelivered or not.
+    for redelivered in (False, True):
+        assert run_delivered(task, response.pk, redelivered=redelivered) == "sent to 0 contacts"
+    assert len(_emails_to("alice@parrot.example")) == 1
+
+
+@pytest.mark.usefixtures("killed_once")
+def test_a_clarification_request_cut_short_by_a_killed_worker_goes_out_on_redelivery(
+    invited, client
+):
+    _save(invited, COMPLETE)
+    response_submit(response=invited, actor="Alice")  # its messages stay in the outbox
+    clarification_request(
+        response=invited, questions={"rollback_rate": "Which period?"}, user=UserFactory()
+    )
+
+    with pytest.raises(SystemExit):
+        run_delivered(send_clarification_request, invited.pk, redelivered=False)
+    assert mail.outbox == []
+    # An ordinary repeat leaves the claim alone: its run may still be sending.
+    assert run_delivered(send_clarification_request, invited.pk, redelivered=False) == (
+        "sent to 0 contacts"
+    )
+    # The broker hands the killed run's message back: the unsent claim is taken over.
+    assert run_delivered(send_clarification_request, invited.pk, redelivered=True) == (
+        "sent to 1 contact"
+    )
+    _assert_sent_once_with_a_working_link(
+        send_clarification_request, invited, client, "clarification:"
+    )
+
+
+@pytest.mark.usefixtures("killed_once")
+def test_an_acceptance_cut_short_by_a_killed_worker_goes_out_on_redelivery(invited, client):
+    _save(invited, COMPLETE)
+    response_submit(response=invited, actor="Alice")
+    response_accept(response=invited, user=UserFactory())
+
+    with pytest.raises(SystemExit):
+        run_delivered(send_acceptance, invited.pk, redelivered=False)
+    assert run_delivered(send_acceptance, invited.pk, redelivered=False) == "sent to 0 contacts"
+    assert run_delivered(send_acceptance, invited.pk, redelivered=True) == "sent to 1 contact"
+    _assert_sent_once_with_a_working_link(send_acceptance, invited, client, "accepted")

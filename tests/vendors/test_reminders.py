@@ -27,10 +27,12 @@ from questionnaires.models import (
 from questionnaires.services.selections import response_due_date_move
 from tests import mail_backends
 from tests.factories import ContactFactory, ResponseFactory, UserFactory, VendorFactory, round_of
+from tests.vendors.helpers import run_delivered
 from tests.vendors.test_invitations import LINK_PATTERN
 from vendors.models import LinkToken
 from vendors.reminders import due_notices, reminders_claim, reminders_sweep, rounds_reminder_days
 from vendors.services import invitation_create
+from vendors.tasks import send_reminders
 
 D = datetime.date(2027, 3, 15)
 GRACE = 14
@@ -518,3 +520,31 @@ def test_a_notice_the_mail_server_keeps_refusing_fails_after_its_attempts(
     assert reminder.sent_at is None and "Gave up after 6 attempts" in reminder.error
     failed = AuditEvent.objects.get(response=response, kind=AuditEvent.Kind.EMAIL_FAILED)
     assert failed.data["what"] == "Closing notice" and "451" in failed.data["error"]
+
+
+def test_a_reminder_cut_short_by_a_killed_worker_goes_out_on_redelivery(
+    example_version, settings, client
+):
+    response = invite(example_version, on=day(-20))
+    with time_machine.travel(at(day(-7)), tick=False):
+        reminders_sweep()  # its message stays in the outbox: run below as a worker would
+    [message] = OutboxMessage.objects.filter(kind="vendors.tasks.send_reminders")
+    ids = message.payload["reminder_ids"]
+    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+    mail_backends.REFUSE["bob@parrot.example"] = (mail_backends.killed(), 1)
+
+    with time_machine.travel(at(day(-7), 10), tick=False):
+        with pytest.raises(SystemExit):
+            run_delivered(send_reminders, ids, redelivered=False)
+        assert [m.to for m in mail.outbox] == [["alice@parrot.example"]]
+        assert run_delivered(send_reminders, ids, redelivered=True) == "1 of 1 notices sent"
+        # Sent, so no further delivery sends anything, redelivered or not.
+        for redelivered in (False, True):
+            run_delivered(send_reminders, ids, redelivered=redelivered)
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@parrot.example", "bob@parrot.example"]
+    [bob] = [m for m in mail.outbox if m.to == ["bob@parrot.example"]]
+    token = LINK_PATTERN.search(bob.body).group(1)
+    with time_machine.travel(at(day(-6)), tick=False):
+        assert client.get(f"/portal/{token}/").status_code == 200
+    assert LinkToken.objects.filter(link__response=response, sent_at__isnull=True).count() == 0
