@@ -521,8 +521,9 @@
 
   function ofLink(prefix) { return function (name) { return name.indexOf(prefix) === 0; }; }
 
-  // A short digest (two 32-bit FNV-1a hashes): names the link in storage without
-  // writing its token there.
+  // A short digest: names the link in storage without writing its token there. Two
+  // 32-bit lanes, the first FNV-1a, the second seeded apart and mixed with its own
+  // shifted value (docs/security.md, "Unsaved answers in the browser").
   function digest(text) {
     var a = 0x811c9dc5, b = 0x050c5d1f;
     for (var i = 0; i < text.length; i++) {

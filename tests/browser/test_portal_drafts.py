@@ -55,6 +55,29 @@ def _plant(page: Page, name: str, *, age_days: float) -> None:
     page.evaluate(f"localStorage.setItem({json.dumps(name)}, {json.dumps(json.dumps(entry))})")
 
 
+def _digest(token: str) -> str:
+    """portal.js's digest() as docs/security.md describes it ("Unsaved answers")."""
+    a, b = 0x811C9DC5, 0x050C5D1F
+    for char in token:
+        a = ((a ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+        b = (((b ^ ord(char)) * 0x01000193) & 0xFFFFFFFF) ^ (b >> 15)
+    return f"{a:x}{b:x}"
+
+
+def test_the_browser_keeps_an_unsaved_answer_under_a_digest_never_the_token(
+    page: Page, live_server, example_version
+):
+    token, _ = open_response(example_version)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(live_server.url + url("section", token, "oversight"))
+    _keep_a_draft(page, "Who may pull the kill switch?", "The night shift lead")
+
+    stored = page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert "The night shift lead" in stored
+    assert token not in stored  # neither in a key nor in a value
+    assert page.evaluate(STORED_DRAFTS) == [f"cxvet-unsaved:{_digest(token)}:kill_switch_owner"]
+
+
 def test_submitting_forgets_what_the_browser_kept_and_only_for_this_link(
     page: Page, live_server, example_version
 ):

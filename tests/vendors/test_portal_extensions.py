@@ -4,10 +4,14 @@ instead of a number, choices that ask for details, and scoring notes never shown
 from __future__ import annotations
 
 import html
+import io
 import re
+from collections import Counter
+
+import openpyxl
 
 from questionnaires.definition import iter_questions
-from questionnaires.models import Answer
+from questionnaires.models import Answer, ResponseStatus
 from tests.factories import answer_all, round_of
 from tests.vendors.helpers import open_response, section_post, url
 
@@ -269,3 +273,103 @@ def test_no_page_of_the_shipped_version_2_shows_a_scoring_note(client, shipped_v
     # Its grid and its money are drawn in the round's currency.
     body = "".join(client.get(p).content.decode() for p in pages)
     assert "data-grid" in body and "Up to (EUR)" in body
+
+
+def _vendor_posts(question: dict) -> list[dict]:
+    """Answers a vendor could send for the question, with an explanation: each choice in
+    turn for a choice question, each kind of cell in every cell of a grid."""
+    key, kind = question["key"], question["type"]
+    if kind == "grid":
+        rows, columns = question["rows"], question["columns"]
+        parts = [f"{key}-{row['key']}-{column['key']}" for row in rows for column in columns]
+        values = [dict.fromkeys(parts, cell["key"]) for cell in question["cells"]]
+    elif question.get("choices"):
+        many = kind == "multiple_choice"
+        values = [{key: [c["key"]] if many else c["key"]} for c in question["choices"]]
+    else:
+        values = [{key: {"yes_no": "yes", "text": "As described", "decimal": "1.5"}.get(kind, "5")}]
+    return [{**value, f"{key}-comment": "As described"} for value in values]
+
+
+def _strings(value) -> list[str]:
+    """Every string in a JSON reply (the HTML it carries included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _workbook_texts(content: bytes) -> list[str]:
+    """Every text of the workbook a vendor downloads: each cell of each sheet, the
+    prompts and error messages of its checks, and its cell comments."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    texts = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    texts.append(str(cell.value))
+                if cell.comment is not None:
+                    texts.append(cell.comment.text)
+        for check in sheet.data_validations.dataValidation:
+            texts += [check.prompt, check.promptTitle, check.error, check.errorTitle]
+            texts += [check.formula1, check.formula2]
+    return [text for text in texts if text]
+
+
+def test_no_download_or_reply_of_the_shipped_version_2_shows_a_scoring_note(
+    client, shipped_v2_version
+):
+    """The workbook, every autosave reply (each choice of each question in turn, so every
+    explanation prompt is drawn) and the page of what was sent carry no scoring note."""
+    token, response = open_response(
+        shipped_v2_version, selection=round_of(shipped_v2_version, buyer_currency="EUR")
+    )
+    definition = shipped_v2_version.definition
+    notes = [
+        " ".join(q["scoring_notes"].split())
+        for _, q in iter_questions(definition)
+        if "scoring_notes" in q
+    ]
+    assert len(notes) > 50
+
+    def leaked(text: str) -> list[str]:
+        flat = " ".join(html.unescape(text).split())
+        return [note for note in notes if note in flat]
+
+    replies, statuses = [], Counter()
+    revisions: dict[str, dict] = {}
+    for _, question in iter_questions(definition):
+        key = question["key"]
+        for answer in _vendor_posts(question):
+            loaded = revisions.get(key, {f"{key}-revision": 0})  # as the page draws it
+            data = {**answer, **loaded}
+            reply = client.post(url("autosave", token, key), data, HTTP_ACCEPT="application/json")
+            assert reply["Content-Type"].startswith("application/json"), key
+            body = reply.json()
+            statuses[body["status"]] += 1
+            if "revision_field" in body:
+                revisions[key] = {
+                    body["revision_field"]: body["revision"],
+                    body["loaded_field"]: body["loaded"],
+                }
+            replies += _strings(body)
+    assert statuses["saved"] > 100, statuses  # drawn after real saves, not only refusals
+    assert not leaked("\n".join(replies))
+
+    download = client.get(url("workbook_download", token))
+    assert download.status_code == 200
+    texts = _workbook_texts(download.content)
+    assert any(q["text"] in texts for _, q in iter_questions(definition))  # it was read
+    assert not leaked("\n".join(texts))
+
+    assert client.post(url("submit", token), {"confirm": "yes"}).status_code == 302
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
+    sent = client.get(url("sent", token))
+    assert sent.status_code == 200
+    assert "submitted" in sent.content.decode()
+    assert not leaked(sent.content.decode())
