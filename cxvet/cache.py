@@ -20,13 +20,17 @@ from typing import Any, TypeVar
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .outages import Outage
 
 logger = logging.getLogger(__name__)
 
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+# A full Redis (maxmemory reached and nothing it may evict) and a replica that became
+# read-only in a failover refuse writes as surely as a stopped one: a page must not fail
+# because it could not be filed.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, ReadOnlyError)
 DEFAULT_RETRY_AFTER = 5.0
 
 T = TypeVar("T")

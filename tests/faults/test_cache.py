@@ -53,6 +53,26 @@ def test_a_cache_that_is_down_misses_skips_writes_and_says_so_once(
     assert "The cache (Redis) is available again" in caplog.records[-1].getMessage()
 
 
+def test_a_full_cache_refuses_the_write_and_the_page_goes_on(private_redis, redis_cache):
+    import redis
+
+    server = redis.Redis.from_url(private_redis.url)
+    redis_cache.set("earlier", "kept")
+    # Full, and told to evict nothing: Redis answers every write with an OOM error.
+    server.config_set("maxmemory-policy", "noeviction")
+    server.config_set("maxmemory", "1")
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        server.set("direct", "x")
+    redis_cache.set("page", "x" * 1000)  # skipped, no error
+    assert redis_cache.get("page") is None
+
+    server.config_set("maxmemory", "0")
+    time.sleep(0.6)  # RETRY_AFTER
+    redis_cache.set("page", "filed again")
+    assert redis_cache.get("page") == "filed again"
+    assert redis_cache.get("earlier") == "kept"
+
+
 def test_the_portal_rate_limit_fails_open_while_the_cache_is_down(
     private_redis, redis_cache, settings
 ):
