@@ -194,13 +194,17 @@ def test_the_assessment_summary_gives_the_vendors_coverage_counts_and_business_c
     pages = [_one_line(p) for p in pdf_pages_text(rendered.pdf)]
     summary = " ".join(p for p in pages[1:3])
     assert "Framework coverage" in summary
+    def controls(n: int) -> str:
+        return f"{n} control" if n == 1 else f"{n} controls"
+
     for matrix in decision.frameworks:
         counts = matrix.counts[0]  # Acme's
         open_ = counts["unanswered"] + counts["unverified"]
         assert (
-            f"{matrix.framework.title} {counts['met']} controls {counts['partly_met']} controls "
-            f"{counts['gap']} controls {open_} controls"
+            f"{matrix.framework.title} {controls(counts['met'])} "
+            f"{controls(counts['partly_met'])} {controls(counts['gap'])} {controls(open_)}"
         ) in summary
+    assert " 1 controls" not in summary
     assert "1,200,000.00 EUR: entered by an analyst" in summary
     assert "1,800,000.00 EUR 600,000.00 EUR -1,200,000.00 EUR to 600,000.00 EUR" in summary
     assert "Works only if unverified figures hold" in summary
