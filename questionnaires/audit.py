@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -166,6 +167,17 @@ class ReportGenerated(StrEnum):
     PROFILE = "profile_key"
 
 
+class PriceChanged(StrEnum):
+    """`data` of the analyst's yearly price of a vendor changed (PRICE_CHANGED): the
+    business case the buyer reads uses it. Amounts are decimal strings ("1200000.50"),
+    None where the price was or is unknown; the currency is the round's, None outside a
+    round."""
+
+    FROM = "from"
+    TO = "to"
+    CURRENCY = "currency"
+
+
 DATA_KEYS: dict[str, type[StrEnum]] = {
     Kind.STATUS_CHANGED: StatusChanged,
     Kind.ANSWER_CHANGED: AnswerChanged,
@@ -181,6 +193,7 @@ DATA_KEYS: dict[str, type[StrEnum]] = {
     Kind.EMAIL_SENT: EmailEvent,
     Kind.EMAIL_FAILED: EmailEvent,
     Kind.REPORT_GENERATED: ReportGenerated,
+    Kind.PRICE_CHANGED: PriceChanged,
 }
 
 # Building `data`: writers call these, so that each kind's data is built one way. ------
@@ -354,6 +367,16 @@ def report_generated_data(*, report_id: int, kind: str, profile_key: str) -> dic
         ReportGenerated.REPORT: report_id,
         ReportGenerated.REPORT_KIND: kind,
         ReportGenerated.PROFILE: profile_key,
+    }
+
+
+def price_changed_data(
+    *, before: Decimal | None, after: Decimal | None, currency: str | None
+) -> dict[str, Any]:
+    return {
+        PriceChanged.FROM: None if before is None else str(before),
+        PriceChanged.TO: None if after is None else str(after),
+        PriceChanged.CURRENCY: currency or None,
     }
 
 
@@ -601,6 +624,21 @@ def _describe_report(data: Mapping[str, Any], labels: EventLabels) -> list[str]:
     return [f"{kind}, {labels.profile(data.get(ReportGenerated.PROFILE))} profile"]
 
 
+def _describe_price(data: Mapping[str, Any], labels: EventLabels) -> list[str]:
+    currency = data.get(PriceChanged.CURRENCY)
+    before, after = (
+        _price(data.get(key), currency) for key in (PriceChanged.FROM, PriceChanged.TO)
+    )
+    return [f"Yearly price for the business case: {before} → {after}"]
+
+
+def _price(amount: str | None, currency: str | None) -> str:
+    if amount is None:
+        return "unknown"
+    shown = f"{Decimal(amount):,.2f}"
+    return f"{currency} {shown}" if currency else f"{shown} (buyer's currency)"
+
+
 def _describe_other(data: Mapping[str, Any], labels: EventLabels) -> list[str]:
     return [", ".join(f"{k}: {v}" for k, v in data.items())]
 
@@ -617,6 +655,7 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], EventLabels], list[str]]] = 
     Kind.DUE_DATE_CHANGED: _describe_due_date,
     Kind.ANSWERS_CARRIED_FORWARD: _describe_carried_forward,
     Kind.ANSWERS_CONFIRMED: _describe_confirmed,
+    Kind.PRICE_CHANGED: _describe_price,
     Kind.EMAIL_SENT: _describe_email,
     Kind.EMAIL_FAILED: _describe_email,
     Kind.REPORT_GENERATED: _describe_report,

@@ -150,6 +150,16 @@ def score_shown(score: float | None) -> str:
     return f"{shown:.1f}"
 
 
+def score_range_shown(score: float | None, low: float | None, high: float | None) -> str:
+    """A score with its low-high range, each as score_shown prints it: "24.9 (20.0-31.0)",
+    "no score yet (20.0-31.0)" when nothing scored yet, "\u2014" without a range. The
+    admin's one form, so an analyst reads the number the buyer's PDF prints."""
+    if low is None or high is None:
+        return "\u2014"
+    span = f"{score_shown(low)}-{score_shown(high)}"
+    return f"{score_shown(score)} ({span})" if score is not None else f"no score yet ({span})"
+
+
 def shorten(text: str, limit: int) -> str:
     """`text` on one line, cut to `limit` characters with an ellipsis where it is longer."""
     text = " ".join(str(text).split())

@@ -654,6 +654,7 @@ class AuditEvent(models.Model):
         EMAIL_SENT = "email_sent", "Email sent"
         EMAIL_FAILED = "email_failed", "Email failed"
         REPORT_GENERATED = "report_generated", "Report generated"
+        PRICE_CHANGED = "price_changed", "Yearly price changed"
 
     response = models.ForeignKey(
         Response, on_delete=models.CASCADE, related_name="events", null=True, blank=True

@@ -138,7 +138,8 @@ def _vendor_drift(then: Mapping[str, Any], column: Column) -> list[str]:
 
 
 def _rounded(score: float | None) -> int | None:
-    # Whole points, as every page prints them: a change below that is noise here.
+    # Whole points: a score moving by less is noise for a recommendation, not a reason
+    # to say it predates the round (the pages print scores to one decimal).
     return None if score is None else round(score)
 
 

@@ -36,6 +36,7 @@ from .. import access
 from ..audit import EventLabels, describe_event, stored_question_name
 from ..clarifications import latest_clarification
 from ..comparison import Comparison, ComparisonError, build_comparison
+from ..display import score_range_shown, score_shown
 from ..frameworks.coverage import controls_by_question
 from ..models import (
     HANDED_OVER_STATUSES,
@@ -97,11 +98,9 @@ HISTORY_SIZE = 200
 
 
 def score_text(score: float | None, low: float | None, high: float | None) -> str:
-    """'42 (31-58)', or the range alone when nothing is answered yet."""
-    if low is None or high is None:
-        return "—"
-    span = f"{low:.0f}-{high:.0f}"
-    return f"{score:.0f} ({span})" if score is not None else f"no score yet ({span})"
+    """'42.3 (31.0-58.4)', or the range alone when nothing is answered yet: as the PDFs
+    print scores (display.score_range_shown)."""
+    return score_range_shown(score, low, high)
 
 
 class TierFilter(admin.SimpleListFilter):
@@ -261,7 +260,7 @@ class ResponseAdmin(DangerLastActionsMixin, admin.ModelAdmin):
         return format_html(
             '<strong>{}</strong> <span class="cx-override">override · {}</span>'
             '<br><small class="cx-muted">computed {}</small>',
-            f"{obj.score_override:.0f}",
+            score_shown(obj.score_override),
             getattr(obj, "cx_profile_title", "") or obj.score_profile_key,
             computed,
         )

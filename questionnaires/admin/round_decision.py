@@ -73,9 +73,15 @@ class PriceFormSet(BaseInlineFormSet):
             data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
         super().__init__(data, *args, **kwargs)
 
+    # Who saves the round: set per request by RoundPriceInline.get_formset.
+    user: Any = None
+
     def save_existing(self, form: forms.ModelForm, obj: Response, commit: bool = True) -> Response:
-        # Through the service, which writes the price column alone (never the whole row).
-        return response_price_set(response=obj, price=form.cleaned_data["analyst_yearly_price"])
+        # Through the service, which writes the price column alone (never the whole row)
+        # and records the change.
+        return response_price_set(
+            response=obj, price=form.cleaned_data["analyst_yearly_price"], user=self.user
+        )
 
 
 class RoundPriceInline(admin.TabularInline):
@@ -100,6 +106,11 @@ class RoundPriceInline(admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return access.may_view_responses(request.user)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        # A class per request, so the saving analyst is the event's actor.
+        return type(formset.__name__, (formset,), {"user": request.user})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
         return (

@@ -30,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .. import access
 from ..definition import is_positive_weight
+from ..display import score_shown
 from ..models import Profile, RescoreJob, ResponseScore
 from ..scoring import ENGINE_VERSION, ScoreResult
 from ..selectors import (
@@ -428,7 +429,7 @@ class ResponseScoreAdmin(PartOfResponseAdmin, RecordAdmin):
         return format_html(
             '<span class="cx-override">override · {}</span> {} {}',
             profile_title(score),
-            "" if score.override_score is None else f"{score.override_score:.0f}",
+            "" if score.override_score is None else score_shown(score.override_score),
             tier_badge(score.override_tier) if score.override_tier else "",
         )
 

@@ -119,7 +119,8 @@ def _answer_sections(
                     "text": row.text,
                     "cell": cell,
                     "evidence_requested": row.evidence_requested,
-                    "grid": cell.grid if cell.state == "answered" else None,
+                    # A partly answered grid too: its answered cells, with its mark.
+                    "grid": cell.grid if cell.state == "answered" or cell.partial else None,
                     "files": evidence_names.get(row.key, []),
                     "clarification_note": (
                         stored["clarification_note"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..comparison import Cell, Comparison, Row, Subtotal
 from ..decision import Decision
-from ..display import shorten
+from ..display import NOT_ANSWERED, shorten
 from ..recommendation import recommendation_drift
 from .charts import (
     LANDSCAPE_CHART_WIDTH,
@@ -329,13 +329,7 @@ def _grid_rows(number: str, row: Row, vendors: list[VendorSummary]) -> list[Comp
         return []
     lines = []
     for i, (label, _) in enumerate(shape):
-        cells = [
-            ComparisonCell(
-                css="grid",
-                text="\n".join(f"{column}: {text}" for column, text in grid[i][1]) if grid else "",
-            )
-            for grid in grids
-        ]
+        cells = [ComparisonCell(css="grid", text=_grid_line(grid, i)) for grid in grids]
         lines.append(
             ComparisonRow(
                 number=number, text=label, evidence_requested=False, cells=cells, continues=True
@@ -344,9 +338,19 @@ def _grid_rows(number: str, row: Row, vendors: list[VendorSummary]) -> list[Comp
     return lines
 
 
+def _grid_line(grid: list[tuple[str, list[tuple[str, str]]]] | None, i: int) -> str:
+    """Row `i` of a vendor's grid, a channel a line; a row of a partly answered grid
+    (which lists only its answered cells) with none says so."""
+    if not grid:
+        return ""
+    return "\n".join(f"{column}: {text}" for column, text in grid[i][1]) or NOT_ANSWERED
+
+
 def _comparison_cell(
     row: Row, cell: Cell, answer_chars: int, note: CellNote | None = None
 ) -> ComparisonCell:
+    if cell.partial:  # its answered cells follow, row by row (_grid_rows), as in the admin
+        return ComparisonCell(css="unanswered", text=cell.partial.capitalize())
     if cell.state != "answered":
         return ComparisonCell(css=cell.state.replace("_", "-"), text=cell.risk_word)
     if cell.grid:  # its answers follow, row by row (_grid_rows)

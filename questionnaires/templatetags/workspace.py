@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ..display import score_range_shown, score_shown
+
 register = template.Library()
 
 TIER_WORDS = {
@@ -29,15 +31,19 @@ SEVERITY_CLASSES = {
 
 @register.filter
 def score_range(result: Any) -> str:
-    """'42 (31-58)' from anything with score, low and high; the range alone if no score."""
+    """'42.3 (31.0-58.4)' from anything with score, low and high; the range alone if no
+    score. One decimal as the PDFs print it (display.score_range_shown)."""
     if result is None:
         return "—"
-    low, high = getattr(result, "low", None), getattr(result, "high", None)
-    if low is None or high is None:
-        return "—"
-    span = f"{low:.0f}-{high:.0f}"
-    score = getattr(result, "score", None)
-    return f"{score:.0f} ({span})" if score is not None else f"no score yet ({span})"
+    return score_range_shown(
+        getattr(result, "score", None), getattr(result, "low", None), getattr(result, "high", None)
+    )
+
+
+@register.filter
+def score(value: float | None) -> str:
+    """A single 0-100 score (an override, a section's bound) as the PDFs print it."""
+    return score_shown(value)
 
 
 @register.filter

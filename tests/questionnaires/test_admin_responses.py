@@ -74,7 +74,8 @@ def test_list_shows_score_with_range_tier_coverage_and_flags(client, analyst, ex
 
     html = _text(page)
     assert page.status_code == 200
-    assert f"{stored.score:.0f} ({stored.low:.0f}-{stored.high:.0f})" in html
+    # One decimal, as the PDFs print it (display.score_shown).
+    assert f"{stored.score:.1f} ({stored.low:.1f}-{stored.high:.1f})" in html
     assert '<span class="cx-tier cx-tier-critical">Critical</span>' in html
     assert f"{stored.coverage:.0%}" in html
     assert "Example AI agent check v1" in html
@@ -82,6 +83,22 @@ def test_list_shows_score_with_range_tier_coverage_and_flags(client, analyst, ex
     risky = next(r for r in row if r.vendor.name == "Risky Bots")
     assert risky.score_flags == 1
     assert risky.effective_tier == "critical"
+
+
+def test_list_and_response_page_print_a_score_as_the_pdfs_do(client, analyst, example_version):
+    # A score a hair under a tier threshold: whole points showed "25 (20-31)" beside a
+    # low tier; the PDFs print 24.9, and so must the admin.
+    good = scored_submission(example_version, "Good Bots", GOOD)
+    ResponseScore.objects.filter(response=good, profile_key="general").update(
+        score=24.96, low=20.04, high=31.0
+    )
+
+    listed = _text(client.get(LIST_URL))
+    page = _text(client.get(_change_url(good)))
+
+    assert "24.9 (20.0-31.0)" in listed
+    assert "24.9 (20.0-31.0)" in page
+    assert "25 (20-31)" not in listed + page
 
 
 def test_list_shows_an_override_next_to_the_computed_value(client, analyst, example_version):
@@ -97,9 +114,9 @@ def test_list_shows_an_override_next_to_the_computed_value(client, analyst, exam
 
     html = _text(client.get(LIST_URL))
 
-    assert "<strong>61</strong>" in html
+    assert "<strong>61.0</strong>" in html
     assert "override" in html
-    assert f"computed {stored.score:.0f} ({stored.low:.0f}-{stored.high:.0f})" in html
+    assert f"computed {stored.score:.1f} ({stored.low:.1f}-{stored.high:.1f})" in html
     assert '<span class="cx-tier cx-tier-high">High</span>' in html
 
 

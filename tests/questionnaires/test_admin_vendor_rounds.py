@@ -137,7 +137,7 @@ def test_the_response_page_shows_changes_scores_then_and_now_and_the_trend(
     assert "Real-time monitoring with alerting" in section
     assert "Still carried forward" not in section  # all confirmed or changed now
     assert "override" in section  # the earlier score's override
-    assert "60 (" in section
+    assert "60.0 (" in section
     assert section.count("(this response)") == 1
     assert reverse("admin:questionnaires_response_change", args=[spring.pk]) in section
 

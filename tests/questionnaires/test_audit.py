@@ -4,6 +4,7 @@ describe_event tells each kind in words, as the admin and the assessment PDF sho
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -43,6 +44,7 @@ from questionnaires.services.answers import (
     response_submit,
 )
 from questionnaires.services.demo import demo_seed
+from questionnaires.services.prices import response_price_set
 from questionnaires.services.reports import report_request
 from questionnaires.services.reviews import (
     answer_evidence_level_set,
@@ -99,6 +101,7 @@ def whole_life(example_version, settings, eager_tasks, django_capture_on_commit_
     response = link.response
     send_invitation.apply(kwargs={"link_id": link.pk})  # the email: EMAIL_SENT
     response_due_date_move(response=response, due_date=_due() + ONE_DAY, user=analyst)
+    response_price_set(response=response, price=Decimal("250000"), user=analyst)
     # One carried-forward answer confirmed as it was, the other changed by the save.
     answers_confirm(response=response, actor="Vera Vendor", question_keys=["rollback_reasons"])
     _save(response, COMPLETE)
@@ -213,6 +216,10 @@ def test_each_kind_is_described_with_labels_not_keys(whole_life):
     ]
     assert [str(d) for d in described[Kind.REPORT_GENERATED]] == [
         "Single-vendor assessment, General profile"
+    ]
+    # The round names no currency: the amount says whose it is, as answers do.
+    assert [str(d) for d in described[Kind.PRICE_CHANGED]] == [
+        "Yearly price for the business case: unknown → 250,000.00 (buyer's currency)"
     ]
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from questionnaires.models import Response, Selection
+from questionnaires.models import AuditEvent, Response, Selection
 from questionnaires.roles import REVIEWER
 from tests.factories import ResponseFactory, UserFactory, VendorFactory, round_of
 from tests.questionnaires.test_rounds_admin import _round_form
@@ -89,6 +89,58 @@ def test_an_analyst_enters_each_vendors_yearly_price_on_the_round(analyst_client
     bolt.refresh_from_db()
     assert acme.analyst_yearly_price == Decimal("1200000.50")
     assert bolt.analyst_yearly_price is None
+
+
+def test_changing_a_price_is_recorded_once_with_old_and_new_and_reads_in_the_history(
+    analyst_client, example_version
+):
+    selection, (acme, bolt) = _round_with_vendors(example_version)
+    Response.objects.filter(pk=acme.pk).update(analyst_yearly_price=Decimal("1000000"))
+    url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
+
+    reply = analyst_client.post(
+        url, _change_form(example_version, selection, [acme, bolt], ["1200000.50", ""])
+    )
+
+    assert reply.status_code == 302, reply.content.decode()[:3000]
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PRICE_CHANGED)
+    assert event.response_id == acme.pk
+    assert event.actor_user.username == "dana"
+    assert event.data == {
+        "from": "1000000.00",
+        "to": "1200000.50",
+        "currency": "GBP",
+    }  # the round form's
+    described = "Yearly price for the business case: GBP 1,000,000.00 → GBP 1,200,000.50"
+    response_page = analyst_client.get(
+        reverse("admin:questionnaires_response_change", args=[acme.pk])
+    ).content.decode()
+    assert "Yearly price changed" in response_page
+    assert described in response_page
+    audit_page = analyst_client.get(reverse("admin:questionnaires_auditevent_changelist"))
+    assert described in audit_page.content.decode()
+
+    # The same prices again (written differently): nothing changed, nothing recorded.
+    again = analyst_client.post(
+        url, _change_form(example_version, selection, [acme, bolt], ["1200000.5", ""])
+    )
+    assert again.status_code == 302
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.PRICE_CHANGED).count() == 1
+
+
+def test_clearing_a_price_records_it_as_unknown(analyst_client, example_version):
+    selection, (acme, bolt) = _round_with_vendors(example_version)
+    Response.objects.filter(pk=bolt.pk).update(analyst_yearly_price=Decimal("500"))
+    url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
+
+    analyst_client.post(url, _change_form(example_version, selection, [acme, bolt], ["", ""]))
+
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PRICE_CHANGED)
+    assert (event.response_id, event.data["from"], event.data["to"]) == (bolt.pk, "500.00", None)
+    page = analyst_client.get(
+        reverse("admin:questionnaires_response_change", args=[bolt.pk])
+    ).content.decode()
+    assert "Yearly price for the business case: " in page and "→ unknown" in page
 
 
 def test_a_negative_price_is_refused_and_a_post_without_prices_changes_none(

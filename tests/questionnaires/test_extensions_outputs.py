@@ -203,6 +203,51 @@ def test_the_action_authority_grid_reads_as_a_grid_in_the_admin_and_the_pdf(
     assert "Account change" in text
 
 
+def test_a_partly_answered_grid_is_marked_in_the_comparison_and_the_assessment_pdfs(
+    client, extensions_version, analyst
+):
+    selection = round_of(extensions_version, name="Northwind 2027", buyer_currency="EUR")
+    partial = {"choices": {"refund.chat": "approved"}, "limits": {}}
+    responses = {}
+    for name, grid in (("Acme Voice", ANSWERS["Acme Voice"]["action_authority"]), ("Fay", partial)):
+        responses[name] = ResponseFactory(
+            version=extensions_version,
+            vendor=VendorFactory(name=name),
+            status=ResponseStatus.SUBMITTED,
+            selection=selection,
+        )
+        answer_all(responses[name], {"live_deployments": 9, "action_authority": grid})
+        response_score(response=responses[name])
+    mark = "Partly answered (1 of 4 cells)"
+    # The admin's words, which the PDFs must repeat.
+    ids = ",".join(str(r.pk) for r in responses.values())
+    page = client.get(reverse("admin:questionnaires_response_compare") + f"?ids={ids}")
+    assert mark in page.content.decode()
+
+    comparison = " ".join(
+        pdf_text(
+            render_report(report_subject(kind=ReportKind.COMPARISON, selection=selection)).pdf
+        ).split()
+    )
+    assessment = " ".join(
+        pdf_text(
+            render_report(report_subject(kind=ReportKind.ASSESSMENT, response=responses["Fay"])).pdf
+        ).split()
+    )
+
+    assert comparison.count(mark) == 1
+    # Under it, the one answered cell; the row with none answered says so.
+    assert "Chat: A human approves each one" in comparison
+    assert re.search(
+        r"Account change Voice: Not offered Chat: A human approves each one\s+"
+        r"Not answered",
+        comparison,
+    )
+    assert mark in assessment
+    assert "Refund Chat: A human approves each one" in assessment
+    assert "Account change Not answered" in assessment
+
+
 def test_the_derived_rate_and_the_grid_read_alike_on_the_page_in_the_xlsx_and_the_pdf(
     client, eur_round, analyst
 ):

@@ -59,7 +59,7 @@ def test_score_list_shows_computed_and_override_side_by_side_and_staleness(
     assert page.status_code == 200
     html = text(page)
     assert "Steady Bots" in html and "Shaky Bots" in html
-    assert '<span class="cx-override">override · General</span> 62' in html
+    assert '<span class="cx-override">override · General</span> 62.0' in html
     assert html.count("cx-stale") == 1  # only Shaky Bots' answers changed
     assert html.count("up to date") == 1
 
