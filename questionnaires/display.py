@@ -105,7 +105,7 @@ def grid_rows(
             cell = grid_cell(row["key"], column["key"])
             text = labels.get(choices.get(cell), NOT_ANSWERED)
             if cell in limits and is_answered(limits[cell]):
-                amount = _number(limits[cell])
+                amount = _money(limits[cell])
                 text += f" ({currency} {amount})" if currency else f" ({amount}, buyer's currency)"
             cells.append((column["label"], text))
         table.append((row["label"], cells))
@@ -161,9 +161,19 @@ def score_range_shown(score: float | None, low: float | None, high: float | None
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` on one line, cut to `limit` characters with an ellipsis where it is longer."""
+    """`text` on one line, cut to at most `limit` characters with an ellipsis where it is
+    longer, at a word's end where one is near."""
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " ":
+        # End on a whole word where one ends near the limit: a label cut mid-word
+        # ("on each chan…") reads as another word, or as none.
+        space = cut.rfind(" ")
+        if space >= limit * 2 // 3:
+            cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _number_display(question: Mapping[str, Any], value: Any, currency: str | None) -> str:
@@ -174,7 +184,8 @@ def _number_display(question: Mapping[str, Any], value: Any, currency: str | Non
     if unit == "percent":
         return f"{number}%"
     if unit == "currency":
-        return f"{currency} {number}" if currency else f"{number} (buyer's currency)"
+        amount = _money(value)
+        return f"{currency} {amount}" if currency else f"{amount} (buyer's currency)"
     words = UNIT_WORDS.get(unit or "", "")
     if words and value == 1:
         words = SINGULAR.get(unit or "", words)
@@ -187,6 +198,14 @@ def _number(value: Any) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.10g}"
     return f"{int(value):,}"
+
+
+def _money(value: Any) -> str:
+    """An amount as money is written: whole units, or with both decimals of its cents
+    ("1,000.50", never "1,000.5")."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return _number(value)
 
 
 def _date(value: Any) -> str:

@@ -351,6 +351,8 @@ def _comparison_cell(
 ) -> ComparisonCell:
     if cell.partial:  # its answered cells follow, row by row (_grid_rows), as in the admin
         return ComparisonCell(css="unanswered", text=cell.partial.capitalize())
+    if cell.state == "hidden":  # "hidden" is the engine's word, not the reader's
+        return ComparisonCell(css="hidden", text="skipped by an earlier answer")
     if cell.state != "answered":
         return ComparisonCell(css=cell.state.replace("_", "-"), text=cell.risk_word)
     if cell.grid:  # its answers follow, row by row (_grid_rows)

@@ -177,7 +177,7 @@ def test_each_kind_is_described_with_labels_not_keys(whole_life):
         "Submitted → Accepted",
     ]
     assert [str(d) for d in described[Kind.ANSWER_CHANGED]] == [
-        "Q1.1 “How many enterprise deployments of the agent were live at a…”: 12 → 40",
+        "Q1.1 “How many enterprise deployments of the agent were live at…”: 12 → 40",
         f"{rollback}: 5%",
         "Q2.1 “How are live interactions monitored?”: Real-time monitoring with alerting",
         "Q2.2 “Does a human approve every action that moves money?”: Yes",

@@ -13,7 +13,7 @@ from questionnaires.definition import (
     load_definition,
     visibility,
 )
-from questionnaires.display import answer_display, unit_label
+from questionnaires.display import answer_display, shorten, unit_label
 from questionnaires.scoring import AnswerInput, answer_risk, score_response
 from tests.conftest import EXAMPLE_DEFINITION, EXTENSIONS_DEFINITION, SHIPPED_DEFINITION
 
@@ -158,11 +158,21 @@ def test_numbers_read_with_their_units_everywhere():
     refund = questions["refund_limit"]
     assert answer_display(refund, 250, currency="EUR") == "EUR 250"
     assert answer_display(refund, 250) == "250 (buyer's currency)"
+    # Money keeps both decimals of its cents.
+    assert answer_display(refund, 1000.5, currency="EUR") == "EUR 1,000.50"
+    assert answer_display(refund, 1000.0, currency="EUR") == "EUR 1,000"
     assert unit_label(refund, "USD") == "USD"
     assert unit_label(questions["rollback_rate"]) == "%"
 
 
 # Derived values ------------------------------------------------------------------------
+
+
+def test_a_label_is_cut_at_a_words_end_where_one_is_near():
+    label = "For each action, what may the agent do on each channel?"
+    assert shorten(label, 50) == "For each action, what may the agent do on each…"
+    assert shorten("x" * 60, 20) == "x" * 19 + "…"  # no word ends near: cut where it falls
+    assert shorten(label, 100) == label
 
 
 def test_a_derived_rate_is_worked_out_from_earlier_answers_and_scored():

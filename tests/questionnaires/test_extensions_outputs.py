@@ -306,3 +306,30 @@ def test_the_derived_rate_and_the_grid_read_alike_on_the_page_in_the_xlsx_and_th
         "5% 20% We do not measure this 12.5% 20%"
     ) in text
     assert "LOW 5% ≠ counted differently" in text
+
+
+def test_a_question_an_earlier_answer_skips_reads_so_in_the_pdf(eur_round):
+    # No live deployment: the rollback follow-ups are not asked of this vendor.
+    response = ResponseFactory(
+        version=eur_round.version,
+        vendor=VendorFactory(name="Fog Systems"),
+        status=ResponseStatus.SUBMITTED,
+        selection=eur_round,
+    )
+    answer_all(response, {"live_deployments": 0, "live_monitoring": "realtime"})
+    response_score(response=response)
+    comparison = build_comparison(list(eur_round.responses.all()))
+    skipped = [
+        (row.key, vendor.vendor_name)
+        for _, row in comparison.rows()
+        for vendor, cell in zip(comparison.vendors, row.cells, strict=True)
+        if cell.state == "hidden"
+    ]
+    assert skipped  # the fixture has follow-ups that some vendors' answers skip
+    text = " ".join(
+        pdf_text(
+            render_report(report_subject(kind=ReportKind.COMPARISON, selection=eur_round)).pdf
+        ).split()
+    )
+    assert "skipped by an earlier answer" in text
+    assert not re.search(r"\bhidden\b", text.split("Appendix")[0])

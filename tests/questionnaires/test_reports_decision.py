@@ -194,6 +194,7 @@ def test_the_assessment_summary_gives_the_vendors_coverage_counts_and_business_c
     pages = [_one_line(p) for p in pdf_pages_text(rendered.pdf)]
     summary = " ".join(p for p in pages[1:3])
     assert "Framework coverage" in summary
+
     def controls(n: int) -> str:
         return f"{n} control" if n == 1 else f"{n} controls"
 
