@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from vendors.models import Contact
@@ -170,6 +171,17 @@ class RoundForm(RoundDecisionFields, forms.ModelForm):
             "Printed as the verdict on the report's cover. Changing it, or the "
             "recommendation, clears the sign-off."
         )
+
+    def clean_due_date(self) -> Any:
+        """A new or moved due date must not have passed: invitations would go out expired.
+
+        An existing round's unchanged date may have passed (a closed round stays editable).
+        """
+        day = self.cleaned_data.get("due_date")
+        unchanged = self.instance.pk and day == self.instance.due_date
+        if day and not unchanged and day < timezone.localdate():
+            raise ValidationError("Choose today or a later day: this one has passed.")
+        return day
 
     def clean_buyer_currency(self) -> str:
         code = self.cleaned_data["buyer_currency"].strip().upper()

@@ -74,6 +74,7 @@ def test_an_analyst_creates_a_round_with_buyer_context_and_owns_it(
         ({"reminder_days": "7, soon"}, "whole days separated by commas"),
         ({"reminder_days": "90"}, "1 to 60 days before the due date"),
         ({"due_date": ""}, "This field is required"),
+        ({"due_date": _due(-1).isoformat()}, "Choose today or a later day"),
     ],
 )
 def test_a_round_that_cannot_work_is_refused_with_the_reason(
@@ -85,6 +86,23 @@ def test_a_round_that_cannot_work_is_refused_with_the_reason(
     assert reply.status_code == 200
     assert message in reply.content.decode()
     assert not Selection.objects.exists()
+
+
+def test_a_rounds_passed_due_date_may_stay_but_not_move_to_another_passed_day(
+    analyst_client, example_version
+):
+    selection = round_of(example_version, name="Northwind 2027")
+    Selection.objects.filter(pk=selection.pk).update(due_date=_due(-10))
+    url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    kept = analyst_client.post(
+        url, _round_form(example_version, name="Renamed", due_date=_due(-10).isoformat())
+    )
+    assert kept.status_code == 302, kept.content.decode()[:2000]
+    moved = analyst_client.post(url, _round_form(example_version, due_date=_due(-3).isoformat()))
+    assert moved.status_code == 200
+    assert "Choose today or a later day" in moved.content.decode()
+    selection.refresh_from_db()
+    assert (selection.name, selection.due_date) == ("Renamed", _due(-10))
 
 
 def test_the_profile_must_be_one_of_the_chosen_versions(
