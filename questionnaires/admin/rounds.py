@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -37,6 +38,7 @@ from ..services.selections import (
     check_reminder_days,
     selection_save,
     selection_sign_off,
+    selection_sign_off_check,
 )
 from .comparison_pages import ComparisonPage, comparison_view, export_view
 from .danger import DangerLastActionsMixin
@@ -333,6 +335,10 @@ class SelectionAdmin(DangerLastActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Sign-off")
     def sign_off(self, obj: Selection) -> str:
+        if obj.pk is None:
+            return (
+                "Not signed off: save the round, then sign its recommendation off once it is final."
+            )
         if obj.signed_off_at is None:
             return "Not signed off: use “Sign off the recommendation” above once it is final."
         by = obj.signed_off_by.get_username() if obj.signed_off_by else "an analyst"
@@ -400,21 +406,39 @@ class SelectionAdmin(DangerLastActionsMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def sign_off_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """POST: sign the round's verdict off as the current analyst."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """GET: what a sign-off vouches for, with its warnings (changes nothing).
+        POST: sign the round's verdict off as the current analyst."""
         selection = access.selection_to_sign_off_for_user(request.user, unquote(object_id))
-        try:
-            selection_sign_off(selection=selection, user=access.acting_account(request))
-        except SignOffNotPossible as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        else:
+        if request.method == "POST":
+            try:
+                selection_sign_off(
+                    selection=selection,
+                    user=access.acting_account(request),
+                    explained=request.POST.get("explained") == "on",
+                )
+            except SignOffNotPossible as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return redirect("admin:questionnaires_selection_sign_off", selection.pk)
             self.message_user(
                 request,
                 f"Signed off: the report of “{selection.name}” now names you and today.",
                 messages.SUCCESS,
             )
-        return redirect("admin:questionnaires_selection_change", selection.pk)
+            return redirect("admin:questionnaires_selection_change", selection.pk)
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return TemplateResponse(
+            request,
+            "admin/questionnaires/selection/sign_off.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Sign off the recommendation of {selection.name}",
+                "opts": self.model._meta,
+                "original": selection,
+                "selection": selection,
+                "check": selection_sign_off_check(selection),
+            },
+        )
 
     def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         selection = access.round_to_invite_into_for_user(request.user, unquote(object_id))

@@ -221,7 +221,7 @@ def test_the_cover_says_an_override_came_after_the_sign_off_and_marks_it(data):
     selection.recommended = data.responses["Acme Voice"]
     selection.recommendation = "Proceed with Acme Voice."
     selection_save(selection=selection, user=owner)
-    selection_sign_off(selection=selection, user=owner)
+    selection_sign_off(selection=selection, user=owner, explained=True)
     signed = _pages(_comparison(selection))[0]
     assert "before the round changed" not in signed and "set by an analyst" not in signed
 
