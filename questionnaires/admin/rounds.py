@@ -36,6 +36,7 @@ from ..selectors import (
 from ..services.selections import (
     SignOffNotPossible,
     check_reminder_days,
+    person_of,
     selection_save,
     selection_sign_off,
     selection_sign_off_check,
@@ -341,7 +342,7 @@ class SelectionAdmin(DangerLastActionsMixin, admin.ModelAdmin):
             )
         if obj.signed_off_at is None:
             return "Not signed off: use “Sign off the recommendation” above once it is final."
-        by = obj.signed_off_by.get_username() if obj.signed_off_by else "an analyst"
+        by = person_of(obj.signed_off_by) or "an analyst"
         return f"Signed off by {by} on {obj.signed_off_at:%-d %b %Y %H:%M}."
 
     @admin.display(description="Comparison")

@@ -142,6 +142,13 @@ def selection_sign_off(*, selection: Selection, user: User, explained: bool = Fa
     return locked
 
 
+def person_of(user: User | None) -> str:
+    """A user as the round's pages and reports name them: the full name, else the username."""
+    if user is None:
+        return ""
+    return user.get_full_name().strip() or user.get_username()
+
+
 def _note_recommendation(selection: Selection, user: User | None) -> None:
     """Record what a new or edited recommendation is written against: the round's vendors
     and their scores under its profile, as its comparison shows them now."""
@@ -166,7 +173,7 @@ def _note_recommendation(selection: Selection, user: User | None) -> None:
         profile_key=profile_key,
         profile_title=profile_title,
         written_at=now,
-        written_by=user.get_username() if user is not None else "",
+        written_by=person_of(user),
     )
 
 

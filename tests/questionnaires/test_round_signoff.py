@@ -207,3 +207,26 @@ def test_the_override_form_takes_both_texts_and_names_a_missing_reason(
     stored = ResponseScore.objects.get(response=response, profile_key="general")
     assert (stored.override_score, stored.override_reason) == (30, REASON)
     assert stored.override_justification == NOTE
+
+
+def test_the_round_page_names_the_analyst_by_full_name_else_username(
+    db, client, analyst, round_with_vendors
+):
+    selection, acme, _ = round_with_vendors
+    dana = UserFactory(username="dana.r", first_name="Dana", last_name="Reyes")
+    selection.recommended, selection.recommendation = acme, "Proceed with Acme Voice."
+    selection_save(selection=selection, user=dana)
+    selection_sign_off(selection=selection, user=dana, explained=True)
+
+    html = client.get(
+        reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    ).content.decode()
+    assert "by Dana Reyes, under the" in html
+    assert "Signed off by Dana Reyes on" in html
+    assert "Signed off by dana.r" not in html
+
+    selection_sign_off(selection=selection, user=analyst, explained=True)  # no full name
+    html = client.get(
+        reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    ).content.decode()
+    assert "Signed off by analyst on" in html
