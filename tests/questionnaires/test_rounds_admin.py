@@ -172,7 +172,7 @@ def test_moving_the_rounds_due_date_extends_every_open_response(analyst_client, 
     assert event.actor_user.username == "dana"
 
 
-def test_inviting_an_overdue_response_again_says_it_keeps_its_due_date(
+def test_inviting_an_overdue_response_again_is_refused_until_its_due_date_moves(
     analyst_client, example_version, django_capture_on_commit_callbacks, eager_tasks
 ):
     selection = round_of(example_version, name="Northwind 2027")
@@ -183,11 +183,30 @@ def test_inviting_an_overdue_response_again_says_it_keeps_its_due_date(
     response = selection.responses.get()
     response.due_date = timezone.localdate() - datetime.timedelta(days=2)
     response.save(update_fields=["due_date"])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = analyst_client.post(url, {"contacts": [contact.pk]})
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert f"Quillmere&#x27;s, due {response.due_date:%d %b %Y}" in html
+    assert "Extend it first: move the due date of Northwind 2027" in html
+    assert mail.outbox == []
+
+
+def test_inviting_a_response_again_names_the_due_date_the_vendor_sees(
+    analyst_client, example_version, django_capture_on_commit_callbacks, eager_tasks
+):
+    selection = round_of(example_version, name="Northwind 2027")
+    contact = ContactFactory(vendor=VendorFactory(name="Quillmere"))
+    url = reverse("admin:questionnaires_selection_invite", args=[selection.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        analyst_client.post(url, {"contacts": [contact.pk]}, follow=True)  # its message read
+    own = selection.due_date + datetime.timedelta(days=9)
+    selection.responses.update(due_date=own)
 
     with django_capture_on_commit_callbacks(execute=True):
         done = analyst_client.post(url, {"contacts": [contact.pk]})
     followed = analyst_client.get(done["Location"]).content.decode()
-    assert (
-        f"Quillmere&#x27;s response keeps its due date, {response.due_date:%d %b %Y} (overdue)"
-        in followed
-    )
+    assert f"into Northwind 2027, due {own:%d %b %Y}." in followed
+    assert f"due {selection.due_date:%d %b %Y}" not in followed
