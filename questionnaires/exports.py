@@ -46,6 +46,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.text import slugify
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.comments import Comment
@@ -877,6 +878,18 @@ def _width_of(value: Any) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def export_filename(comparison: Comparison, *, what: str, extension: str) -> str:
+# A round's name in its export's file name: enough to tell rounds apart, short enough
+# for a mail attachment's name.
+ROUND_NAME_CHARS = 40
+
+
+def export_filename(
+    comparison: Comparison, *, what: str, extension: str, round_name: str = ""
+) -> str:
+    """ "<questionnaire>-<what>[-<round>]-<date>.<extension>": a round's export names the
+    round, so that a buyer's file is not mistaken for another round's."""
     today = datetime.date.today().isoformat()
-    return f"{comparison.questionnaire_key}-{what}-{today}.{extension}"
+    named = slugify(round_name)[:ROUND_NAME_CHARS].strip("-")
+    return (
+        f"{comparison.questionnaire_key}-{what}{f'-{named}' if named else ''}-{today}.{extension}"
+    )

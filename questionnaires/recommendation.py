@@ -152,3 +152,65 @@ def _shown(override: tuple[float | None, str]) -> str:
     parts = [] if score is None else [f"{score:g}"]
     parts += [tier] if tier else []
     return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class SignOffCheck:
+    """What a sign-off vouches for, and what in it needs explaining in the recommendation.
+
+    `vendor` is empty when the round recommends no vendor (only a text); `warnings` name
+    each reason a reader would question the verdict: a vendor ranked below another, in the
+    critical tier, with a critical red flag, or whose response is not accepted.
+    """
+
+    vendor: str = ""
+    score: float | None = None
+    tier: str = ""
+    overridden: bool = False
+    rank: int = 0  # 0: not ranked (its answers are not handed over)
+    ranked: int = 0  # how many vendors are ranked
+    status: str = ""
+    flags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class Ranked(Protocol):
+    """What is read of a ranked vendor (reports.summary.VendorSummary)."""
+
+    @property
+    def column(self) -> Any: ...
+
+    @property
+    def rank(self) -> int: ...
+
+
+def sign_off_check(vendors: Sequence[Ranked], recommended_id: int | None) -> SignOffCheck:
+    """The recommended vendor among `vendors` (in rank order), and the warnings on it."""
+    found = next((v for v in vendors if v.column.response_id == recommended_id), None)
+    if found is None:
+        return SignOffCheck()
+    column = found.column
+    name, ranked = column.vendor_name, sum(1 for v in vendors if v.rank)
+    critical = [f.title for f in column.flags if f.severity == "critical"]
+    warnings = []
+    if not found.rank:
+        warnings.append(f"{name} is not ranked: its answers are not handed over.")
+    elif found.rank > 1:
+        top = next(v.column.vendor_name for v in vendors if v.rank == 1)
+        warnings.append(f"{name} is ranked {found.rank} of {ranked}: {top} ranks higher.")
+    if column.effective_tier == "critical":
+        warnings.append(f"{name} is in the critical tier.")
+    warnings += [f"{name} carries a critical red flag: {title}." for title in critical]
+    if column.status != "accepted":
+        warnings.append(f"{name}'s response is not accepted: it is {column.status_label.lower()}.")
+    return SignOffCheck(
+        vendor=name,
+        score=column.effective_score,
+        tier=column.effective_tier,
+        overridden=column.is_overridden,
+        rank=found.rank,
+        ranked=ranked,
+        status=column.status_label,
+        flags=tuple(f"{f.severity}: {f.title}" for f in column.flags),
+        warnings=tuple(warnings),
+    )

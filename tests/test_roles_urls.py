@@ -143,8 +143,8 @@ CUSTOM: dict[str, list[Check]] = {
     "admin:questionnaires_selection_compare": [Check("get", SEE)],
     # Signing the round's verdict off records who and when: not for reviewers.
     "admin:questionnaires_selection_sign_off": [
-        Check("get", NOBODY),  # POST only
-        Check("post", WORK, writes=True),
+        Check("get", WORK),  # the confirmation page: what would be signed
+        Check("post", WORK, data=lambda w: {"explained": "on"}, writes=True),
     ],
     "admin:questionnaires_selection_invite": [
         Check("get", WORK),

@@ -173,18 +173,19 @@ def export_view(
 def export_response(
     comparison: Comparison, *, fmt: str, part: str, what: str, selection: Selection | None = None
 ) -> HttpResponse:
+    round_name = selection.name if selection is not None else ""
     if fmt == "xlsx":
         body, content_type, name = (
             comparison_xlsx(comparison, selection=selection),
             XLSX_TYPE,
-            export_filename(comparison, what=what, extension="xlsx"),
+            export_filename(comparison, what=what, extension="xlsx", round_name=round_name),
         )
     else:
         label = what if part == "answers" else f"{what}-{part}"
         body, content_type, name = (
             comparison_csv(comparison, part=part),
             "text/csv; charset=utf-8",
-            export_filename(comparison, what=label, extension="csv"),
+            export_filename(comparison, what=label, extension="csv", round_name=round_name),
         )
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

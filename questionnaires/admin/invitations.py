@@ -16,11 +16,11 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from vendors.models import AccessLink
+from vendors.models import AccessLink, Contact
 from vendors.services import InvitationError, invitation_create
 
 from .. import access
-from ..models import Selection
+from ..models import EDITABLE_STATUSES, Response, Selection
 
 
 def invite_posted(
@@ -31,38 +31,62 @@ def invite_posted(
     not valid or the invitation was refused (the reason is then one of the form's errors)."""
     if request.method != "POST" or not form.is_valid():
         return None
+    selection = selection or form.cleaned_data["selection"]
+    contacts = form.cleaned_data["contacts"]
+    passed = overdue_responses(selection, contacts)
+    if passed:
+        form.add_error(None, overdue_refusal(selection, passed))
+        return None
     try:
         return invitation_create(
-            selection=selection or form.cleaned_data["selection"],
-            contacts=form.cleaned_data["contacts"],
-            user=access.acting_account(request),
+            selection=selection, contacts=contacts, user=access.acting_account(request)
         )
     except InvitationError as exc:
         form.add_error(None, str(exc))
         return None
 
 
-def invited_message(who: str, into: str, selection: Selection, links: Iterable[Any]) -> str:
-    """ "Invited <who> into <into>, due 12 May 2026. The emails … are on their way.",
-    naming any response invited again that keeps a due date of its own (an overdue one
-    stays overdue until its due date is moved)."""
-    today = timezone.localdate()
-    own = sorted(
-        {
-            (link.response.vendor.name, link.response.due_date)
-            for link in links
-            if link.response.due_date and link.response.due_date != selection.due_date
-        }
+def overdue_responses(selection: Selection, contacts: Iterable[Contact]) -> list[Response]:
+    """The open responses in the round of the contacts' vendors whose due date has passed.
+
+    Invited again, a vendor keeps its response's due date: its links would expire soon or
+    have expired, and the portal would say "overdue" from the first visit."""
+    vendors = {contact.vendor_id for contact in contacts}
+    return list(
+        Response.objects.filter(
+            selection=selection,
+            vendor_id__in=vendors,
+            status__in=EDITABLE_STATUSES,
+            due_date__lt=timezone.localdate(),
+        )
+        .select_related("vendor")
+        .order_by("vendor__name")
     )
-    kept = "".join(
-        f" {name}'s response keeps its due date, {due:%d %b %Y}"
-        f"{' (overdue)' if due < today else ''}: move it on the response page to give more time."
-        for name, due in own
-    )
+
+
+def overdue_refusal(selection: Selection, passed: Iterable[Response]) -> str:
+    names = "; ".join(f"{r.vendor.name}'s, due {r.due_date:%d %b %Y}" for r in passed)
     return (
-        f"Invited {who} into {into}, due {selection.due_date:%d %b %Y}.{kept} "
-        "The emails with their private links are on their way."
+        f"Not sent: a vendor invited again keeps its response's due date, and it has passed "
+        f"({names}). Extend it first: move the due date of {selection.name} on the round's "
+        "page (Questionnaire and deadline), which moves every open response's, then invite again."
     )
+
+
+def invited_message(who: str, into: str, selection: Selection, links: Iterable[Any]) -> str:
+    """ "Invited <who> into <into>, due 12 May 2026. …", naming the due date the vendors
+    see: a vendor invited again keeps its response's own, which may not be the round's."""
+    dates = sorted({(link.response.vendor.name, link.response.due_date) for link in links})
+    if len({due for _, due in dates}) <= 1:
+        due = dates[0][1] if dates else selection.due_date
+        seen = f", due {due:%d %b %Y}."
+    else:
+        seen = (
+            ". The due dates they see: "
+            + "; ".join(f"{name} {due:%d %b %Y}" for name, due in dates)
+            + "."
+        )
+    return f"Invited {who} into {into}{seen} The emails with their private links are on their way."
 
 
 def invite_page(

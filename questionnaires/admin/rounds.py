@@ -19,7 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from vendors.models import Contact
@@ -34,8 +36,10 @@ from ..selectors import (
 from ..services.selections import (
     SignOffNotPossible,
     check_reminder_days,
+    person_of,
     selection_save,
     selection_sign_off,
+    selection_sign_off_check,
 )
 from .comparison_pages import ComparisonPage, comparison_view, export_view
 from .danger import DangerLastActionsMixin
@@ -170,6 +174,17 @@ class RoundForm(RoundDecisionFields, forms.ModelForm):
             "Printed as the verdict on the report's cover. Changing it, or the "
             "recommendation, clears the sign-off."
         )
+
+    def clean_due_date(self) -> Any:
+        """A new or moved due date must not have passed: invitations would go out expired.
+
+        An existing round's unchanged date may have passed (a closed round stays editable).
+        """
+        day = self.cleaned_data.get("due_date")
+        unchanged = self.instance.pk and day == self.instance.due_date
+        if day and not unchanged and day < timezone.localdate():
+            raise ValidationError("Choose today or a later day: this one has passed.")
+        return day
 
     def clean_buyer_currency(self) -> str:
         code = self.cleaned_data["buyer_currency"].strip().upper()
@@ -321,9 +336,13 @@ class SelectionAdmin(DangerLastActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Sign-off")
     def sign_off(self, obj: Selection) -> str:
+        if obj.pk is None:
+            return (
+                "Not signed off: save the round, then sign its recommendation off once it is final."
+            )
         if obj.signed_off_at is None:
             return "Not signed off: use “Sign off the recommendation” above once it is final."
-        by = obj.signed_off_by.get_username() if obj.signed_off_by else "an analyst"
+        by = person_of(obj.signed_off_by) or "an analyst"
         return f"Signed off by {by} on {obj.signed_off_at:%-d %b %Y %H:%M}."
 
     @admin.display(description="Comparison")
@@ -388,21 +407,39 @@ class SelectionAdmin(DangerLastActionsMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def sign_off_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """POST: sign the round's verdict off as the current analyst."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """GET: what a sign-off vouches for, with its warnings (changes nothing).
+        POST: sign the round's verdict off as the current analyst."""
         selection = access.selection_to_sign_off_for_user(request.user, unquote(object_id))
-        try:
-            selection_sign_off(selection=selection, user=access.acting_account(request))
-        except SignOffNotPossible as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        else:
+        if request.method == "POST":
+            try:
+                selection_sign_off(
+                    selection=selection,
+                    user=access.acting_account(request),
+                    explained=request.POST.get("explained") == "on",
+                )
+            except SignOffNotPossible as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return redirect("admin:questionnaires_selection_sign_off", selection.pk)
             self.message_user(
                 request,
                 f"Signed off: the report of “{selection.name}” now names you and today.",
                 messages.SUCCESS,
             )
-        return redirect("admin:questionnaires_selection_change", selection.pk)
+            return redirect("admin:questionnaires_selection_change", selection.pk)
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return TemplateResponse(
+            request,
+            "admin/questionnaires/selection/sign_off.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Sign off the recommendation of {selection.name}",
+                "opts": self.model._meta,
+                "original": selection,
+                "selection": selection,
+                "check": selection_sign_off_check(selection),
+            },
+        )
 
     def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         selection = access.round_to_invite_into_for_user(request.user, unquote(object_id))

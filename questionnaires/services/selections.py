@@ -17,7 +17,8 @@ from django.utils import timezone
 from ..audit import due_date_changed_data
 from ..comparison import ComparisonError, build_comparison
 from ..models import EDITABLE_STATUSES, AuditEvent, Response, Selection
-from ..recommendation import recommendation_basis
+from ..recommendation import SignOffCheck, recommendation_basis, sign_off_check
+from ..reports.summary import ranked_vendors
 from ..selectors import selection_response_ids
 
 
@@ -101,21 +102,51 @@ class SignOffNotPossible(Exception):
     """The round cannot be signed off as it stands; the message says why."""
 
 
+def selection_sign_off_check(selection: Selection) -> SignOffCheck:
+    """The recommended vendor as the round's comparison ranks it under the round's
+    profile, with what a sign-off of it needs to explain (recommendation.sign_off_check)."""
+    ids = selection_response_ids(selection) if selection.recommended_id else []
+    if not ids:
+        return SignOffCheck()
+    try:
+        comparison = build_comparison(ids, profile_key=selection.profile_key, robustness=False)
+    except ComparisonError:
+        return SignOffCheck(
+            warnings=("The round's responses cannot be compared, so its rank is not known.",)
+        )
+    return sign_off_check(ranked_vendors(comparison), selection.recommended_id)
+
+
 @transaction.atomic
-def selection_sign_off(*, selection: Selection, user: User) -> Selection:
+def selection_sign_off(*, selection: Selection, user: User, explained: bool = False) -> Selection:
     """Record that `user` signs the round's verdict off for the buyer (printed on the
     report's cover). Only a recorded verdict can be signed off; a sign-off stands until
-    the recommendation or the recommended vendor changes (selection_save clears it)."""
+    the recommendation or the recommended vendor changes (selection_save clears it).
+
+    When the verdict carries a warning (selection_sign_off_check), the analyst confirms
+    (`explained`) that the recommendation explains it: the buyer reads only that text."""
     locked = Selection.objects.select_for_update().get(pk=selection.pk)
     if locked.recommended_id is None and not locked.recommendation.strip():
         raise SignOffNotPossible(
             f"“{locked.name}” has no recommendation yet: choose the recommended vendor or "
             "write the recommendation, save, then sign it off."
         )
+    if selection_sign_off_check(locked).warnings and not explained:
+        raise SignOffNotPossible(
+            "Not signed off: the recommended vendor carries the warnings listed. Tick that "
+            "the recommendation explains them (or edit it first), then sign off."
+        )
     locked.signed_off_by, locked.signed_off_at = user, timezone.now()
     locked.save(update_fields=["signed_off_by", "signed_off_at"])
     selection.signed_off_by, selection.signed_off_at = locked.signed_off_by, locked.signed_off_at
     return locked
+
+
+def person_of(user: User | None) -> str:
+    """A user as the round's pages and reports name them: the full name, else the username."""
+    if user is None:
+        return ""
+    return user.get_full_name().strip() or user.get_username()
 
 
 def _note_recommendation(selection: Selection, user: User | None) -> None:
@@ -142,7 +173,7 @@ def _note_recommendation(selection: Selection, user: User | None) -> None:
         profile_key=profile_key,
         profile_title=profile_title,
         written_at=now,
-        written_by=user.get_username() if user is not None else "",
+        written_by=person_of(user),
     )
 
 

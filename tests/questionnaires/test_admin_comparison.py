@@ -343,6 +343,24 @@ def test_selection_export_uses_its_profile(client, analyst, pair):
     assert load_workbook(io.BytesIO(page.content))["Summary"]["I2"].value == "Financial services"
 
 
+def test_a_rounds_export_names_the_round_apart_from_the_all_rounds_export(client, analyst, pair):
+    selection = SelectionFactory(name='Q4 CX agent round: Acme Bank / "EU" ' + "x" * 60)
+    selection.responses.set(pair)
+    export = reverse("admin:questionnaires_selection_compare_export", args=[selection.pk])
+
+    for query in ({"format": "xlsx"}, {"format": "csv", "part": "summary"}):
+        disposition = client.get(export, query)["Content-Disposition"]
+        name = disposition.split('filename="')[1].rstrip('"')
+        assert "-q4-cx-agent-round-acme-bank-eu-xxx" in name and "-selection" in name, name
+        assert len(name) < 120 and '"' not in name and "/" not in name
+    page = _text(client.get(reverse("admin:questionnaires_selection_compare", args=[selection.pk])))
+    own, every = page.split('id="exports"')[1].split('id="exports-all-rounds"')
+    assert "Export this round's comparison (its vendors only)" in own
+    assert "/export/questionnaire/" not in own
+    assert "Every round and buyer: all responses to this questionnaire" in every
+    assert "do not send it to a buyer" in every
+
+
 def test_empty_selection_says_what_to_do(client, analyst):
     selection = SelectionFactory()
 

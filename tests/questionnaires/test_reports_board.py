@@ -211,3 +211,34 @@ def test_the_assessment_prints_a_grid_answer_as_a_table_with_units(extensions_ve
     assert "Refund Voice: A human approves each one; Chat: A human approves each one" in text
     assert "Account change Voice: Not offered; Chat: A human approves each one" in text
     assert "1.5 hours" in text
+
+
+def test_the_cover_says_an_override_came_after_the_sign_off_and_marks_it(data):
+    from questionnaires.services.selections import selection_save, selection_sign_off
+
+    owner = UserFactory(username="dana.reyes", first_name="Dana", last_name="Reyes")
+    selection = data.selection
+    selection.recommended = data.responses["Acme Voice"]
+    selection.recommendation = "Proceed with Acme Voice."
+    selection_save(selection=selection, user=owner)
+    selection_sign_off(selection=selection, user=owner, explained=True)
+    signed = _pages(_comparison(selection))[0]
+    assert "before the round changed" not in signed and "set by an analyst" not in signed
+
+    stored = ResponseScore.objects.get(response=data.responses["Acme Voice"], profile_key="general")
+    score_override(
+        response_score=stored,
+        user=owner,
+        score=35,
+        tier="moderate",
+        justification=NOTE,
+        reason=REASON,
+    )
+    cover = _pages(_comparison(selection))[0]
+
+    assert "tier moderate" in cover
+    assert "* Score/tier set by an analyst (computed" in cover
+    assert (
+        f"Signed off on {timezone.localtime():%-d %b %Y}, before the round changed: see page 2"
+        in cover
+    )

@@ -7,12 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from questionnaires.models import AuditEvent, ResponseScore, Selection
+from questionnaires.models import AuditEvent, Response, ResponseScore, ResponseStatus, Selection
 from questionnaires.services.scores import score_override
 from questionnaires.services.selections import (
     SignOffNotPossible,
     selection_save,
     selection_sign_off,
+    selection_sign_off_check,
 )
 from tests.factories import ResponseFactory, UserFactory, round_of, scored_submission
 
@@ -36,7 +37,7 @@ def test_a_sign_off_records_who_and_when_and_a_new_verdict_clears_it(round_with_
     selection.recommended = acme
     selection_save(selection=selection, user=dana)
 
-    selection_sign_off(selection=selection, user=dana)
+    selection_sign_off(selection=selection, user=dana, explained=True)
 
     stored = Selection.objects.get(pk=selection.pk)
     assert stored.signed_off_by == dana
@@ -46,7 +47,7 @@ def test_a_sign_off_records_who_and_when_and_a_new_verdict_clears_it(round_with_
     selection_save(selection=stored, user=dana)
     assert Selection.objects.get(pk=selection.pk).signed_off_at is None
 
-    selection_sign_off(selection=stored, user=dana)
+    selection_sign_off(selection=stored, user=dana, explained=True)
     stored.recommendation = "Proceed with Blip Chat."  # a new text: signed off again
     selection_save(selection=stored, user=dana)
     assert Selection.objects.get(pk=selection.pk).signed_off_by is None
@@ -84,18 +85,81 @@ def test_the_round_page_offers_only_its_vendors_and_signs_off(
     assert 'id="sign-off-round"' in html
 
     Selection.objects.filter(pk=selection.pk).update(recommended=acme)
-    reply = client.post(
-        reverse("admin:questionnaires_selection_sign_off", args=[selection.pk]), follow=True
-    )
+    url = reverse("admin:questionnaires_selection_sign_off", args=[selection.pk])
+    confirm = client.get(url).content.decode()
+    assert "Acme Voice" in confirm and "Acme Voice&#x27;s response is not accepted" in confirm
+    assert 'name="explained"' in confirm
+    assert Selection.objects.get(pk=selection.pk).signed_off_at is None  # a GET signs nothing
 
+    refused = client.post(url, follow=True).content.decode()
+    assert "Tick that the recommendation explains them" in refused
+    assert Selection.objects.get(pk=selection.pk).signed_off_at is None
+
+    reply = client.post(url, {"explained": "on"}, follow=True)
     assert "Signed off" in reply.content.decode()
     assert Selection.objects.get(pk=selection.pk).signed_off_by == analyst
-    assert (
-        client.get(
-            reverse("admin:questionnaires_selection_sign_off", args=[selection.pk])
-        ).status_code
-        == 405
+
+
+def test_a_verdict_a_reader_would_question_is_signed_only_once_confirmed(round_with_vendors):
+    selection, acme, blip = round_with_vendors
+    dana = UserFactory(username="dana.signs")
+    selection.recommended = acme
+    selection_save(selection=selection, user=dana)
+    assert selection_sign_off_check(selection).warnings == (
+        "Acme Voice's response is not accepted: it is submitted.",
     )
+    with pytest.raises(SignOffNotPossible, match="Tick that the recommendation explains"):
+        selection_sign_off(selection=selection, user=dana)
+
+    Response.objects.filter(pk__in=[acme.pk, blip.pk]).update(status=ResponseStatus.ACCEPTED)
+    stored = ResponseScore.objects.get(response=blip, profile_key=selection.profile_key)
+    score_override(
+        response_score=stored,
+        user=dana,
+        score=90,
+        tier="critical",
+        justification=NOTE,
+        reason=REASON,
+    )
+    check = selection_sign_off_check(selection)
+    assert (check.vendor, check.rank, check.ranked, check.warnings) == ("Acme Voice", 1, 2, ())
+    selection_sign_off(selection=selection, user=dana)  # nothing to explain
+    assert Selection.objects.get(pk=selection.pk).signed_off_by == dana
+
+    selection.recommended = blip
+    selection_save(selection=selection, user=dana)
+    check = selection_sign_off_check(selection)
+    assert (check.tier, check.rank, check.overridden) == ("critical", 2, True)
+    assert check.warnings == (
+        "Blip Chat is ranked 2 of 2: Acme Voice ranks higher.",
+        "Blip Chat is in the critical tier.",
+    )
+    with pytest.raises(SignOffNotPossible):
+        selection_sign_off(selection=selection, user=dana)
+    selection_sign_off(selection=selection, user=dana, explained=True)
+    assert Selection.objects.get(pk=selection.pk).signed_off_at is not None
+
+
+def test_a_critical_red_flag_is_named_among_the_warnings():
+    from types import SimpleNamespace as NS
+
+    from questionnaires.recommendation import sign_off_check
+    from questionnaires.scoring import Flag
+
+    flag = Flag("money", "critical", "Money moves without a limit", "…", ("q",), "rule")
+    column = NS(
+        response_id=7,
+        vendor_name="Nimbus",
+        flags=(flag,),
+        effective_tier="high",
+        effective_score=12.7,
+        is_overridden=False,
+        status="accepted",
+        status_label="Accepted",
+    )
+    check = sign_off_check([NS(column=column, rank=1)], 7)
+    assert check.warnings == ("Nimbus carries a critical red flag: Money moves without a limit.",)
+    assert check.flags == ("critical: Money moves without a limit",)
 
 
 def test_an_override_records_the_reason_for_the_buyer_and_the_internal_note(example_version):
@@ -143,3 +207,26 @@ def test_the_override_form_takes_both_texts_and_names_a_missing_reason(
     stored = ResponseScore.objects.get(response=response, profile_key="general")
     assert (stored.override_score, stored.override_reason) == (30, REASON)
     assert stored.override_justification == NOTE
+
+
+def test_the_round_page_names_the_analyst_by_full_name_else_username(
+    db, client, analyst, round_with_vendors
+):
+    selection, acme, _ = round_with_vendors
+    dana = UserFactory(username="dana.r", first_name="Dana", last_name="Reyes")
+    selection.recommended, selection.recommendation = acme, "Proceed with Acme Voice."
+    selection_save(selection=selection, user=dana)
+    selection_sign_off(selection=selection, user=dana, explained=True)
+
+    html = client.get(
+        reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    ).content.decode()
+    assert "by Dana Reyes, under the" in html
+    assert "Signed off by Dana Reyes on" in html
+    assert "Signed off by dana.r" not in html
+
+    selection_sign_off(selection=selection, user=analyst, explained=True)  # no full name
+    html = client.get(
+        reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    ).content.decode()
+    assert "Signed off by analyst on" in html

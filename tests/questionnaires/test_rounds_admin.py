@@ -74,6 +74,7 @@ def test_an_analyst_creates_a_round_with_buyer_context_and_owns_it(
         ({"reminder_days": "7, soon"}, "whole days separated by commas"),
         ({"reminder_days": "90"}, "1 to 60 days before the due date"),
         ({"due_date": ""}, "This field is required"),
+        ({"due_date": _due(-1).isoformat()}, "Choose today or a later day"),
     ],
 )
 def test_a_round_that_cannot_work_is_refused_with_the_reason(
@@ -85,6 +86,23 @@ def test_a_round_that_cannot_work_is_refused_with_the_reason(
     assert reply.status_code == 200
     assert message in reply.content.decode()
     assert not Selection.objects.exists()
+
+
+def test_a_rounds_passed_due_date_may_stay_but_not_move_to_another_passed_day(
+    analyst_client, example_version
+):
+    selection = round_of(example_version, name="Northwind 2027")
+    Selection.objects.filter(pk=selection.pk).update(due_date=_due(-10))
+    url = reverse("admin:questionnaires_selection_change", args=[selection.pk])
+    kept = analyst_client.post(
+        url, _round_form(example_version, name="Renamed", due_date=_due(-10).isoformat())
+    )
+    assert kept.status_code == 302, kept.content.decode()[:2000]
+    moved = analyst_client.post(url, _round_form(example_version, due_date=_due(-3).isoformat()))
+    assert moved.status_code == 200
+    assert "Choose today or a later day" in moved.content.decode()
+    selection.refresh_from_db()
+    assert (selection.name, selection.due_date) == ("Renamed", _due(-10))
 
 
 def test_the_profile_must_be_one_of_the_chosen_versions(
@@ -154,7 +172,7 @@ def test_moving_the_rounds_due_date_extends_every_open_response(analyst_client, 
     assert event.actor_user.username == "dana"
 
 
-def test_inviting_an_overdue_response_again_says_it_keeps_its_due_date(
+def test_inviting_an_overdue_response_again_is_refused_until_its_due_date_moves(
     analyst_client, example_version, django_capture_on_commit_callbacks, eager_tasks
 ):
     selection = round_of(example_version, name="Northwind 2027")
@@ -165,11 +183,30 @@ def test_inviting_an_overdue_response_again_says_it_keeps_its_due_date(
     response = selection.responses.get()
     response.due_date = timezone.localdate() - datetime.timedelta(days=2)
     response.save(update_fields=["due_date"])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = analyst_client.post(url, {"contacts": [contact.pk]})
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert f"Quillmere&#x27;s, due {response.due_date:%d %b %Y}" in html
+    assert "Extend it first: move the due date of Northwind 2027" in html
+    assert mail.outbox == []
+
+
+def test_inviting_a_response_again_names_the_due_date_the_vendor_sees(
+    analyst_client, example_version, django_capture_on_commit_callbacks, eager_tasks
+):
+    selection = round_of(example_version, name="Northwind 2027")
+    contact = ContactFactory(vendor=VendorFactory(name="Quillmere"))
+    url = reverse("admin:questionnaires_selection_invite", args=[selection.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        analyst_client.post(url, {"contacts": [contact.pk]}, follow=True)  # its message read
+    own = selection.due_date + datetime.timedelta(days=9)
+    selection.responses.update(due_date=own)
 
     with django_capture_on_commit_callbacks(execute=True):
         done = analyst_client.post(url, {"contacts": [contact.pk]})
     followed = analyst_client.get(done["Location"]).content.decode()
-    assert (
-        f"Quillmere&#x27;s response keeps its due date, {response.due_date:%d %b %Y} (overdue)"
-        in followed
-    )
+    assert f"into Northwind 2027, due {own:%d %b %Y}." in followed
+    assert f"due {selection.due_date:%d %b %Y}" not in followed
