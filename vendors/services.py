@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -295,13 +295,17 @@ def workbook_import_store(
     changes: Iterable[AnswerChange],
     questions: Iterable[str],
     not_asked: Iterable[str] = (),
+    warnings: Mapping[str, str] | None = None,
     via: str,
     entered_by: str,
     file_name: str,
     file_sha256: str,
 ) -> WorkbookImport:
     """Keep a checked workbook's changes until its preview is confirmed. It replaces any
-    earlier one waiting for this response, and old ones are cleared on the way."""
+    earlier one waiting for this response, and old ones are cleared on the way.
+    `warnings` (per question key, from the reading) are kept with their change, for the
+    preview to show."""
+    warnings = warnings or {}
     expired = timezone.now() - datetime.timedelta(hours=settings.WORKBOOK_IMPORT_HOURS)
     with transaction.atomic():
         WorkbookImport.objects.filter(Q(response=response) | Q(created_at__lt=expired)).delete()
@@ -319,6 +323,7 @@ def workbook_import_store(
                     "value": c.value,
                     "comment": c.comment,
                     "base_revision": c.base_revision,
+                    **({"warning": warnings[c.question_key]} if c.question_key in warnings else {}),
                 }
                 for c in changes
             ],
@@ -351,6 +356,15 @@ def workbook_import_changes(workbook_import: WorkbookImport) -> list[AnswerChang
         )
         for c in workbook_import.changes
     ]
+
+
+def workbook_import_warnings(workbook_import: WorkbookImport) -> dict[str, str]:
+    """Per question key, the doubt the reading had about its value (read.fraction_warning)."""
+    return {
+        str(c["question_key"]): str(c["warning"])
+        for c in workbook_import.changes
+        if c.get("warning")
+    }
 
 
 @transaction.atomic

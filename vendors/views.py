@@ -490,6 +490,7 @@ def workbook(request: HttpRequest, access: PortalAccess) -> HttpResponse:
                     changes=upload.reading.changes,
                     questions=upload.reading.keys,
                     not_asked=upload.reading.not_asked,
+                    warnings=upload.reading.warnings,
                     via=WorkbookImport.Via.PORTAL,
                     entered_by=workbook_actor(access.actor, "vendor"),
                     file_name=upload.name,

@@ -431,3 +431,33 @@ def test_a_submitted_response_offers_no_upload_and_says_why(client, example_vers
 def test_a_long_name_keeps_the_workbook_mark():
     label = workbook_actor("x" * 300, "vendor")
     assert len(label) == 200 and label.endswith(" (vendor, via workbook)")
+
+
+# A percentage typed as a fraction ------------------------------------------------------------
+
+
+def test_a_fraction_in_a_general_percentage_cell_is_read_as_typed_with_a_warning(
+    client, example_version
+):
+    """0.45 in a General cell may mean 45%: the preview says how it was read, without
+    refusing it (0.45% can be real)."""
+    token, response = open_response(example_version)
+    reply = _upload(
+        client, token, edited(export(response), {"live_deployments": 4, "rollback_rate": 0.45})
+    )
+    assert reply.status_code == 302
+    page = client.get(reply["Location"]).content.decode()
+    assert 'id="workbook-warnings"' in page
+    assert 'data-warning="rollback_rate"' in page
+    assert "Read as 0.45%. If you meant 45%, enter 45 (or format the cell as a percentage)." in page
+    client.post(reply["Location"])
+    assert _stored(response)["rollback_rate"] == (0.45, "")
+
+
+def test_a_whole_percentage_has_no_warning(client, example_version):
+    token, response = open_response(example_version)
+    reply = _upload(
+        client, token, edited(export(response), {"live_deployments": 4, "rollback_rate": 45})
+    )
+    page = client.get(reply["Location"]).content.decode()
+    assert "Read as" not in page and 'id="workbook-warnings"' not in page

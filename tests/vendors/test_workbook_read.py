@@ -439,6 +439,35 @@ def test_a_percentage_typed_with_a_percent_sign_in_the_sheet_reads_as_percent(mi
     assert got["rollback_rate"] == 12.5
 
 
+def test_a_fraction_in_a_percent_formatted_cell_is_read_as_its_percentage(minimal):
+    response, data = minimal
+
+    def as_percent(book):
+        cell = book["Answers"][cell_of(book, "rollback_rate")]
+        cell.value = 0.45
+        cell.number_format = "0%"
+
+    reading = read(response, edited(data, {"live_deployments": 4}, change=as_percent))
+    assert {c.question_key: c.value for c in reading.changes}["rollback_rate"] == 45
+    assert reading.warnings == {}
+
+
+@pytest.mark.parametrize("typed", [0.45, 1, "0.45"])
+def test_a_fraction_in_a_general_percentage_cell_is_kept_with_a_warning(minimal, typed):
+    response, data = minimal
+    reading = read(response, edited(data, {"live_deployments": 4, "rollback_rate": typed}))
+    assert reading.problems == []
+    assert {c.question_key: c.value for c in reading.changes}["rollback_rate"] == float(typed)
+    assert reading.warnings["rollback_rate"].startswith(f"Read as {float(typed):g}%.")
+
+
+@pytest.mark.parametrize("typed", [0, 1.5, 45, "12 %"])
+def test_a_percentage_outside_0_to_1_or_with_a_sign_has_no_warning(minimal, typed):
+    response, data = minimal
+    reading = read(response, edited(data, {"live_deployments": 4, "rollback_rate": typed}))
+    assert "rollback_rate" not in reading.warnings
+
+
 def test_declared_answers_grids_and_amounts_are_read(extended):
     response, data = extended
     reading = read(

@@ -16,7 +16,7 @@ from questionnaires.services.answers import SaveOutcome
 
 from ..models import WorkbookImport
 from ..portal import QuestionnairePlan, ResponseState
-from ..services import workbook_import_changes
+from ..services import workbook_import_changes, workbook_import_warnings
 from .preview import CONFLICT, Preview, classify
 from .read import Reading, WorkbookRefused, check_name, check_size, read_workbook
 
@@ -102,6 +102,7 @@ def pending_preview(
         changes=changes,
         stored=state.answers,
         editable=editable_keys(response, state, keys),
+        warnings=workbook_import_warnings(workbook_import),
     )
 
 
@@ -119,6 +120,7 @@ def preview_rows(
                 "text": question["text"],
                 "stored": _shown(question, item.stored, currency),
                 "workbook": _shown(question, item.workbook, currency),
+                "warning": item.warning,
             }
         )
     return rows
@@ -150,7 +152,14 @@ def preview_context(
         for status, title in SECTIONS
         if rows.get(status)
     ]
-    return {"preview": preview, "rows": rows, "sections": sections, "not_asked": not_asked}
+    warned = [row for status in rows.values() for row in status if row["warning"]]
+    return {
+        "preview": preview,
+        "rows": rows,
+        "sections": sections,
+        "not_asked": not_asked,
+        "warned": warned,
+    }
 
 
 def _shown(question: Mapping[str, Any], answer: tuple[Any, str], currency: str | None) -> str:
