@@ -31,6 +31,22 @@ NOT_EDITABLE_FOR_ANALYST = (
     "workbook cannot be entered. To correct answers, request a clarification on them "
     "from the response's page; the reopened answers can then be entered."
 )
+
+
+def closed_because(response: Response) -> str:
+    """Why a workbook can no longer be uploaded or confirmed, said first on its pages."""
+    if response.status == ResponseStatus.ACCEPTED:
+        return (
+            "Uploading is closed because this response was accepted: its answers can no "
+            "longer change."
+        )
+    return (
+        "Uploading is closed because this response was submitted and is under review: its "
+        "answers can no longer change. If something needs correcting, ask the analyst to "
+        "request a clarification."
+    )
+
+
 NO_FILE = "No file arrived: choose the workbook file and upload it again."
 EMPTY_FILE = (
     "The file is empty (0 bytes). Upload the workbook downloaded from the portal, "
