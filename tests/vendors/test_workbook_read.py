@@ -14,7 +14,7 @@ from tests.factories import answer_all
 from tests.vendors.helpers import open_response
 from tests.vendors.workbook_helpers import cell_of, edited, export, open_book, read, save
 from vendors.workbook.layout import KEY_CELL, KEY_SHEET, SIGNING_SALT, WorkbookKey
-from vendors.workbook.read import WorkbookRefused, check_name, check_package
+from vendors.workbook.read import WorkbookRefused, cell_order, check_name, check_package
 
 
 @pytest.fixture
@@ -141,6 +141,42 @@ def test_text_outside_the_table_is_a_problem_named_by_its_cell(minimal):
         "comment or remove it.",
     ]
     assert reading.changes == []
+
+
+def test_problems_are_listed_top_to_bottom_by_row_then_column(minimal):
+    """Found question by question (outside cells first, the form's own checks last);
+    listed in the order the vendor corrects the file."""
+    response, data = minimal
+    below = open_book(data)["Answers"].max_row + 3
+
+    def notes(book):
+        book["Answers"].cell(row=below, column=6, value="Ask Sam about this")
+
+    reading = read(
+        response,
+        edited(data, {"live_deployments": -1, "live_monitoring": "x"}, change=notes),
+    )
+    book = open_book(data)
+    cells = [p.cell for p in reading.problems]
+    expected = [
+        f"Answers!{cell_of(book, 'live_deployments')}",
+        f"Answers!{cell_of(book, 'live_monitoring')}",
+        f"Answers!F{below}",
+    ]
+    assert cells == sorted(expected, key=lambda c: int(c.split("!F")[1]))
+    assert cells[-1] == f"Answers!F{below}"
+
+
+def test_cells_sort_by_sheet_row_then_column():
+    cells = ["Answers!F129", "Answers!AA16", "Answers!F24", "Answers!Z16", "Answers", "Key!A1"]
+    assert sorted(cells, key=cell_order) == [
+        "Answers",
+        "Answers!Z16",
+        "Answers!AA16",
+        "Answers!F24",
+        "Answers!F129",
+        "Key!A1",
+    ]
 
 
 def test_empty_cells_below_the_table_say_nothing(minimal):

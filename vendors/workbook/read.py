@@ -318,11 +318,13 @@ class _Reader:
             keys=self.keys,
             warnings={k: w for k, w in self.warnings.items() if k in changed},
         )
-        reading.problems = [
+        problems = [
             self._problem(key, cell, message)
             for key, cell, message in self.problems
             if key in form.visible or not key  # no key: a cell outside the table
         ]
+        # Top to bottom, as the vendor corrects the file (found question by question).
+        reading.problems = sorted(problems, key=lambda problem: cell_order(problem.cell))
         reading.not_asked = [
             key
             for key in self.keys
@@ -514,6 +516,21 @@ class _Reader:
         question = self.plan.questions_by_key.get(key)
         label = _shorten(question["text"], 120) if question else ""
         return Problem(cell, self.plan.numbers.get(key, ""), label, message)
+
+
+CELL = re.compile(r"^(?P<sheet>[^!]*)!?(?P<column>[A-Z]*)(?P<row>\d*)$")
+
+
+def cell_order(cell: str) -> tuple[str, int, int]:
+    """Sort key of "Answers!F12": sheet, row, then column (AA after Z); a sheet named
+    without a cell comes before its cells."""
+    match = CELL.match(cell)
+    if not match:
+        return (cell, 0, 0)
+    column = 0
+    for letter in match["column"]:
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return (match["sheet"], int(match["row"] or 0), column)
 
 
 def _differs(form: QuestionsForm, key: str, state: ResponseState) -> bool:
