@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from questionnaires.audit import email_data
-from questionnaires.completeness import MissingItem
+from questionnaires.completeness import UNCONFIRMED, MissingItem
 from questionnaires.models import AuditEvent, Response, Selection
 from questionnaires.rounds import Topic, buyer_context_for_vendors
 from questionnaires.services.answers import response_missing
@@ -111,6 +111,9 @@ def round_context(response: Response, *, missing: list[MissingItem] | None = Non
         "reply_by": response.clarification_reply_by,
         "missing": missing[:MISSING_SHOWN],
         "missing_count": len(missing),
+        # Carried-forward answers count until confirmed, required or not: then the count
+        # is of items "to answer or confirm", not of required ones.
+        "missing_to_confirm": any(item.kind == UNCONFIRMED for item in missing),
         "missing_more": max(0, len(missing) - MISSING_SHOWN),
         "analyst_email": settings.ANALYST_CONTACT_EMAIL,
     }

@@ -111,7 +111,8 @@ class WorkbookImport(models.Model):
     via = models.CharField(max_length=10, choices=Via.choices)
     # Who the saves will be recorded as (the audit's actor and the answers' updated_by).
     entered_by = models.CharField(max_length=200)
-    # The changes read from the workbook: [{question_key, value, comment, base_revision}].
+    # The changes read from the workbook: [{question_key, value, comment, base_revision}],
+    # with "warning" where the reading doubted the value (shown on the preview).
     changes = models.JSONField(default=list)
     # Every question the workbook answers (its key), in order: the preview lists the rest
     # as unchanged.

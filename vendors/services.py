@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -25,13 +25,19 @@ from django.utils import timezone
 from cxvet.outbox.services import outbox_enqueue
 from questionnaires.audit import link_issued_data, link_revoked_data
 from questionnaires.models import (
+    EDITABLE_STATUSES,
     AuditEvent,
     Response,
     ResponseStatus,
     Selection,
     VersionStatus,
 )
-from questionnaires.services.answers import AnswerChange, SaveOutcome, answers_save
+from questionnaires.services.answers import (
+    AnswerChange,
+    ResponseNotEditable,
+    SaveOutcome,
+    answers_save,
+)
 from questionnaires.services.carry_forward import carry_forward
 
 from .models import AccessLink, Contact, LinkToken, Vendor, WorkbookImport
@@ -295,13 +301,17 @@ def workbook_import_store(
     changes: Iterable[AnswerChange],
     questions: Iterable[str],
     not_asked: Iterable[str] = (),
+    warnings: Mapping[str, str] | None = None,
     via: str,
     entered_by: str,
     file_name: str,
     file_sha256: str,
 ) -> WorkbookImport:
     """Keep a checked workbook's changes until its preview is confirmed. It replaces any
-    earlier one waiting for this response, and old ones are cleared on the way."""
+    earlier one waiting for this response, and old ones are cleared on the way.
+    `warnings` (per question key, from the reading) are kept with their change, for the
+    preview to show."""
+    warnings = warnings or {}
     expired = timezone.now() - datetime.timedelta(hours=settings.WORKBOOK_IMPORT_HOURS)
     with transaction.atomic():
         WorkbookImport.objects.filter(Q(response=response) | Q(created_at__lt=expired)).delete()
@@ -319,6 +329,7 @@ def workbook_import_store(
                     "value": c.value,
                     "comment": c.comment,
                     "base_revision": c.base_revision,
+                    **({"warning": warnings[c.question_key]} if c.question_key in warnings else {}),
                 }
                 for c in changes
             ],
@@ -327,18 +338,29 @@ def workbook_import_store(
 
 def workbook_import_pending(response: Response, import_id: int, via: str) -> WorkbookImport:
     """The import waiting for `response` under this id, entered through `via`; raise
-    WorkbookImportGone when there is none (another response's id finds nothing)."""
-    expired = timezone.now() - datetime.timedelta(hours=settings.WORKBOOK_IMPORT_HOURS)
-    found = WorkbookImport.objects.filter(
-        pk=import_id, response=response, via=via, created_at__gte=expired
-    ).first()
-    if found is None:
+    WorkbookImportGone when there is none (another response's id finds nothing), saying
+    why where that is known: too old, or replaced by a newer upload."""
+    hours = settings.WORKBOOK_IMPORT_HOURS
+    expired = timezone.now() - datetime.timedelta(hours=hours)
+    found = WorkbookImport.objects.filter(pk=import_id, response=response, via=via).first()
+    if found is not None and found.created_at >= expired:
+        return found
+    if found is not None:
         raise WorkbookImportGone(
-            "This preview is no longer waiting: it was confirmed already, replaced by a newer "
-            f"upload, or it is more than {settings.WORKBOOK_IMPORT_HOURS} hours old. "
+            f"This preview is no longer waiting: it is more than {hours} hours old. "
             "Upload the workbook again."
         )
-    return found
+    if WorkbookImport.objects.filter(response=response, via=via, pk__gt=import_id).exists():
+        raise WorkbookImportGone(
+            "This preview is no longer waiting: it was replaced by a newer upload. Upload "
+            "the workbook again, or confirm the newer preview."
+        )
+    # Deleted: confirmed, or replaced by one since confirmed, or swept once expired; the
+    # row is gone, so which one cannot be told.
+    raise WorkbookImportGone(
+        "This preview is no longer waiting: it was confirmed already, replaced by a newer "
+        f"upload, or it is more than {hours} hours old. Upload the workbook again."
+    )
 
 
 def workbook_import_changes(workbook_import: WorkbookImport) -> list[AnswerChange]:
@@ -353,6 +375,15 @@ def workbook_import_changes(workbook_import: WorkbookImport) -> list[AnswerChang
     ]
 
 
+def workbook_import_warnings(workbook_import: WorkbookImport) -> dict[str, str]:
+    """Per question key, the doubt the reading had about its value (read.fraction_warning)."""
+    return {
+        str(c["question_key"]): str(c["warning"])
+        for c in workbook_import.changes
+        if c.get("warning")
+    }
+
+
 @transaction.atomic
 def workbook_import_apply(*, workbook_import: WorkbookImport) -> SaveOutcome:
     """Save a confirmed workbook's changes through the portal's own save (answers_save),
@@ -360,6 +391,15 @@ def workbook_import_apply(*, workbook_import: WorkbookImport) -> SaveOutcome:
     as an autosave. An answer saved by someone else since the workbook was written is a
     conflict and stays as saved. Raises ResponseNotEditable once the response is submitted.
     """
+    status = Response.objects.filter(pk=workbook_import.response_id).values_list(
+        "status", flat=True
+    )
+    if status.first() not in EDITABLE_STATUSES:
+        # Checked even with nothing to save, so that a preview of no changes never
+        # reports a submitted response's answers as saved.
+        raise ResponseNotEditable(
+            "This response has been submitted, so its answers can no longer change."
+        )
     deleted, _ = WorkbookImport.objects.filter(pk=workbook_import.pk).delete()
     if not deleted:
         # A second click, or two tabs: the first one applied it.

@@ -271,16 +271,21 @@ def _clarified_questions(response: Response) -> list[dict] | None:
 
 
 def _reopened_questions(response: Response) -> list[dict]:
-    """The reopened questions in questionnaire order, each with its section and note."""
-    notes = dict(
-        Answer.objects.filter(response=response, needs_clarification=True).values_list(
-            "question__key", "clarification_note"
-        )
+    """The reopened questions in questionnaire order, each with its section, note and
+    whether a document is asked for on it (as the portal says on the question)."""
+    rows = Answer.objects.filter(response=response, needs_clarification=True).values_list(
+        "question__key", "clarification_note", "clarification_wants_document"
     )
+    asked = {key: (note, wants_document) for key, note, wants_document in rows}
     return [
-        {"section": section["title"], "text": question["text"], "note": notes[question["key"]]}
+        {
+            "section": section["title"],
+            "text": question["text"],
+            "note": asked[question["key"]][0],
+            "document_asked": asked[question["key"]][1],
+        }
         for section, question in iter_questions(response.version.definition)
-        if question["key"] in notes
+        if question["key"] in asked
     ]
 
 

@@ -72,6 +72,7 @@ from .services import (
 from .workbook.export import XLSX_CONTENT_TYPE, workbook_bytes, workbook_filename
 from .workbook.read import WorkbookRefused
 from .workbook.uploads import (
+    closed_because,
     outcome_summary,
     pending_preview,
     preview_context,
@@ -468,6 +469,8 @@ WORKBOOK_FIELD = "workbook"
 def workbook(request: HttpRequest, access: PortalAccess) -> HttpResponse:
     """Download the response as a workbook; upload it filled in (checked, not yet saved)."""
     context: dict[str, Any] = {"max_bytes": human_size(settings.WORKBOOK_MAX_BYTES)}
+    if not access.editable:
+        context["closed"] = closed_because(access.response)
     status = 200
     if request.method == "POST":
         state = response_state(access.response, access.plan)
@@ -490,6 +493,7 @@ def workbook(request: HttpRequest, access: PortalAccess) -> HttpResponse:
                     changes=upload.reading.changes,
                     questions=upload.reading.keys,
                     not_asked=upload.reading.not_asked,
+                    warnings=upload.reading.warnings,
                     via=WorkbookImport.Via.PORTAL,
                     entered_by=workbook_actor(access.actor, "vendor"),
                     file_name=upload.name,
@@ -522,7 +526,10 @@ def workbook_preview(request: HttpRequest, access: PortalAccess, import_id: int)
     except WorkbookImportGone as exc:
         messages.error(request, str(exc))
         return redirect("portal:workbook", access.token)
-    if request.method == "POST":
+    # Refused before the save, which would have nothing to refuse in a preview of no
+    # changes: the page says why instead of "saved".
+    refused = request.method == "POST" and not access.editable
+    if request.method == "POST" and not refused:
         try:
             outcome = workbook_import_apply(workbook_import=pending)
         except (ResponseNotEditable, WorkbookImportGone) as exc:
@@ -535,4 +542,12 @@ def workbook_preview(request: HttpRequest, access: PortalAccess, import_id: int)
     currency = round_currency(access.response.selection)
     shown = preview_context(access.plan, preview, currency, pending.not_asked)
     context = {"pending": pending, **shown}
-    return render_portal(request, "portal/workbook_preview.html", context, access=access)
+    if not access.editable:
+        context["closed"] = closed_because(access.response)
+    return render_portal(
+        request,
+        "portal/workbook_preview.html",
+        context,
+        access=access,
+        status=409 if refused else 200,
+    )

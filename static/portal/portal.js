@@ -18,6 +18,19 @@
 
   document.documentElement.classList.add("js");
 
+  // The sticky save bar is taller where its buttons wrap (a phone): the page's scroll
+  // padding (portal.css) follows its height, so a field focused or scrolled to stops
+  // above it. Set through the CSSOM, which the Content-Security-Policy allows.
+  var saveBar = document.querySelector(".save-bar");
+  if (saveBar) {
+    var fitSaveBar = function () {
+      document.documentElement.style.setProperty("--save-bar-height", saveBar.offsetHeight + "px");
+    };
+    fitSaveBar();
+    if (window.ResizeObserver) new window.ResizeObserver(fitSaveBar).observe(saveBar);
+    window.addEventListener("resize", fitSaveBar);
+  }
+
   var DRAFTS_ROOT = "cxvet-unsaved:";
   var DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 

@@ -277,3 +277,29 @@ def test_a_withdrawn_link_says_so(page: Page, invitation, artifacts_dir):
     expect(page.locator("h1")).to_have_text("This link has been withdrawn")
     expect(page.get_by_role("link", name="analysts@cxvet.localhost").first).to_be_visible()
     _shot(page, artifacts_dir, "gone")
+
+
+def test_the_save_bar_never_covers_a_field_scrolled_to(page: Page, invitation):
+    """The sticky bar sits over the viewport's bottom: every field scrolled into view, as
+    focusing or clicking it does, stops above the bar."""
+    url, _ = invitation
+    # A short viewport, so that the section scrolls under the bar.
+    page.set_viewport_size({"width": 390, "height": 420})
+    page.goto(url + "sections/track_record/")
+    covered, scrolled = page.evaluate(
+        """() => {
+            const bar = document.querySelector(".save-bar");
+            const covered = [];
+            let scrolled = false;
+            for (const field of document.querySelectorAll(".question-card input, .question-card textarea")) {
+                if (!field.checkVisibility()) continue;  // hidden, e.g. in a closed <details>
+                // Instant: Bootstrap scrolls smoothly, which would measure mid-way.
+                field.scrollIntoView({block: "end", behavior: "instant"});
+                scrolled = scrolled || window.scrollY > 0;
+                if (field.getBoundingClientRect().bottom > bar.getBoundingClientRect().top + 1)
+                    covered.push(field.name);
+            }
+            return [covered, scrolled];
+        }"""
+    )
+    assert covered == [] and scrolled

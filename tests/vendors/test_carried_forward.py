@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.template.loader import render_to_string
 
 from questionnaires.audit import AnswersConfirmed
 from questionnaires.comparison import CARRIED, build_comparison
@@ -25,6 +26,7 @@ from questionnaires.services.carry_forward import carry_forward
 from questionnaires.services.scores import response_score
 from tests.factories import ResponseFactory, VendorFactory, answer_all, round_of
 from tests.vendors.helpers import link_for, section_post, url
+from vendors.emails import round_context
 
 NOTICE = "Carried forward from your previous answers — confirm or change it."
 EARLIER = {
@@ -355,3 +357,40 @@ def test_confirm_posts_are_bounded_and_need_the_csrf_token(example_version):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(url("confirm", token, "human_approval_money")).status_code == 403
     assert "human_approval_money" in _carried_keys(response)
+
+
+# How the count of what is left is worded -----------------------------------------------------
+
+
+def _invitation(response) -> tuple[str, str]:
+    context = {**round_context(response), "contact": None, "url": "https://x.example/"}
+    return (
+        render_to_string("emails/invitation.txt", context),
+        render_to_string("emails/invitation.html", context),
+    )
+
+
+def test_with_answers_carried_forward_the_count_is_to_answer_or_confirm(client, example_version):
+    """Unconfirmed carried answers count, required or not: not "required items"."""
+    token, response, _ = carried(example_version)
+    count = len(response_missing(response))
+    for body in _invitation(response):
+        assert f"{count} items to answer or confirm." in body
+        assert "required item" not in body
+    overview = client.get(url("overview", token)).content.decode()
+    assert f"{count} items to answer or confirm before you can submit." in overview
+    assert "required item" not in overview
+    # The submit page counts the same items.
+    submit = client.get(url("submit", token)).content.decode()
+    assert f"{count} items are missing" in submit
+
+
+def test_without_carried_answers_the_count_is_of_required_items(client, example_version):
+    response = ResponseFactory(version=example_version, status=ResponseStatus.IN_PROGRESS)
+    token, _ = link_for(response)
+    count = len(response_missing(response))
+    for body in _invitation(response):
+        assert f"{count} required items to answer." in body
+        assert "or confirm" not in body
+    overview = client.get(url("overview", token)).content.decode()
+    assert f"{count} required items to answer before you can submit." in overview

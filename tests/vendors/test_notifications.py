@@ -229,6 +229,32 @@ def test_every_token_of_a_link_opens_it_in_one_query_until_the_link_is_revoked(
     assert client.get(f"/portal/{extra[:-1]}x/").status_code in (404, 410)
 
 
+def test_the_clarification_email_says_which_questions_ask_for_a_document(
+    invited, django_capture_on_commit_callbacks
+):
+    _save(invited, COMPLETE)
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(response=invited, actor="Alice")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        clarification_request(
+            response=invited,
+            questions={"rollback_rate": "Which period?", "live_deployments": "How many?"},
+            documents=["rollback_rate"],
+            user=UserFactory(username="ana"),
+        )
+
+    [ask] = mail.outbox
+    html = ask.alternatives[0][0]
+    for body in (ask.body, html):
+        # Once, on the question it was asked for (after its note), not on the other.
+        assert body.count("A document is asked for") == 1
+        assert body.index("Which period?") < body.index("A document is asked for")
+    lines = ask.body.splitlines()
+    asked = next(i for i, line in enumerate(lines) if "A document is asked for" in line)
+    assert "Which period?" in lines[asked - 1]
+
+
 # A worker killed mid-send: the redelivered message sends the email ------------------------
 
 

@@ -431,3 +431,114 @@ def test_a_submitted_response_offers_no_upload_and_says_why(client, example_vers
 def test_a_long_name_keeps_the_workbook_mark():
     label = workbook_actor("x" * 300, "vendor")
     assert len(label) == 200 and label.endswith(" (vendor, via workbook)")
+
+
+# A percentage typed as a fraction ------------------------------------------------------------
+
+
+def test_a_fraction_in_a_general_percentage_cell_is_read_as_typed_with_a_warning(
+    client, example_version
+):
+    """0.45 in a General cell may mean 45%: the preview says how it was read, without
+    refusing it (0.45% can be real)."""
+    token, response = open_response(example_version)
+    reply = _upload(
+        client, token, edited(export(response), {"live_deployments": 4, "rollback_rate": 0.45})
+    )
+    assert reply.status_code == 302
+    page = client.get(reply["Location"]).content.decode()
+    assert 'id="workbook-warnings"' in page
+    assert 'data-warning="rollback_rate"' in page
+    assert "Read as 0.45%. If you meant 45%, enter 45 (or format the cell as a percentage)." in page
+    client.post(reply["Location"])
+    assert _stored(response)["rollback_rate"] == (0.45, "")
+
+
+def test_a_whole_percentage_has_no_warning(client, example_version):
+    token, response = open_response(example_version)
+    reply = _upload(
+        client, token, edited(export(response), {"live_deployments": 4, "rollback_rate": 45})
+    )
+    page = client.get(reply["Location"]).content.decode()
+    assert "Read as" not in page and 'id="workbook-warnings"' not in page
+
+
+# A preview outliving the response's editing -------------------------------------------------
+
+
+def test_a_preview_of_a_submitted_response_offers_no_confirm_and_says_why(client, example_version):
+    token, response = open_response(example_version)
+    answer_all(response, COMPLETE)
+    reply = _upload(client, token, export(response))  # no changes: "Save 0 answers"
+    response_submit(response=response, actor="Dana")
+    page = client.get(reply["Location"]).content.decode()
+    assert 'id="workbook-confirm"' not in page
+    assert 'id="workbook-closed"' in page
+    assert "Uploading is closed because this response was submitted and is under review" in page
+
+    refused = client.post(reply["Location"])
+    body = refused.content.decode()
+    assert refused.status_code == 409
+    assert "Uploading is closed because" in body and "saved:" not in body
+    assert WorkbookImport.objects.filter(response=response).exists()  # nothing applied
+    overview = client.get(url("overview", token)).content.decode()
+    assert "answers are saved" not in overview
+
+
+def test_a_preview_of_an_accepted_response_says_it_was_accepted(client, example_version):
+    token, response = open_response(example_version)
+    reply = _upload(client, token, export(response))
+    response.status = ResponseStatus.ACCEPTED
+    response.save(update_fields=["status"])
+    page = client.get(reply["Location"]).content.decode()
+    assert "this response was accepted" in page and 'id="workbook-confirm"' not in page
+
+
+def test_applying_no_changes_to_a_submitted_response_is_refused(example_version):
+    """The admin confirms through the same service: never "saved" once submitted."""
+    from questionnaires.services.answers import ResponseNotEditable
+    from vendors.services import workbook_import_apply, workbook_import_store
+
+    _, response = open_response(example_version)
+    pending = workbook_import_store(
+        response=response,
+        changes=[],
+        questions=[],
+        via=WorkbookImport.Via.PORTAL,
+        entered_by="Dana",
+        file_name="a.xlsx",
+        file_sha256="0" * 64,
+    )
+    answer_all(response, COMPLETE)
+    response_submit(response=response, actor="Dana")
+    with pytest.raises(ResponseNotEditable):
+        workbook_import_apply(workbook_import=pending)
+
+
+def test_the_workbook_page_of_a_submitted_response_leads_with_why_uploading_is_closed(
+    client, example_version
+):
+    token, _ = open_response(example_version, status=ResponseStatus.SUBMITTED)
+    page = client.get(url("workbook", token)).content.decode()
+    closed = page.index('id="workbook-closed"')
+    assert "Uploading is closed because" in page
+    assert closed < page.index('id="workbook-download"')
+
+
+def test_a_replaced_preview_says_it_was_replaced(client, example_version):
+    token, response = open_response(example_version)
+    first = _upload(client, token, edited(export(response), {"live_deployments": 1}))
+    _upload(client, token, edited(export(response), {"live_deployments": 2}))
+    gone = client.get(first["Location"], follow=True).content.decode()
+    assert "it was replaced by a newer upload" in gone and "24 hours" not in gone
+
+
+def test_an_expired_preview_says_it_is_too_old(client, example_version, settings):
+    token, response = open_response(example_version)
+    reply = _upload(client, token, edited(export(response), {"live_deployments": 1}))
+    WorkbookImport.objects.update(
+        created_at=timezone.now() - datetime.timedelta(hours=settings.WORKBOOK_IMPORT_HOURS + 1)
+    )
+    gone = client.get(reply["Location"], follow=True).content.decode()
+    assert f"it is more than {settings.WORKBOOK_IMPORT_HOURS} hours old" in gone
+    assert "replaced" not in gone and "confirmed already" not in gone

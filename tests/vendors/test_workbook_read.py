@@ -14,7 +14,7 @@ from tests.factories import answer_all
 from tests.vendors.helpers import open_response
 from tests.vendors.workbook_helpers import cell_of, edited, export, open_book, read, save
 from vendors.workbook.layout import KEY_CELL, KEY_SHEET, SIGNING_SALT, WorkbookKey
-from vendors.workbook.read import WorkbookRefused, check_name, check_package
+from vendors.workbook.read import WorkbookRefused, cell_order, check_name, check_package
 
 
 @pytest.fixture
@@ -141,6 +141,42 @@ def test_text_outside_the_table_is_a_problem_named_by_its_cell(minimal):
         "comment or remove it.",
     ]
     assert reading.changes == []
+
+
+def test_problems_are_listed_top_to_bottom_by_row_then_column(minimal):
+    """Found question by question (outside cells first, the form's own checks last);
+    listed in the order the vendor corrects the file."""
+    response, data = minimal
+    below = open_book(data)["Answers"].max_row + 3
+
+    def notes(book):
+        book["Answers"].cell(row=below, column=6, value="Ask Sam about this")
+
+    reading = read(
+        response,
+        edited(data, {"live_deployments": -1, "live_monitoring": "x"}, change=notes),
+    )
+    book = open_book(data)
+    cells = [p.cell for p in reading.problems]
+    expected = [
+        f"Answers!{cell_of(book, 'live_deployments')}",
+        f"Answers!{cell_of(book, 'live_monitoring')}",
+        f"Answers!F{below}",
+    ]
+    assert cells == sorted(expected, key=lambda c: int(c.split("!F")[1]))
+    assert cells[-1] == f"Answers!F{below}"
+
+
+def test_cells_sort_by_sheet_row_then_column():
+    cells = ["Answers!F129", "Answers!AA16", "Answers!F24", "Answers!Z16", "Answers", "Key!A1"]
+    assert sorted(cells, key=cell_order) == [
+        "Answers",
+        "Answers!Z16",
+        "Answers!AA16",
+        "Answers!F24",
+        "Answers!F129",
+        "Key!A1",
+    ]
 
 
 def test_empty_cells_below_the_table_say_nothing(minimal):
@@ -437,6 +473,35 @@ def test_a_percentage_typed_with_a_percent_sign_in_the_sheet_reads_as_percent(mi
     changed = edited(data, {"live_deployments": 4}, change=as_percent)
     got = {c.question_key: c.value for c in read(response, changed).changes}
     assert got["rollback_rate"] == 12.5
+
+
+def test_a_fraction_in_a_percent_formatted_cell_is_read_as_its_percentage(minimal):
+    response, data = minimal
+
+    def as_percent(book):
+        cell = book["Answers"][cell_of(book, "rollback_rate")]
+        cell.value = 0.45
+        cell.number_format = "0%"
+
+    reading = read(response, edited(data, {"live_deployments": 4}, change=as_percent))
+    assert {c.question_key: c.value for c in reading.changes}["rollback_rate"] == 45
+    assert reading.warnings == {}
+
+
+@pytest.mark.parametrize("typed", [0.45, 1, "0.45"])
+def test_a_fraction_in_a_general_percentage_cell_is_kept_with_a_warning(minimal, typed):
+    response, data = minimal
+    reading = read(response, edited(data, {"live_deployments": 4, "rollback_rate": typed}))
+    assert reading.problems == []
+    assert {c.question_key: c.value for c in reading.changes}["rollback_rate"] == float(typed)
+    assert reading.warnings["rollback_rate"].startswith(f"Read as {float(typed):g}%.")
+
+
+@pytest.mark.parametrize("typed", [0, 1.5, 45, "12 %"])
+def test_a_percentage_outside_0_to_1_or_with_a_sign_has_no_warning(minimal, typed):
+    response, data = minimal
+    reading = read(response, edited(data, {"live_deployments": 4, "rollback_rate": typed}))
+    assert "rollback_rate" not in reading.warnings
 
 
 def test_declared_answers_grids_and_amounts_are_read(extended):

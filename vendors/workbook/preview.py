@@ -28,6 +28,8 @@ class PreviewItem:
     # The answer as stored now (value, comment) and as the workbook has it.
     stored: tuple[Any, str]
     workbook: tuple[Any, str]
+    # A doubt about how the workbook's value was read (e.g. 0.45 read as 0.45%).
+    warning: str = ""
 
 
 @dataclass
@@ -48,9 +50,12 @@ def classify(
     changes: Iterable[AnswerChange],
     stored: Mapping[str, AnswerState],
     editable: Set[str],
+    warnings: Mapping[str, str] | None = None,
 ) -> Preview:
     """Sort every question the workbook carries (`keys`, in order) by what applying it
-    would do; `changes` are what the workbook changed since it was written."""
+    would do; `changes` are what the workbook changed since it was written, `warnings`
+    what the reading doubted about a value (shown on its row, whatever its status)."""
+    warnings = warnings or {}
     by_key = {change.question_key: change for change in changes}
     preview = Preview()
     for key in keys:
@@ -71,5 +76,7 @@ def classify(
             status = NEW
         else:
             status = CHANGED
-        preview.items.append(PreviewItem(key, status, current, proposed))
+        preview.items.append(
+            PreviewItem(key, status, current, proposed, warning=warnings.get(key, ""))
+        )
     return preview

@@ -88,6 +88,9 @@ class Reading:
     not_asked: list[str] = field(default_factory=list)
     # Questions the workbook carries answers for (not derived, not files), in order.
     keys: list[str] = field(default_factory=list)
+    # Per question key, a doubt about a value read as it stands (not a problem: it may be
+    # meant), shown on the question's row of the preview.
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 def read_workbook(
@@ -286,6 +289,7 @@ class _Reader:
         self.cells: dict[str, str] = {}
         self.problems: list[tuple[str, str, str]] = []  # (question key, cell, message)
         self.keys: list[str] = []
+        self.warnings: dict[str, str] = {}
 
     def read(self, sheet: _Sheet) -> Reading:
         rows = self._match_rows(sheet)
@@ -307,12 +311,20 @@ class _Reader:
             key = name.split("-", 1)[0]
             for message in messages:
                 self.problems.append((key, self.cells.get(name, ANSWERS), str(message)))
-        reading = Reading(changes=form.changes(), keys=self.keys)
-        reading.problems = [
+        changes = form.changes()
+        changed = {change.question_key for change in changes}
+        reading = Reading(
+            changes=changes,
+            keys=self.keys,
+            warnings={k: w for k, w in self.warnings.items() if k in changed},
+        )
+        problems = [
             self._problem(key, cell, message)
             for key, cell, message in self.problems
             if key in form.visible or not key  # no key: a cell outside the table
         ]
+        # Top to bottom, as the vendor corrects the file (found question by question).
+        reading.problems = sorted(problems, key=lambda problem: cell_order(problem.cell))
         reading.not_asked = [
             key
             for key in self.keys
@@ -429,6 +441,10 @@ class _Reader:
             number = _number(value, percent=percent)
             if qtype == "integer":
                 _whole(number)
+            if qtype == "percentage" and not percent:
+                warning = fraction_warning(value)
+                if warning:
+                    self.warnings[key] = warning
             return {key: number, field_name(key, DECLARED): ""}
         if qtype == "date":
             return {key: _date(value)}
@@ -500,6 +516,21 @@ class _Reader:
         question = self.plan.questions_by_key.get(key)
         label = _shorten(question["text"], 120) if question else ""
         return Problem(cell, self.plan.numbers.get(key, ""), label, message)
+
+
+CELL = re.compile(r"^(?P<sheet>[^!]*)!?(?P<column>[A-Z]*)(?P<row>\d*)$")
+
+
+def cell_order(cell: str) -> tuple[str, int, int]:
+    """Sort key of "Answers!F12": sheet, row, then column (AA after Z); a sheet named
+    without a cell comes before its cells."""
+    match = CELL.match(cell)
+    if not match:
+        return (cell, 0, 0)
+    column = 0
+    for letter in match["column"]:
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return (match["sheet"], int(match["row"] or 0), column)
 
 
 def _differs(form: QuestionsForm, key: str, state: ResponseState) -> bool:
@@ -615,6 +646,26 @@ def _number(value: Any, *, percent: bool = False) -> str:
             return format(value.normalize(), "f")
         return _plain_float(value) if isinstance(value, float) else str(value)
     return str(value).strip()
+
+
+def fraction_warning(value: Any) -> str:
+    """A doubt about a percentage typed as a fraction (0.45 for 45%) in a cell not
+    formatted as a percentage: read as 0.45%, which may be meant, so it is said, not
+    refused. A text with a "%" sign says what it means."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return ""
+    try:
+        number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except decimal.InvalidOperation:
+        return ""
+    if not (number.is_finite() and 0 < number <= 1):
+        return ""
+    shown = format(number.normalize(), "f")
+    meant = format((number * 100).normalize(), "f")
+    return (
+        f"Read as {shown}%. If you meant {meant}%, enter {meant} "
+        "(or format the cell as a percentage)."
+    )
 
 
 # A currency before or after a figure: "£250", "250 €", "EUR 250", "250 usd".

@@ -16,7 +16,7 @@ from questionnaires.services.answers import SaveOutcome
 
 from ..models import WorkbookImport
 from ..portal import QuestionnairePlan, ResponseState
-from ..services import workbook_import_changes
+from ..services import workbook_import_changes, workbook_import_warnings
 from .preview import CONFLICT, Preview, classify
 from .read import Reading, WorkbookRefused, check_name, check_size, read_workbook
 
@@ -31,6 +31,22 @@ NOT_EDITABLE_FOR_ANALYST = (
     "workbook cannot be entered. To correct answers, request a clarification on them "
     "from the response's page; the reopened answers can then be entered."
 )
+
+
+def closed_because(response: Response) -> str:
+    """Why a workbook can no longer be uploaded or confirmed, said first on its pages."""
+    if response.status == ResponseStatus.ACCEPTED:
+        return (
+            "Uploading is closed because this response was accepted: its answers can no "
+            "longer change."
+        )
+    return (
+        "Uploading is closed because this response was submitted and is under review: its "
+        "answers can no longer change. If something needs correcting, ask the analyst to "
+        "request a clarification."
+    )
+
+
 NO_FILE = "No file arrived: choose the workbook file and upload it again."
 EMPTY_FILE = (
     "The file is empty (0 bytes). Upload the workbook downloaded from the portal, "
@@ -102,6 +118,7 @@ def pending_preview(
         changes=changes,
         stored=state.answers,
         editable=editable_keys(response, state, keys),
+        warnings=workbook_import_warnings(workbook_import),
     )
 
 
@@ -119,6 +136,7 @@ def preview_rows(
                 "text": question["text"],
                 "stored": _shown(question, item.stored, currency),
                 "workbook": _shown(question, item.workbook, currency),
+                "warning": item.warning,
             }
         )
     return rows
@@ -150,7 +168,14 @@ def preview_context(
         for status, title in SECTIONS
         if rows.get(status)
     ]
-    return {"preview": preview, "rows": rows, "sections": sections, "not_asked": not_asked}
+    warned = [row for status in rows.values() for row in status if row["warning"]]
+    return {
+        "preview": preview,
+        "rows": rows,
+        "sections": sections,
+        "not_asked": not_asked,
+        "warned": warned,
+    }
 
 
 def _shown(question: Mapping[str, Any], answer: tuple[Any, str], currency: str | None) -> str:
