@@ -385,10 +385,13 @@ def workbook_import_warnings(workbook_import: WorkbookImport) -> dict[str, str]:
 
 
 @transaction.atomic
-def workbook_import_apply(*, workbook_import: WorkbookImport) -> SaveOutcome:
+def workbook_import_apply(
+    *, workbook_import: WorkbookImport, link: int | None = None
+) -> SaveOutcome:
     """Save a confirmed workbook's changes through the portal's own save (answers_save),
-    as its `entered_by`: the same revision checks, clarification locks and audit events
-    as an autosave. An answer saved by someone else since the workbook was written is a
+    as its `entered_by` and, when a vendor confirms it in the portal, through its private
+    `link`: the same revision checks, clarification locks and audit events as an
+    autosave. An answer saved by someone else since the workbook was written is a
     conflict and stays as saved. Raises ResponseNotEditable once the response is submitted.
     """
     status = Response.objects.filter(pk=workbook_import.response_id).values_list(
@@ -408,5 +411,8 @@ def workbook_import_apply(*, workbook_import: WorkbookImport) -> SaveOutcome:
     if not changes:
         return SaveOutcome()
     return answers_save(
-        response=workbook_import.response, changes=changes, actor=workbook_import.entered_by
+        response=workbook_import.response,
+        changes=changes,
+        actor=workbook_import.entered_by,
+        link=link,
     )

@@ -531,7 +531,7 @@ def workbook_preview(request: HttpRequest, access: PortalAccess, import_id: int)
     refused = request.method == "POST" and not access.editable
     if request.method == "POST" and not refused:
         try:
-            outcome = workbook_import_apply(workbook_import=pending)
+            outcome = workbook_import_apply(workbook_import=pending, link=access.link.pk)
         except (ResponseNotEditable, WorkbookImportGone) as exc:
             messages.error(request, str(exc))
             return redirect("portal:overview", access.token)

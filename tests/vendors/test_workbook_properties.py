@@ -127,12 +127,18 @@ WORKBOOK_MARK = " (vendor, via workbook)"
 
 def _events(response) -> list:
     """The audit trail; a workbook's entries are named as the autosave names the same
-    contact, marked as come from a workbook (the mark is left out here)."""
+    contact, marked as come from a workbook (the mark is left out here). Each response
+    has a link of its own: a recorded link must be one of this response's."""
+    links = set(response.access_links.values_list("pk", flat=True))
+
+    def data(event) -> str:
+        items = dict(event.data)
+        if "link" in items:
+            items["link"] = "own link" if items["link"] in links else items["link"]
+        return repr(sorted(items.items()))
+
     events = AuditEvent.objects.filter(response=response)
-    return sorted(
-        (e.kind, e.actor_label.removesuffix(WORKBOOK_MARK), repr(sorted(e.data.items())))
-        for e in events
-    )
+    return sorted((e.kind, e.actor_label.removesuffix(WORKBOOK_MARK), data(e)) for e in events)
 
 
 @HYPOTHESIS
