@@ -445,7 +445,7 @@ def _breakdown(case: dict) -> list[tuple[str, float]]:
         saved_value[0] = value
 
     def autosave_form():
-        autosave_state = response_state(response, access.plan, with_progress=False)
+        autosave_state = response_state(response, access.plan)
         editable = editable_keys(access, autosave_state, [question["key"]])
         data = {question["key"]: str(values[0]), f"{question['key']}-revision": "1"}
         form = QuestionsForm(
@@ -489,7 +489,7 @@ def _breakdown(case: dict) -> list[tuple[str, float]]:
         ),
         (
             "answers (one query, no files)",
-            lambda: response_state(response, access.plan, with_progress=False),
+            lambda: response_state(response, access.plan),
         ),
         (
             "answers and files (two queries)",

@@ -10,6 +10,7 @@ section, a question, a file) is looked up inside that response, never by id alon
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -150,17 +152,31 @@ def _links() -> QuerySet[AccessLink]:
     ).defer("response__version__definition")
 
 
-def link_id_of_token(hashed: str) -> Coalesce:
+def link_id_of_token(hashed: str) -> RawSQL:
     """The id of the link a token's hash opens, as one expression: the link's own token
     (the invitation's) or any token a later email minted for it (LinkToken).
 
     Two uncorrelated subqueries, each on its unique index, so the lookup stays one query
     and an index scan however many links and tokens there are (an OR across the join
-    would scan every link).
+    would scan every link). Written as SQL because every portal request runs it: built
+    from two querysets with Coalesce and Subquery, compiling it took a third of the
+    link lookup's time (benchmarks/results/portal.md).
     """
-    return Coalesce(
-        Subquery(AccessLink.objects.filter(token_hash=hashed).values("pk")[:1]),
-        Subquery(LinkToken.objects.filter(token_hash=hashed).values("link_id")[:1]),
+    return RawSQL(_link_id_of_token_sql(), [hashed, hashed])
+
+
+@functools.cache
+def _link_id_of_token_sql() -> str:
+    # Built on first use, once the apps are loaded; the same for the life of the process.
+    quote = connection.ops.quote_name
+    links, tokens = AccessLink._meta, LinkToken._meta
+    hash_column = quote(links.get_field("token_hash").column)
+    return (
+        f"COALESCE("
+        f"(SELECT {quote(links.pk.column)} FROM {quote(links.db_table)} "
+        f"WHERE {hash_column} = %s), "
+        f"(SELECT {quote(tokens.get_field('link').column)} FROM {quote(tokens.db_table)} "
+        f"WHERE {quote(tokens.get_field('token_hash').column)} = %s))"
     )
 
 
