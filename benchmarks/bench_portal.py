@@ -521,9 +521,28 @@ def _median_ms(call, repeats: int = 300) -> float:
 READING = """
 ## Reading
 
-Written for the run of 2026-12-01 09:53; a new run rewrites the figures above, not this text.
+Written for the run of 2026-12-01 23:58 (a quiet machine: load average under 1); a new
+run rewrites the figures above, not this text.
 
-Where the targets stand (this run, and two more in the same hour on the same machine,
+Where the targets stand:
+
+- An autosave against the floor view: **not met**, 2.3-2.4x (2.5-2.6x on CPU time). At
+  09:53 it was 1.9-2.0x; since then an autosave also records the private link it came
+  through, reads the round with the link, and the link lookup accepts every token a
+  later email minted (LinkToken). Writing that token lookup as one SQL expression built
+  once per process (vendors/access.py, `link_id_of_token`) took the lookup from 2.0 to
+  1.25 ms of CPU in-process (median of 400, interleaved); over HTTP the unchanged page
+  went from 4.9-5.0x to 3.8-3.9x and the autosave from 2.4-2.5x to 2.3-2.4x in
+  back-to-back runs, though the machine was faster in the second too (its trivial view
+  0.92 ms against 1.53 ms).
+- An unchanged section page against the trivial view: **not met**, 3.8-3.9x (4.2-4.3x
+  on CPU time). The busier the machine the worse the wall-clock ratio: the page makes
+  two database round trips and one cache read, and each time the worker wakes up from
+  one it waits for a CPU (the bracketed runqueue times), which a trivial view never does.
+
+The earlier reading, of the 09:53 run, follows.
+
+Where the targets stood (this run, and two more in the same hour on the same machine,
 which other work kept busy: load average 3-8):
 
 - An autosave against the floor view: **met only just, and not robustly**. 1.9x and

@@ -495,8 +495,9 @@ What the numbers mean and what was tried:
   4.1 s, then 8.4 s and 6.8 s: about 1.6-2.1 s of WeasyPrint time. With them the run
   above misses the 3 s and 6 s targets. Without them the same document took 4.1-6.8 s
   here, against 1.8 s for the whole 10 x 60 report in the run before frameworks were
-  added (load averages 2.8-4.0 then, 2.1-3.3 in this run), so the machine was slower too:
-  the targets want measuring again on a quiet machine before anything is changed.
+  added (load averages 2.8-4.0 then, 2.1-3.3 in this run), so the machine was slower too.
+  Measured again on a quiet machine (the tables above): 10 x 60 within its 6 s, 5 x 50
+  0.08 s over its 3 s.
 - The section-risk chart is SVG: about 3 ms per `<text>` element, so 10 x 10 cells cost
   roughly 0.3 s; the score chart far less.
 - Rendering independent parts (front matter, two halves of the sections, appendix) in
@@ -509,11 +510,20 @@ What the numbers mean and what was tried:
   Celery worker already runs one report per core, so splitting one report would
   compete with the next. One process meets both targets with a wide margin, so reports
   render in one process.
-- Chromium prints the same HTML in comparable time including its start (ahead in some
-  runs, behind in others), at more than twice WeasyPrint's peak memory. It would add
-  a browser to every worker, and a browser loading vendor text needs its own network
-  and file lockdown; WeasyPrint with the static-only fetcher (cxvet/pdf.py) meets the
-  targets and stays the one renderer.
+- Against Chromium (issue 15's anchor: the 10 x 60 comparison, coverage pages included,
+  no slower than Chromium printing the same HTML): not met, and not within reach of
+  this renderer. On a quiet machine (2026-12-01, load average under 1 at the start)
+  WeasyPrint took 2.40x Chromium's wall time for 10 x 60 and 1.72x for 5 x 50, each
+  the median of five alternate runs. Chromium spends about a fifth of WeasyPrint's CPU
+  time on the same document (its start included), so no layout of this content in
+  WeasyPrint comes near: the four framework pages are a third of WeasyPrint's time
+  (3.5 s and 2.3 s of CPU with and without them, in-process, interleaved), so even
+  without them the ratio would be about 1.6x; the parallel two-process render (last
+  column) is no faster on two cores. Meeting the target would mean printing with Chromium (a browser in
+  every worker, with its own network and file lockdown for vendor text) or leaving out
+  what the report must hold. The CPU speed of this virtual machine also varies by up to
+  1.7x within the hour (the same HTML took 3.5 s and 6.2 s of CPU in-process), so only
+  ratios from one run are compared.
 - WeasyPrint does not give memory back to the operating system; the worker setting
   CELERY_WORKER_MAX_MEMORY_PER_CHILD recycles a worker child after it has grown.
 """
