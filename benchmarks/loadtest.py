@@ -44,6 +44,8 @@ database connection is kept; the settings say 60).
 from __future__ import annotations
 
 import email
+import email.policy
+import email.utils
 import json
 import os
 import platform
@@ -335,11 +337,13 @@ def _tokens_from_emails(contacts: dict[str, int], timeout: float) -> list[str]:
             for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
                 if not raw.strip():
                     continue
-                message = email.message_from_bytes(raw.strip())
-                body = message.get_payload(decode=True) or b""
-                link = re.search(rb"/portal/([A-Za-z0-9_-]{43})/", body)
-                if link and message["To"] in contacts:
-                    found[message["To"]] = link.group(1).decode()
+                # The invitation is HTML with a plain-text part: read the text.
+                message = email.message_from_bytes(raw.strip(), policy=email.policy.default)
+                part = message.get_body(preferencelist=("plain",)) or message
+                link = re.search(r"/portal/([A-Za-z0-9_-]{43})/", part.get_content())
+                address = email.utils.parseaddr(str(message["To"]))[1]
+                if link and address in contacts:
+                    found[address] = link.group(1)
     return [found[address] for address in contacts]
 
 
