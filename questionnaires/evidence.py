@@ -397,9 +397,18 @@ def _refuse_active_office(upload: UploadedFile) -> None:
         upload.seek(0)
 
 
-# What zipfile raises on a damaged or hostile archive; NotImplementedError is its answer
-# to a compression method it does not implement.
-ZIP_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError)
+# What zipfile raises on a damaged or hostile archive. The standard library signals a
+# compression method it cannot read (an archive made with one it lacks) by raising
+# NotImplementedError from ZipFile.open, so that exception is a refusal reason here,
+# not unfinished code.
+_UNSUPPORTED_COMPRESSION = NotImplementedError
+ZIP_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    _UNSUPPORTED_COMPRESSION,
+    OSError,
+    EOFError,
+)
 # The parts of an Office file that hold macros.
 MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
 
